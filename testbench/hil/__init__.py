@@ -1,0 +1,1 @@
+"""Hardware-in-the-loop backends: Verilated RTL driven from Python (pyverilator)."""
