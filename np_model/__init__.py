@@ -1,0 +1,12 @@
+"""vrouter-hil NP model: a cycle-level IXP2800-class network processor.
+
+Layout (the architecture):
+  core/     compiled machine, NPR microcode (core/blocks/) and fast engine
+  engine/   engines driving the machine (compiled and pure-Python reference)
+  routers/  assemblies of blocks: the NPR
+  nic/      SmartNIC front-end (VMDq receive classifier)
+  profile   every hardware parameter, with its source
+"""
+from .profile import IXP2800, Param, Profile
+
+__all__ = ["IXP2800", "Param", "Profile"]

@@ -1,0 +1,434 @@
+/* npcore.h -- internal structures of the compiled core (not parsed by cffi).
+ *
+ * Read npcore_api.h first: it states the split between machine, blocks
+ * and engine. This header holds the machine's layout, the names tables
+ * (X-macros, one source of truth for C and Python) and the protothread
+ * macros in which the NPR microcode is written.
+ */
+#ifndef NPCORE_H
+#define NPCORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "npcore_api.h"
+
+/* ------------------------------------------------------------------ */
+/* Name tables                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Why a packet was dropped. Every packet ends transmitted, delivered to
+ * the host, or counted under exactly one of these. */
+#define NP_DROP_REASONS(X)                                                  \
+    X(RUNT, "runt")                     /* MSF: shorter than an Ethernet header */ \
+    X(GIANT, "giant")                   /* MSF: longer than MTU + L2 header */ \
+    X(RBUF_FULL, "rbuf_full")           /* MSF: no receive buffer element free */ \
+    X(NO_BUFFER, "no_buffer")           /* Rx: packet-buffer free list empty */ \
+    X(L2_NOT_FOR_ROUTER, "l2_not_for_router") /* PLC: unicast MAC of another station */ \
+    X(IP_BAD_VERSION, "ip_bad_version") /* RFC 1812 5.2.2 */             \
+    X(IP_BAD_IHL, "ip_bad_ihl")                                            \
+    X(IP_BAD_LENGTH, "ip_bad_length")                                      \
+    X(IP_BAD_CHECKSUM, "ip_bad_checksum")                                  \
+    X(FILTER_DROP, "filter_drop")       /* a filter's action was drop */   \
+    X(MCAST_NO_PORTS, "mcast_no_ports") /* multicast with no port but the input one */ \
+    X(NO_PLUGIN, "no_plugin")           /* filter names a plug-in ME with no plug-in */ \
+    X(PLUGIN_RING_FULL, "plugin_ring_full")                                \
+    X(EXC_RING_FULL, "exc_ring_full")   /* exception ring to the control processor full */ \
+    X(QM_THRESHOLD, "qm_threshold")     /* queue over its threshold */     \
+    X(HOST_IN_FULL, "host_in_full")     /* host -> control processor queue full */ \
+    X(HOST_NO_BUFFER, "host_no_buffer") /* control processor found no free buffer */
+
+#define NP_EXC_REASONS(X)                                                   \
+    X(NONE, "none")                                                         \
+    X(TTL, "ttl_expired")                                                   \
+    X(OPTIONS, "ip_options")                                                \
+    X(NO_ROUTE, "no_route")                                                 \
+    X(NON_IP, "non_ip")                                                     \
+    X(ARP_NEEDED, "arp_needed")                                             \
+    X(NH_INVALID, "nh_invalid")                                             \
+    X(LOCAL, "local_delivery")                                              \
+    X(FILTER, "filter_to_host")                                             \
+    X(PLUGIN, "plugin_to_host")
+
+/* Microcode costs in ME cycles. Defaults are set by the router from the
+ * profile (np_model/profile.py), where each carries its source. */
+#define NP_COSTS(X)                                                          \
+    X(RX_BASE)          X(RX_PER_MPKT)                                       \
+    X(MUX_BASE)                                                              \
+    X(PLC_BASE)         X(PLC_PARSE)     X(PLC_LOOKUP)   X(PLC_DECIDE)        \
+    X(PLC_TTL)          X(PLC_COPY)      X(PLC_EXC)                           \
+    X(QM_ENQ)           X(QM_DEQ)        X(QM_SCHED_VISIT)                    \
+    X(HF_BASE)          X(TX_BASE)       X(STATS_BASE)   X(FREE_BASE)         \
+    X(XS_RX)            X(XS_TX)                                              \
+    X(SYNTH_COMPUTE)    X(SYNTH_REFS)    X(SYNTH_MEM)                         \
+    X(QM_ENQ_THREADS)   X(QM_RATE_OVERHEAD)                                  \
+    X(MUX_Q_RX)         X(MUX_Q_PLUGIN)  X(MUX_Q_XSCALE)
+
+#define NP_ENUM_DROP(id, s) NP_DROP_##id,
+enum np_drop { NP_DROP_REASONS(NP_ENUM_DROP) NP_DROP_COUNT };
+#define NP_ENUM_EXC(id, s) NP_EXC_##id,
+enum np_exc { NP_EXC_REASONS(NP_ENUM_EXC) NP_EXC_COUNT };
+#define NP_ENUM_COST(id) NP_C_##id,
+enum np_cost { NP_COSTS(NP_ENUM_COST) NP_C_COUNT };
+
+/* Mux -> PLC ring flags [C DeHart-rings: Src 2b (00 Rx, 01 XScale, 10 plugin), PT 1b] */
+#define NP_SRC_RX 0
+#define NP_SRC_XSCALE 1
+#define NP_SRC_PLUGIN 2
+
+/* ------------------------------------------------------------------ */
+/* Machine state                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Buffer descriptor: SRAM image (32 B on the NPR [C-code nprd_types.h]).
+ * The model keeps the fields a C struct can hold conveniently; the
+ * timing of reading/writing them is what the microcode's ops charge. */
+typedef struct np_desc {
+    uint64_t pkt;          /* packet id */
+    uint64_t t_rx;         /* cycle fully received / injected */
+    uint64_t nh_mac;       /* next-hop MAC (bit 48 valid) */
+    uint32_t len;          /* frame length */
+    uint32_t data;         /* handle whose DRAM buffer holds the bytes (copies share) */
+    uint32_t next;         /* queue link */
+    uint32_t meta;         /* NIC front-end metadata */
+    uint32_t nh_ip;
+    uint16_t qid;
+    uint8_t in_port, out_port;
+    uint8_t refcnt;        /* on the data owner: descriptors sharing the buffer */
+    uint8_t ptag;
+    uint8_t flags;         /* NP_DF_* */
+    uint8_t src;
+    uint16_t stats;
+    uint8_t l2[14];        /* Ethernet header written by HdrFmt */
+} np_desc_t;
+#define NP_DF_COPY 1
+#define NP_DF_HOST 2
+#define NP_DF_KEEP_L2 4
+#define NP_DF_PASSTHRU 8
+#define NP_DF_LIVE 0x80      /* the descriptor holds a packet that has not ended */
+
+/* ---- ring entry formats ------------------------------------------------
+ * Mux -> PLC and PLC -> plug-in entries follow the NPR layout
+ * [C DeHart-rings]: w0 = buffer handle 24 | out port 4 | rsv 4;
+ * w1 = flags 8 (src 2, PT 1) | plugin tag 5 | in port 3 | QID 16;
+ * w2 = stats index 16 | packet length 16.  PLC -> XScale adds w3..w5:
+ * next-hop MAC 48, unicast/multicast bits 16, EtherType 16; the model keeps
+ * the exception reason in the flags' reserved bits (w1 bits 3..7).
+ */
+static inline void np_fmt_mux(uint32_t *w, uint32_t h, uint32_t out_port, uint32_t src, uint32_t pt,
+                              uint32_t ptag, uint32_t in_port, uint32_t qid, uint32_t stats, uint32_t len) {
+    w[0] = (h & 0xFFFFFF) | (out_port & 0xF) << 24;
+    w[1] = (src & 3) | (pt & 1) << 2 | (ptag & 0x1F) << 8 | (in_port & 7) << 13 | (qid & 0xFFFF) << 16;
+    w[2] = (stats & 0xFFFF) | (len & 0xFFFF) << 16;
+}
+#define NP_MUX_H(w) ((w)[0] & 0xFFFFFF)
+#define NP_MUX_OUT(w) (((w)[0] >> 24) & 0xF)
+#define NP_MUX_SRC(w) ((w)[1] & 3)
+#define NP_MUX_PT(w) (((w)[1] >> 2) & 1)
+#define NP_MUX_REASON(w) (((w)[1] >> 3) & 0x1F)
+#define NP_MUX_PTAG(w) (((w)[1] >> 8) & 0x1F)
+#define NP_MUX_INPORT(w) (((w)[1] >> 13) & 7)
+#define NP_MUX_QID(w) ((w)[1] >> 16)
+#define NP_MUX_STATS(w) ((w)[2] & 0xFFFF)
+#define NP_MUX_LEN(w) ((w)[2] >> 16)
+
+typedef struct np_srv {
+    uint64_t free_sub;
+    uint32_t lat, unit;
+    uint64_t occ_sub, cmd_sub;
+    np_srv_stats_t st;
+} np_srv_t;
+
+typedef struct np_mem {
+    int kind, srv_rd, srv_wr, nsrv, shift;
+} np_mem_t;
+
+typedef struct np_wq {           /* FIFO of waiting thread ids */
+    uint16_t buf[NP_MAX_THREADS + 1];
+    int head, n;
+} np_wq_t;
+
+typedef struct np_ring {
+    int kind, mem, words;
+    uint32_t cap, nn_lat;
+    uint32_t head, count, nvis;
+    uint32_t *buf;               /* cap * words */
+    np_wq_t getw, putw;
+    np_ring_stats_t st;
+    char name[32];
+} np_ring_t;
+
+/* Per-block thread-local state ("GPRs"): one union member per block. */
+typedef struct { uint32_t slot, port, len, h, meta; } np_rx_l;
+typedef struct { int r; uint32_t e[NP_XWORDS]; } np_mux_l;
+typedef struct np_plc_out {
+    uint8_t kind, port;          /* kind: NP_PO_* */
+    uint16_t qid;
+    uint32_t arg;                /* drop reason / exception reason / plug-in */
+    uint32_t nh_ip;
+    uint16_t stats;
+    uint64_t mac;
+} np_plc_out_t;
+enum { NP_PO_DROP = 0, NP_PO_QM, NP_PO_PLUGIN, NP_PO_EXC, NP_PO_LD };
+typedef struct {
+    uint32_t h, c, in_port, len, src, pt, ptag, nout, i, k, ntcam, ttl_dec;
+    uint32_t e[6];
+    np_plc_out_t out[12];
+} np_plc_l;
+typedef struct { uint32_t h, port, qid, len, port_i; } np_qm_l;
+typedef struct { uint32_t h, port, len; } np_hf_l;
+typedef struct { uint32_t h, port, len; } np_tx_l;
+typedef struct { uint32_t e[4]; } np_st_l;
+typedef struct { uint32_t h, len, r, e[NP_XWORDS]; } np_xs_l;
+typedef struct { uint32_t i, n; } np_sy_l;
+typedef struct { uint32_t h, o, n, i, ret[2]; } np_fl2_l;
+
+typedef struct np_thread {
+    int id, me, idx, block, state, pc;
+    np_op_t op;
+    int op_pending;
+    uint32_t xin[NP_XWORDS];
+    int32_t result;
+    uint64_t pkt;
+    uint64_t wait_mask;          /* WAIT_ANY */
+    union {
+        np_rx_l rx; np_mux_l mux; np_plc_l plc; np_qm_l qm; np_hf_l hf;
+        np_tx_l tx; np_st_l st; np_fl2_l fl; np_xs_l xs; np_sy_l sy;
+    } u;
+} np_thread_t;
+
+typedef struct np_me {
+    int block, nthreads, tid0;
+    int running;                 /* thread index or -1 */
+    int swapping;                /* in a swap until EV_ME_FREE */
+    int last;                    /* last thread dispatched (round robin) */
+    int n_memwait;
+    uint64_t acct_t;             /* start of the current accounting interval */
+    int acct_state;              /* 0 idle, 1 busy */
+    np_me_stats_t st;
+    char name[24];
+} np_me_t;
+
+typedef struct np_inframe {
+    uint64_t t;                  /* arrival start (cycles) */
+    uint64_t id;
+    uint8_t *data;
+    uint32_t len, meta;
+} np_inframe_t;
+
+typedef struct np_port {
+    uint64_t wire_bps, mac;
+    uint32_t ip, mtu;
+    uint64_t rx_free_sub;        /* input wire busy until */
+    uint64_t tx_free_sub;        /* output wire busy until */
+    np_inframe_t *inq;           /* circular FIFO of frames not yet received */
+    uint32_t inq_head, inq_n, inq_cap;
+    /* transmit side (C engine state): txq holds, in order, the threads whose
+     * frames are in TBUF (the first n_admitted) and those waiting for room */
+    uint32_t tbuf_used;
+    uint16_t txq[NP_MAX_THREADS];
+    int txq_head, txq_n, n_admitted;
+    int wire_busy, rx_pending;
+    uint64_t tx_cur_start;
+    /* queue manager per-port state */
+    uint64_t qm_kbps;
+    uint64_t qm_next_sub;        /* pacing: next dequeue allowed */
+    uint32_t act_head, act_tail, n_active;
+    np_port_stats_t st;
+} np_port_t;
+
+typedef struct np_queue {
+    uint32_t head, tail, pkts, bytes;
+    uint32_t threshold, quantum;
+    int64_t deficit;
+    uint32_t next_active;
+    uint8_t active, visited;
+    np_queue_stats_t st;
+} np_queue_t;
+
+typedef struct np_rbuf_slot {
+    uint8_t *data;
+    uint64_t id, t_end;
+    uint32_t len, meta, elems;
+    uint8_t port, used;
+} np_rbuf_slot_t;
+
+typedef struct np_inj {
+    uint64_t t, id;
+    uint8_t *data;
+    uint32_t len, flags, qid, ptag;
+    int in_port, out_port;
+} np_inj_t;
+
+typedef struct np_ev { uint64_t t, seq; uint32_t kind, arg; } np_ev_t;
+
+/* TCAM */
+typedef struct np_rtent {
+    np_route_t r;
+    int used;
+} np_rtent_t;
+typedef struct np_filt {
+    np_fkey_t k;
+    np_faction_t a;
+    int id, used;
+    uint64_t hits;
+} np_filt_t;
+typedef struct np_arpent { uint32_t ip; uint64_t mac; int used; } np_arpent_t;
+
+#define NP_RT_CAP 16384      /* [C-code npr_tcam.ini] route DB entries */
+#define NP_PF_CAP 32768      /* primary filter DB */
+#define NP_AF_CAP 16384      /* auxiliary filter DB */
+#define NP_ARP_CAP 16384     /* ARP DB */
+
+typedef struct np_vec { void *p; uint64_t n, cap, esz; } np_vec_t;
+
+struct np {
+    np_params_t p;
+    char err[256];
+    int started;
+    uint64_t now, seq, events;
+    /* event heap */
+    np_ev_t *heap;
+    uint32_t heap_n, heap_cap;
+    /* hardware */
+    np_srv_t srv[NP_MAX_SERVERS]; int n_srv;
+    np_mem_t mem[NP_MAX_MEMS]; int n_mem;
+    np_ring_t ring[NP_MAX_RINGS]; int n_ring;
+    int role_ring[NP_ROLE_COUNT];
+    int role_mem[NP_MR_COUNT];
+    uint64_t ring_nonempty;
+    np_me_t me[NP_MAX_ME]; int n_me;
+    np_thread_t thr[NP_MAX_THREADS]; int n_thr;
+    int any_waiters[NP_MAX_THREADS]; int n_any;
+    uint8_t sig[NP_MAX_THREADS]; int sig_waiter[NP_MAX_THREADS];
+    np_port_t port[NP_MAX_PORTS]; int n_port;
+    uint32_t cost[NP_C_COUNT];
+    /* memory images */
+    np_desc_t *desc;                 /* SRAM descriptors */
+    uint8_t *dram;                   /* packet buffers */
+    uint32_t n_free_bufs;
+    /* MSF */
+    np_rbuf_slot_t *rbuf;
+    uint32_t rbuf_free_elems;
+    /* host side */
+    np_inj_t *injq; uint32_t injq_head, injq_n, injq_cap;
+    np_vec_t host_in;                /* staged injections, by HOST_IN entry index */
+    uint64_t next_host_id;
+    /* queue manager */
+    np_queue_t *q;                   /* n_port * NP_QUEUES_PER_PORT */
+    /* mux DRR */
+    int32_t mux_deficit[3]; int mux_cur;
+    /* TCAM */
+    np_rtent_t *rt; int n_rt;        /* route entries (slot array) */
+    int32_t *rt_hash; uint32_t rt_hash_cap;  /* open addressing -> rt index */
+    uint64_t rt_lens;                /* bitmap of prefix lengths present (0..32) */
+    np_filt_t *pf, *af; int n_pf, n_af, pf_next_id, af_next_id;
+    np_arpent_t *arp; uint32_t arp_cap; int n_arp;
+    int plugin_on[NP_MAX_PLUGINS];
+    uint64_t rng;
+    /* stats */
+    uint64_t drops[NP_DROP_COUNT];
+    uint64_t excs[NP_EXC_COUNT];
+    np_counters_t ctr;
+    uint64_t (*stats_idx)[4];        /* 65,536 counter blocks [C-code] */
+    /* outputs */
+    int trace_on, capture_on, record_drops, host_pending;
+    int booted, inj_pending;
+    uint64_t double_end;             /* internal check: a packet ended twice */
+    np_vec_t tx_out, tx_cap, host_out, host_cap, drop_out, trace_out;
+};
+
+/* ------------------------------------------------------------------ */
+/* Helpers shared by machine, engine and blocks                        */
+/* ------------------------------------------------------------------ */
+void np_vec_init(np_vec_t *v, uint64_t esz);
+void *np_vec_push(np_vec_t *v, uint64_t n);
+void np_vec_free(np_vec_t *v);
+
+static inline uint8_t *np_pkt_data(np_t *m, uint32_t h) {
+    return m->dram + (uint64_t)m->desc[h].data * NP_BUF_SIZE + NP_BUF_DATA_OFFSET;
+}
+static inline uint64_t np_pkt_addr(np_t *m, uint32_t h) {
+    return (uint64_t)m->desc[h].data * NP_BUF_SIZE + NP_BUF_DATA_OFFSET;
+}
+static inline uint32_t np_rand(np_t *m) {      /* xorshift64*: deterministic */
+    uint64_t x = m->rng;
+    x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+    m->rng = x;
+    return (uint32_t)((x * 2685821657736338717ULL) >> 32);
+}
+void np_count_drop(np_t *m, int reason, uint64_t pkt, int port, int block);
+void np_drop_h(np_t *m, uint32_t h, int reason, int block);
+void np_end_pkt(np_t *m, uint32_t h);
+uint64_t np_pace_sub(np_t *m, int port, uint32_t len);
+void np_host_record(np_t *m, uint32_t h, uint32_t reason, uint64_t now);
+
+/* tables.c */
+int np_tbl_init(np_t *m);
+void np_tbl_free(np_t *m);
+const np_route_t *np_tbl_route(np_t *m, uint32_t daddr, int in_port);
+const np_filt_t *np_tbl_filter(np_t *m, int aux, const np_fkey_t *pkt);
+int np_tbl_arp(np_t *m, uint32_t ip, uint64_t *mac);
+
+/* blocks */
+typedef void (*np_block_fn)(np_t *m, np_thread_t *t);
+extern const np_block_fn np_blocks[NP_BLK_COUNT];
+void np_blk_rx(np_t *m, np_thread_t *t);
+void np_blk_mux(np_t *m, np_thread_t *t);
+void np_blk_plc(np_t *m, np_thread_t *t);
+void np_blk_qm(np_t *m, np_thread_t *t);
+void np_blk_hf(np_t *m, np_thread_t *t);
+void np_blk_tx(np_t *m, np_thread_t *t);
+void np_blk_stats(np_t *m, np_thread_t *t);
+void np_blk_freelist(np_t *m, np_thread_t *t);
+void np_blk_xscale(np_t *m, np_thread_t *t);
+void np_blk_idle(np_t *m, np_thread_t *t);
+void np_blk_synth(np_t *m, np_thread_t *t);
+
+/* ------------------------------------------------------------------ */
+/* Microcode macros                                                    */
+/* ------------------------------------------------------------------ */
+/* A block is a protothread: its locals live in t->u, its resume point in
+ * t->pc. Each op macro fills t->op and returns to the engine, which
+ * executes the op in simulated time and calls the block again. COMPUTE
+ * only accumulates ALU cycles: they are spent before the next op issues. */
+#define PT_BEGIN(t) switch ((t)->pc) { case 0:
+#define PT_END(t) } (t)->pc = -1; np_op_set((t), NP_OP_HALT, 0, 0); return
+#define PT_YIELD(t) do { (t)->pc = __LINE__; return; case __LINE__:; } while (0)
+
+static inline void np_op_set(np_thread_t *t, uint32_t kind, uint32_t flags, uint32_t target) {
+    t->op.kind = kind; t->op.flags = flags; t->op.target = target;
+    t->op.bytes = 0; t->op.addr = 0; t->op.nwords = 0; t->op.pkt = t->pkt;
+}
+#define COMPUTE(t, n) ((t)->op.compute += (uint32_t)(n))
+#define OP_MEM(t, memrole, flags_, addr_, bytes_) do {                        \
+        np_op_set((t), NP_OP_MEM, (flags_), (uint32_t)m->role_mem[memrole]);  \
+        (t)->op.addr = (addr_); (t)->op.bytes = (bytes_); PT_YIELD(t); } while (0)
+#define OP_RING_GET(t, role, flags_) do {                                     \
+        np_op_set((t), NP_OP_RING_GET, (flags_), (uint32_t)m->role_ring[role]); \
+        PT_YIELD(t); } while (0)
+#define OP_RING_PUT(t, role, flags_, ...) do {                                \
+        uint32_t w__[] = { __VA_ARGS__ };                                     \
+        np_op_set((t), NP_OP_RING_PUT, (flags_), (uint32_t)m->role_ring[role]); \
+        (t)->op.nwords = (uint32_t)(sizeof(w__) / sizeof(w__[0]));            \
+        for (uint32_t i__ = 0; i__ < (t)->op.nwords; i__++) (t)->op.words[i__] = w__[i__]; \
+        PT_YIELD(t); } while (0)
+#define OP_WAIT_ANY(t, mask) do {                                             \
+        np_op_set((t), NP_OP_WAIT_ANY, 0, 0); (t)->op.addr = (mask); PT_YIELD(t); } while (0)
+#define OP_WAIT_UNTIL(t, when) do {                                           \
+        np_op_set((t), NP_OP_WAIT_UNTIL, 0, 0); (t)->op.addr = (when); PT_YIELD(t); } while (0)
+#define OP_SIGNAL(t, s) do { np_op_set((t), NP_OP_SIGNAL, 0, (s)); PT_YIELD(t); } while (0)
+#define OP_WAIT_SIG(t, s) do { np_op_set((t), NP_OP_WAIT_SIG, 0, (s)); PT_YIELD(t); } while (0)
+#define OP_TX(t, port_, h_, len_) do {                                        \
+        np_op_set((t), NP_OP_TX, 0, (port_)); (t)->op.words[0] = (h_);        \
+        (t)->op.nwords = 1; (t)->op.bytes = (len_); PT_YIELD(t); } while (0)
+#define OP_RBUF_FREE(t, slot) do {                                            \
+        np_op_set((t), NP_OP_RBUF_FREE, 0, (slot)); PT_YIELD(t); } while (0)
+#define OP_HOST(t, h_, reason_) do {                                          \
+        np_op_set((t), NP_OP_HOST, 0, 0); (t)->op.words[0] = (h_);            \
+        (t)->op.words[1] = (reason_); (t)->op.nwords = 2; PT_YIELD(t); } while (0)
+
+#define OP_HALT(t) do { np_op_set((t), NP_OP_HALT, 0, 0); PT_YIELD(t); } while (0)
+
+#define RING_MASK(role) (1ULL << m->role_ring[role])
+
+#endif

@@ -1,0 +1,647 @@
+"""NPR: the Open Network Laboratory's 5-port IPv4 router on one IXP2800.
+
+This module is the router's wiring diagram: which block runs on which of
+the 16 microengines, which rings join them, in which memories they live
+-- all in ``NPR._build`` -- followed by the API an experimenter uses:
+tables (routes, filters, ARP, queues, port rates), traffic in, results
+out, statistics, conservation, trace.
+
+ME allocation [C DeHart-rings]: Rx 2, Mux 1, PLC 3, QM 1, HdrFmt 1, Tx 1,
+plug-ins 5, Stats 1, FreeList 1 = 16; the control processor (XScale) is
+modelled as a 17th, two-thread processor.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ..core import CoreError, ffi, lib
+from ..engine import make_engine
+from ..engine.cengine import FOREVER, RUN_FULL, RUN_HOST
+from ..engine.machine import (DROP_REASONS, EXC_REASONS, SUB, TX_DTYPE, Block, Machine, MemKind,
+                              MemRole, RingKind, Role)
+from ..profile import IXP2800, Profile
+
+__all__ = ["NPR", "PortConfig", "TxPacket", "HostPacket", "Conservation", "ConservationError",
+           "FilterAction", "mac_to_int", "int_to_mac", "ip_to_int"]
+
+# ------------------------------------------------------------------------------------------
+# small conversions
+
+
+def mac_to_int(mac: str | int) -> int:
+    if isinstance(mac, int):
+        return mac
+    parts = mac.split(":")
+    if len(parts) != 6:
+        raise ValueError(f"bad MAC address {mac!r}: expected six hex bytes like 02:00:00:00:00:01")
+    return int("".join(parts), 16)
+
+
+def int_to_mac(v: int) -> str:
+    return ":".join(f"{(v >> s) & 0xFF:02x}" for s in range(40, -8, -8))
+
+
+def ip_to_int(ip: str | int) -> int:
+    return ip if isinstance(ip, int) else int(ipaddress.IPv4Address(ip))
+
+
+@dataclass(frozen=True)
+class PortConfig:
+    """One router port: its interface address (with prefix), MAC and rate."""
+
+    address: str                    # e.g. "10.0.1.1/24"
+    mac: str
+    rate_bps: int = 1_000_000_000
+    mtu: int = 1500
+
+    @property
+    def interface(self) -> ipaddress.IPv4Interface:
+        return ipaddress.IPv4Interface(self.address)
+
+
+def default_ports(n: int = 5, rate_bps: int = 1_000_000_000) -> list[PortConfig]:
+    """Port i: 10.0.i.1/24, MAC 02:00:00:00:00:0i (i = 1..n on the wire as 0..n-1)."""
+    return [PortConfig(f"10.0.{i + 1}.1/24", f"02:00:00:00:00:{i + 1:02x}", rate_bps) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class TxPacket:
+    """A frame the router sent. Times in ns of simulated time."""
+
+    pkt: int
+    port: int
+    data: bytes
+    t_rx_ns: float          # last bit received (or injection time)
+    t_start_ns: float       # first bit out
+    t_end_ns: float         # last bit out
+    copy: bool
+    from_host: bool
+    qid: int
+
+    @property
+    def latency_ns(self) -> float:
+        """Store-and-forward latency (RFC 1242): last bit in to first bit out."""
+        return self.t_start_ns - self.t_rx_ns
+
+
+@dataclass(frozen=True)
+class HostPacket:
+    """A packet the control processor handed to the host (exception or local)."""
+
+    pkt: int
+    reason: str
+    data: bytes
+    in_port: int
+    out_port: int
+    nh_ip: str
+    t_rx_ns: float
+    t_host_ns: float
+    ptag: int
+    src: int
+
+
+class ConservationError(AssertionError):
+    """Packets were created or lost without being accounted for."""
+
+
+@dataclass(frozen=True)
+class Conservation:
+    """Every packet ends exactly once: transmitted, to the host, or dropped."""
+
+    arrived: int
+    injected: int
+    copies: int
+    transmitted: int
+    to_host: int
+    dropped: int
+    in_flight: int              # counted independently, by scanning buffers
+    double_ends: int
+
+    @property
+    def ok(self) -> bool:
+        return (self.arrived + self.injected + self.copies
+                == self.transmitted + self.to_host + self.dropped + self.in_flight
+                and self.double_ends == 0)
+
+    def __str__(self) -> str:
+        return (f"arrived {self.arrived} + injected {self.injected} + copies {self.copies} = "
+                f"transmitted {self.transmitted} + to host {self.to_host} + dropped {self.dropped} "
+                f"+ in flight {self.in_flight}" + ("" if self.ok else "  <-- VIOLATED"))
+
+
+@dataclass(frozen=True)
+class FilterAction:
+    """What a filter does: ``queue`` (to port/qid), ``drop``, ``plugin``,
+    ``multicast`` (ports), or ``host`` (to the control processor)."""
+
+    kind: str = "queue"
+    port: int = 0
+    qid: int = 0
+    plugin: int = 0
+    ports: tuple[int, ...] = ()
+    next_hop: str | None = None
+    mac: str | None = None
+    stats: int = 0
+
+    KINDS = {"queue": lib.NP_FA_QUEUE, "drop": lib.NP_FA_DROP, "plugin": lib.NP_FA_PLUGIN,
+             "multicast": lib.NP_FA_MCAST, "host": lib.NP_FA_XSCALE}
+
+
+# block names users may give thread counts for
+_BLOCK_KEYS = {"rx": Block.RX, "mux": Block.MUX, "plc": Block.PLC, "qm": Block.QM,
+               "hdrfmt": Block.HDRFMT, "tx": Block.TX, "stats": Block.STATS, "freelist": Block.FREELIST,
+               "xscale": Block.XSCALE}
+
+# profile key -> core microcode cost name
+_COSTS = {"cost_rx_base": "RX_BASE", "cost_rx_per_mpkt": "RX_PER_MPKT", "cost_mux_base": "MUX_BASE",
+          "cost_plc_base": "PLC_BASE", "cost_plc_parse": "PLC_PARSE", "cost_plc_lookup": "PLC_LOOKUP",
+          "cost_plc_decide": "PLC_DECIDE", "cost_plc_ttl": "PLC_TTL", "cost_plc_copy": "PLC_COPY",
+          "cost_plc_exc": "PLC_EXC", "cost_qm_enq": "QM_ENQ", "cost_qm_deq": "QM_DEQ",
+          "cost_qm_sched_visit": "QM_SCHED_VISIT", "cost_hf_base": "HF_BASE", "cost_tx_base": "TX_BASE",
+          "cost_stats_base": "STATS_BASE", "cost_free_base": "FREE_BASE", "cost_xscale_rx": "XS_RX",
+          "cost_xscale_tx": "XS_TX", "qm_enqueue_threads": "QM_ENQ_THREADS",
+          "qm_rate_counts_framing": "QM_RATE_OVERHEAD", "mux_quantum_rx": "MUX_Q_RX",
+          "mux_quantum_plugin": "MUX_Q_PLUGIN", "mux_quantum_xscale": "MUX_Q_XSCALE"}
+
+
+class NPR:
+    """A 5-port NPR on a cycle-level IXP2800.
+
+    Args:
+        profile: hardware parameters and NPR defaults (np_model.profile).
+        ports: port configurations; default five 1 Gb/s ports 10.0.{1..5}.1/24.
+        engine: ``"c"`` (compiled, fast) or ``"py"`` (pure-Python reference).
+        threads: threads per ME by block, e.g. ``{"plc": 4}`` (default 8).
+        buffers: packet buffers (default: the profile's 229,376).
+        connected_routes: install on-link routes for each port's subnet and
+            local-delivery routes for the router's own addresses, as the
+            control processor does at start-up.
+        keep_records: keep every transmitted packet's record (not only the
+            running statistics); ``capture`` keeps their bytes too.
+        seed: the deterministic random source (aux-filter sampling).
+    """
+
+    def __init__(self, profile: Profile = IXP2800, ports: Sequence[PortConfig] | None = None, *,
+                 engine: str = "c", threads: Mapping[str, int] | None = None, buffers: int | None = None,
+                 connected_routes: bool = True, keep_records: bool = True, capture: bool = True,
+                 seed: int = 1):
+        self.profile = profile
+        self.ports = list(ports) if ports is not None else default_ports(profile.value("n_ports"),
+                                                                            profile.value("port_rate_bps"))
+        if not 1 <= len(self.ports) <= 5:
+            raise ValueError(f"an NPR has 1..5 ports, got {len(self.ports)}")
+        self.threads = {k: profile.value("threads_per_me") for k in _BLOCK_KEYS}
+        self.threads["xscale"] = 2
+        for k, v in (threads or {}).items():
+            if k not in _BLOCK_KEYS:
+                raise KeyError(f"unknown block {k!r} in threads; valid: {', '.join(_BLOCK_KEYS)}")
+            self.threads[k] = int(v)
+        self.f_me = profile.value("me_clock_hz")
+        self.keep_records = keep_records
+        self.capture = capture
+        self.m = Machine(f_me_hz=self.f_me,
+                         n_buffers=buffers or profile.value("packet_buffers"),
+                         swap_cycles=profile.value("ctx_swap_cycles"),
+                         rbuf_elements=profile.value("rbuf_elements"),
+                         rbuf_element_bytes=profile.value("rbuf_element_bytes"),
+                         tbuf_elements=profile.value("tbuf_elements_per_port"),
+                         wire_overhead=profile.value("wire_overhead_bytes"),
+                         fcs_bytes=profile.value("fcs_bytes"),
+                         min_frame=profile.value("min_frame_bytes"), seed=seed)
+        self._build()
+        self.engine = make_engine(engine, self.m)
+        lib.np_set_capture(self.m.ptr, 1 if capture else 0)
+        self._next_id = 0
+        self._filters: dict[int, tuple[bool, dict[str, Any]]] = {}
+        self._tx_recs: list[np.ndarray] = []
+        self._tx_caps: list[bytes] = []
+        self._host: list[HostPacket] = []
+        self._drop_recs: list[np.ndarray] = []
+        self._trace_recs: list[np.ndarray] = []
+        self._lat = {p: _LatencyStats() for p in range(len(self.ports))}
+        self.host_handler: Callable[["NPR", HostPacket], None] | None = None
+        self._rates: dict[int, int] = {}
+        for i, pc in enumerate(self.ports):
+            self.set_port_rate(i, pc.rate_bps // 1000)
+        if connected_routes:
+            for i, pc in enumerate(self.ports):
+                itf = pc.interface
+                self.add_route(str(itf.network), port=i)
+                self.add_route(f"{itf.ip}/32", port=i, local=True)
+
+    # ------------------------------------------------------------------ wiring
+    def _build(self) -> None:
+        p, m, S = self.profile, self.m, SUB
+        f = self.f_me
+
+        def occ(cycles: float) -> int:
+            return int(round(cycles * S))
+
+        # servers and memories
+        scr = m.add_server(p.value("scratch_latency"), 4, occ(4 / p.value("scratch_bytes_per_cycle")))
+        mem_scr = m.add_mem(MemKind.SCRATCH, scr, scr)
+        word = f / p.value("sram_clock_hz")                 # ME cycles per 32-bit QDR transfer
+        sram = []
+        for _ in range(p.value("sram_channels")):
+            rd = m.add_server(p.value("sram_latency"), 4, occ(word), occ(p.value("sram_cmd_cycles")))
+            wr = m.add_server(p.value("sram_latency"), 4, occ(word), occ(p.value("sram_cmd_cycles")))
+            sram.append(m.add_mem(MemKind.SRAM, rd, wr))
+        unit = p.value("dram_min_access")
+        d0 = None
+        for _ in range(p.value("dram_channels")):
+            s = m.add_server(p.value("dram_latency"), unit, occ(unit * f / p.value("dram_bytes_per_s")))
+            d0 = s if d0 is None else d0
+        dram = m.add_mem(MemKind.DRAM, d0, d0, p.value("dram_channels"),
+                         int(p.value("dram_interleave_bytes")).bit_length() - 1)
+        tcs = m.add_server(p.value("tcam_latency"), p.value("tcam_key_bytes"),
+                           occ(f / p.value("tcam_searches_per_s")))
+        tcam = m.add_mem(MemKind.TCAM, tcs, tcs)
+        # memory roles: bank numbers from nprd_configuration.h [C-code]
+        for role, mem in ((MemRole.SCRATCH, mem_scr), (MemRole.DESC, sram[2]), (MemRole.QPARAM, sram[1]),
+                          (MemRole.QDESC, sram[2]), (MemRole.RESULT, sram[1]), (MemRole.STATS, sram[0]),
+                          (MemRole.PKT, dram), (MemRole.TCAM, tcam), (MemRole.PLUGIN, sram[3])):
+            m.set_role_mem(role, mem)
+        self.mems = {"scratch": mem_scr, "sram0": sram[0], "sram1": sram[1], "sram2": sram[2],
+                     "sram3": sram[3], "dram": dram, "tcam": tcam}
+
+        # rings: (role, name, kind, memory, words, capacity)
+        nn = p.value("nn_ring_latency")
+        rings = [
+            (Role.RBUF, "rbuf", RingKind.PUSH, -1, 3, p.value("rbuf_elements")),
+            (Role.RX_MUX, "rx_mux", RingKind.MEM, mem_scr, 3, p.value("ring_rx_mux")),
+            (Role.XS_MUX, "xs_mux", RingKind.MEM, sram[1], 1, p.value("ring_xs_mux")),
+            (Role.PLUG_MUX, "plug_mux", RingKind.MEM, sram[1], 1, p.value("ring_plug_mux")),
+            (Role.MUX_PLC, "mux_plc", RingKind.MEM, mem_scr, 3, p.value("ring_mux_plc")),
+            (Role.PLC_QM, "plc_qm", RingKind.MEM, mem_scr, 3, p.value("ring_plc_qm")),
+            (Role.QM_HF, "qm_hf", RingKind.NN, -1, 2, p.value("ring_qm_hf")),
+            (Role.HF_TX, "hf_tx", RingKind.NN, -1, 3, p.value("ring_hf_tx")),
+            (Role.EXC, "exc", RingKind.MEM, mem_scr, 6, p.value("ring_exc")),
+            (Role.LD, "ld", RingKind.MEM, mem_scr, 6, p.value("ring_ld")),
+            (Role.ERR, "err", RingKind.MEM, mem_scr, 6, p.value("ring_err")),
+            (Role.STATS, "stats", RingKind.MEM, mem_scr, 3, p.value("ring_stats")),
+            (Role.FREE, "free", RingKind.MEM, mem_scr, 1, p.value("ring_free")),
+            (Role.BUFQ, "bufq", RingKind.MEM, sram[2], 1, self.m.n_buffers),
+            (Role.HOST_IN, "host_in", RingKind.PUSH, -1, 1, p.value("ring_host_in")),
+        ] + [(Role(Role.PLUGIN0 + i), f"plugin{i}", RingKind.MEM, sram[1], 3, p.value("ring_plugin"))
+             for i in range(5)]
+        self.rings: dict[str, int] = {}
+        for role, name, kind, mem, words, cap in rings:
+            r = m.add_ring(name, kind, mem, words, cap, nn if kind == RingKind.NN else 0)
+            m.set_role_ring(role, r)
+            self.rings[name] = r
+
+        # microengines, in NPR order, then the control processor
+        t = self.threads
+        alloc = ([("rx0", Block.RX, t["rx"]), ("rx1", Block.RX, t["rx"]), ("mux", Block.MUX, t["mux"])]
+                 + [(f"plc{i}", Block.PLC, t["plc"]) for i in range(3)]
+                 + [("qm", Block.QM, t["qm"]), ("hdrfmt", Block.HDRFMT, t["hdrfmt"]), ("tx", Block.TX, t["tx"])]
+                 + [(f"plugin{i}", Block.IDLE, 1) for i in range(5)]
+                 + [("stats", Block.STATS, t["stats"]), ("freelist", Block.FREELIST, t["freelist"]),
+                    ("xscale", Block.XSCALE, t["xscale"])])
+        self.mes = {name: m.add_me(name, blk, n) for name, blk, n in alloc}
+        for key, cname in _COSTS.items():
+            m.set_cost(cname, int(p.value(key)))
+        for pc in self.ports:
+            if pc.mtu + 18 > lib.NP_MAX_FRAME:
+                raise ValueError(f"port MTU {pc.mtu} too large for the {lib.NP_MAX_FRAME}-byte buffers")
+            m.add_port(pc.rate_bps, mac_to_int(pc.mac), int(pc.interface.ip), pc.mtu)
+        m.start()
+
+    # ------------------------------------------------------------------ time
+    def ns_to_cycles(self, ns: float) -> int:
+        return int(round(ns * self.f_me / 1e9))
+
+    def cycles_to_ns(self, cycles: float | np.ndarray) -> float | np.ndarray:
+        return cycles * 1e9 / self.f_me
+
+    @property
+    def now_ns(self) -> float:
+        return self.cycles_to_ns(self.engine.now)
+
+    # ------------------------------------------------------------------ tables
+    def _check(self, rc: int) -> int:
+        if rc < 0:
+            raise CoreError(ffi.string(lib.np_error(self.m.ptr)).decode())
+        return rc
+
+    def _port(self, port: int, what: str = "port") -> int:
+        if not 0 <= int(port) < len(self.ports):
+            raise ValueError(f"{what} {port} does not exist (0..{len(self.ports) - 1})")
+        return int(port)
+
+    def add_route(self, prefix: str, port: int = 0, next_hop: str | None = None, *, mac: str | None = None,
+                  qid: int = 0, stats: int = 0, priority: int | None = None, in_port: int | None = None,
+                  local: bool = False, multicast_ports: Iterable[int] = ()) -> None:
+        """Install a route. With no ``next_hop`` the prefix is on-link (the next
+        hop is the packet's destination); ``mac`` pins the next-hop MAC;
+        ``local`` delivers to the control processor (router's own address)."""
+        net = ipaddress.IPv4Network(prefix, strict=False)
+        r = ffi.new("np_route_t *")
+        r.prefix = int(net.network_address)
+        r.plen = net.prefixlen
+        r.in_port = -1 if in_port is None else self._port(in_port, "input port")
+        mports = list(multicast_ports)
+        r.out_port = 0 if (local or mports) else self._port(port)
+        r.prio = self.profile.value("route_priority") if priority is None else int(priority)
+        r.flags = ((lib.NP_RT_LOCAL if local else 0) | (lib.NP_RT_MCAST if mports else 0)
+                   | (lib.NP_RT_ONLINK if next_hop is None and not local else 0))
+        r.nh_ip = 0 if next_hop is None else ip_to_int(next_hop)
+        r.nh_mac = (mac_to_int(mac) | (1 << 48)) if mac else 0
+        r.port_mask = sum(1 << self._port(x) for x in mports)
+        r.qid = qid
+        r.stats = stats
+        self._check(lib.np_route_add(self.m.ptr, r))
+
+    def del_route(self, prefix: str, in_port: int | None = None) -> None:
+        net = ipaddress.IPv4Network(prefix, strict=False)
+        self._check(lib.np_route_del(self.m.ptr, int(net.network_address), net.prefixlen,
+                                     -1 if in_port is None else in_port))
+
+    def add_filter(self, action: FilterAction, *, priority: int | None = None, aux: bool = False,
+                   dst: str = "0.0.0.0/0", src: str = "0.0.0.0/0", proto: int | None = None,
+                   dport: int | None = None, sport: int | None = None, in_port: int | None = None,
+                   ptag: int | None = None, tcp_flags: tuple[int, int] | None = None,
+                   sample: float = 1.0) -> int:
+        """Install a primary (or, with ``aux``, an auxiliary copy) filter; returns its id.
+
+        Lower ``priority`` numbers match first (default 50, ahead of routes at 56).
+        ``sample`` (aux filters): fraction of matches copied (NPR offers 1, 1/2, 1/4, 1/8).
+        """
+        if action.kind not in FilterAction.KINDS:
+            raise ValueError(f"unknown filter action {action.kind!r}; valid: {', '.join(FilterAction.KINDS)}")
+        k = ffi.new("np_fkey_t *")
+        dn, sn = ipaddress.IPv4Network(dst, strict=False), ipaddress.IPv4Network(src, strict=False)
+        k.daddr, k.daddr_mask = int(dn.network_address), int(dn.netmask)
+        k.saddr, k.saddr_mask = int(sn.network_address), int(sn.netmask)
+        k.proto, k.proto_mask = (proto or 0, 0xFF if proto is not None else 0)
+        k.dport, k.dport_mask = (dport or 0, 0xFFFF if dport is not None else 0)
+        k.sport, k.sport_mask = (sport or 0, 0xFFFF if sport is not None else 0)
+        k.ptag, k.ptag_mask = (ptag or 0, 0x1F if ptag is not None else 0)
+        k.tcp_flags, k.tcp_flags_mask = tcp_flags or (0, 0)
+        k.in_port = -1 if in_port is None else self._port(in_port, "input port")
+        a = ffi.new("np_faction_t *")
+        a.kind = FilterAction.KINDS[action.kind]
+        a.port = action.port
+        a.plugin = action.plugin
+        a.prio = self.profile.value("filter_priority") if priority is None else int(priority)
+        a.qid = action.qid
+        a.stats = action.stats
+        a.port_mask = sum(1 << self._port(x) for x in action.ports)
+        a.nh_ip = 0 if action.next_hop is None else ip_to_int(action.next_hop)
+        a.nh_mac = (mac_to_int(action.mac) | (1 << 48)) if action.mac else 0
+        if not 0 < sample <= 1:
+            raise ValueError(f"sample must be in (0, 1], got {sample}")
+        a.sample = min(0xFFFF, int(round(sample * 0x10000)) - 1)
+        return self._check(lib.np_filter_add(self.m.ptr, 1 if aux else 0, k, a))
+
+    def del_filter(self, fid: int, aux: bool = False) -> None:
+        self._check(lib.np_filter_del(self.m.ptr, 1 if aux else 0, fid))
+
+    def set_arp(self, ip: str, mac: str) -> None:
+        self._check(lib.np_arp_set(self.m.ptr, ip_to_int(ip), mac_to_int(mac)))
+
+    def del_arp(self, ip: str) -> None:
+        self._check(lib.np_arp_del(self.m.ptr, ip_to_int(ip)))
+
+    def set_queue(self, port: int, qid: int, *, threshold: int | None = None, quantum: int | None = None) -> None:
+        """Set a queue's threshold (bytes; arrivals beyond it are dropped) and
+        WDRR quantum (bytes per round); unset values are kept."""
+        if not 0 <= qid < lib.NP_QUEUES_PER_PORT:
+            raise ValueError(f"queue id {qid} out of range 0..{lib.NP_QUEUES_PER_PORT - 1}")
+        th, qu, pk, by = (ffi.new("uint32_t *") for _ in range(4))
+        self._check(lib.np_queue_get(self.m.ptr, self._port(port), qid, th, qu, pk, by))
+        self._check(lib.np_queue_set(self.m.ptr, port, qid, th[0] if threshold is None else int(threshold),
+                                     qu[0] if quantum is None else int(quantum)))
+
+    def set_port_rate(self, port: int, kbps: int) -> int:
+        """Set the QM's port rate; the NPR stores rate/683, so the rate applied
+        is rounded down to a multiple of 683 Kb/s [C-code]. Returns it."""
+        g = self.profile.value("qm_rate_granularity_kbps")
+        eff = (int(kbps) // g) * g
+        if eff <= 0:
+            raise ValueError(f"port rate {kbps} Kb/s is below the {g} Kb/s granularity")
+        self._check(lib.np_port_rate(self.m.ptr, self._port(port), eff))
+        self._rates[port] = eff
+        return eff
+
+    def port_rate_kbps(self, port: int) -> int:
+        """The QM rate in force on a port (Kb/s, after rounding)."""
+        return self._rates[self._port(port)]
+
+    # ------------------------------------------------------------------ traffic
+    def send(self, frames: Sequence[bytes] | Sequence[Any], port: int | Sequence[int] = 0, *,
+             at_ns: float | Sequence[float] | None = None, meta: Sequence[int] | None = None) -> np.ndarray:
+        """Offer frames on input ports; returns their packet ids.
+
+        ``at_ns``: arrival start times (simulated ns). Default: back to back
+        from now. Frames overlapping on one wire are serialised at its rate.
+        """
+        raw = [bytes(f) for f in frames]
+        n = len(raw)
+        if n == 0:
+            return np.zeros(0, dtype=np.uint64)
+        ports = np.full(n, port, dtype=np.int64) if np.isscalar(port) else np.asarray(port, dtype=np.int64)
+        if len(ports) != n or (ports < 0).any() or (ports >= len(self.ports)).any():
+            raise ValueError(f"ports must be one port or one per frame, each in 0..{len(self.ports) - 1}")
+        if at_ns is None:
+            t = np.full(n, self.engine.now, dtype=np.uint64)
+        else:
+            t = np.asarray([self.ns_to_cycles(x) for x in np.broadcast_to(np.asarray(at_ns, dtype=float), (n,))],
+                           dtype=np.uint64)
+        lens = np.array([len(f) for f in raw], dtype=np.uint32)
+        offs = np.zeros(n, dtype=np.uint64)
+        offs[1:] = np.cumsum(lens[:-1], dtype=np.uint64)
+        order = np.lexsort((np.arange(n), t, ports))      # per port, by time, stable
+        data = b"".join(raw)
+        ids = np.arange(self._next_id, self._next_id + n, dtype=np.uint64)
+        # the core numbers frames in feed order; keep caller order in ids
+        self.m.feed(t[order], ports[order], lens[order], offs[order], data,
+                    None if meta is None else np.asarray(meta, dtype=np.uint32)[order], self._next_id)
+        out = np.empty(n, dtype=np.uint64)
+        out[order] = ids
+        self._next_id += n
+        return out
+
+    def feed_arrays(self, t_cycles: np.ndarray, ports: np.ndarray, lens: np.ndarray, offsets: np.ndarray,
+                    data: np.ndarray, meta: np.ndarray | None = None) -> int:
+        """Bulk traffic (already sorted per port by time); returns the first id."""
+        first = self._next_id
+        self.m.feed(t_cycles, ports, lens, offsets, data, meta, first)
+        self._next_id += len(t_cycles)
+        return first
+
+    def inject(self, frame: bytes, *, at_ns: float | None = None, out_port: int = -1, qid: int = 0,
+               passthru: bool = False, keep_l2: bool = True, in_port: int = -1, ptag: int = 0) -> None:
+        """The host sends a frame through the control processor into Mux:
+        ``passthru`` skips classification and goes to (out_port, qid)."""
+        t = self.engine.now if at_ns is None else self.ns_to_cycles(at_ns)
+        self.m.inject(max(t, self.engine.now), bytes(frame), passthru=passthru, keep_l2=keep_l2,
+                      in_port=in_port, out_port=out_port, qid=qid, ptag=ptag)
+
+    # ------------------------------------------------------------------ running
+    def run(self, duration_ns: float | None = None, *, until_ns: float | None = None) -> None:
+        """Advance simulated time (by ``duration_ns`` or to ``until_ns``)."""
+        if (duration_ns is None) == (until_ns is None):
+            raise ValueError("give exactly one of duration_ns and until_ns")
+        until = self.engine.now + self.ns_to_cycles(duration_ns) if until_ns is None else self.ns_to_cycles(until_ns)
+        self._run_to(until)
+
+    def run_until_idle(self, max_ns: float = 1e9) -> None:
+        """Run until nothing is left to do (or ``max_ns`` of simulated time)."""
+        self._run_to(self.engine.now + self.ns_to_cycles(max_ns), idle_ok=True)
+
+    def _run_to(self, until: int, idle_ok: bool = False) -> None:
+        while True:
+            rc = self.engine.run(until, stop_on_host=self.host_handler is not None)
+            self._drain()
+            if rc in (RUN_HOST, RUN_FULL):
+                continue
+            return
+
+    def _drain(self) -> None:
+        out = self.m.take_outputs()
+        tx = out["tx"]
+        if len(tx):
+            for p in np.unique(tx["port"]):
+                sel = tx[tx["port"] == p]
+                self._lat[int(p)].add(self.cycles_to_ns(sel["t_start"].astype(np.float64) - sel["t_rx"]), sel["len"])
+            if self.keep_records:
+                if self.capture:
+                    base = sum(len(c) for c in self._tx_caps)
+                    tx = tx.copy()
+                    tx["cap_off"] += base
+                    self._tx_caps.append(out["tx_cap"])
+                self._tx_recs.append(tx)
+        if len(out["drops"]):
+            self._drop_recs.append(out["drops"])
+        if len(out["trace"]):
+            self._trace_recs.append(out["trace"])
+        host, cap = out["host"], out["host_cap"]
+        for r in host:
+            hp = HostPacket(pkt=int(r["pkt"]), reason=EXC_REASONS[r["reason"]],
+                            data=cap[r["cap_off"]:r["cap_off"] + r["len"]], in_port=int(r["in_port"]),
+                            out_port=int(r["out_port"]), nh_ip=str(ipaddress.IPv4Address(int(r["nh_ip"]))),
+                            t_rx_ns=float(self.cycles_to_ns(int(r["t_rx"]))),
+                            t_host_ns=float(self.cycles_to_ns(int(r["t_host"]))),
+                            ptag=int(r["ptag"]), src=int(r["src"]))
+            self._host.append(hp)
+            if self.host_handler is not None:
+                self.host_handler(self, hp)
+
+    # ------------------------------------------------------------------ results
+    def tx_records(self) -> np.ndarray:
+        """Every transmitted frame's record (numpy structured array, cycles)."""
+        return np.concatenate(self._tx_recs) if self._tx_recs else np.zeros(0, dtype=TX_DTYPE)
+
+    def transmitted(self, port: int | None = None) -> list[TxPacket]:
+        """Frames sent, in order of their first bit on the wire."""
+        recs = self.tx_records()
+        cap = b"".join(self._tx_caps)
+        order = np.lexsort((recs["port"], recs["t_start"]))
+        out = []
+        for r in recs[order]:
+            if port is not None and r["port"] != port:
+                continue
+            data = cap[r["cap_off"]:r["cap_off"] + r["len"]] if r["flags"] & 4 else b""
+            out.append(TxPacket(pkt=int(r["pkt"]), port=int(r["port"]), data=data,
+                                t_rx_ns=float(self.cycles_to_ns(int(r["t_rx"]))),
+                                t_start_ns=float(self.cycles_to_ns(int(r["t_start"]))),
+                                t_end_ns=float(self.cycles_to_ns(int(r["t_end"]))),
+                                copy=bool(r["flags"] & 1), from_host=bool(r["flags"] & 2), qid=int(r["qid"])))
+        return out
+
+    def host_packets(self, reason: str | None = None) -> list[HostPacket]:
+        if reason is not None and reason not in EXC_REASONS:
+            raise ValueError(f"unknown reason {reason!r}; valid: {', '.join(EXC_REASONS[1:])}")
+        return [h for h in self._host if reason is None or h.reason == reason]
+
+    def drop_records(self) -> np.ndarray:
+        from ..engine.machine import DROP_DTYPE
+        return np.concatenate(self._drop_recs) if self._drop_recs else np.zeros(0, dtype=DROP_DTYPE)
+
+    def drops(self) -> dict[str, int]:
+        """Drop counts by reason (only reasons with drops)."""
+        out = {}
+        for i, name in enumerate(DROP_REASONS):
+            c = lib.np_drop_count(self.m.ptr, i)
+            if c:
+                out[name] = int(c)
+        return out
+
+    def exceptions(self) -> dict[str, int]:
+        out = {}
+        for i, name in enumerate(EXC_REASONS):
+            c = lib.np_exc_count(self.m.ptr, i)
+            if c:
+                out[name] = int(c)
+        return out
+
+    def record_drops(self, on: bool = True) -> None:
+        lib.np_set_record_drops(self.m.ptr, 1 if on else 0)
+
+    def set_trace(self, on: bool = True) -> None:
+        """Switch the per-packet trace (block, ME, thread, op, times) on or off."""
+        lib.np_set_trace(self.m.ptr, 1 if on else 0)
+
+    def trace_records(self) -> np.ndarray:
+        from ..engine.machine import TRACE_DTYPE
+        return np.concatenate(self._trace_recs) if self._trace_recs else np.zeros(0, dtype=TRACE_DTYPE)
+
+    def line_trace(self) -> str:
+        return self.engine.line_trace()
+
+    def conservation(self) -> Conservation:
+        c = ffi.new("np_counters_t *")
+        lib.np_get_counters(self.m.ptr, c)
+        return Conservation(arrived=c.arrived, injected=c.injected, copies=c.copies,
+                            transmitted=c.transmitted, to_host=c.to_host, dropped=c.dropped,
+                            in_flight=int(lib.np_packets_in_flight(self.m.ptr)), double_ends=c.double_end)
+
+    def check_conservation(self) -> Conservation:
+        c = self.conservation()
+        if not c.ok:
+            raise ConservationError(str(c))
+        return c
+
+    # ------------------------------------------------------------------ statistics
+    def stats(self) -> dict[str, Any]:
+        """Everything measurable, as plain data (JSON-friendly)."""
+        from .npr_stats import collect
+        return collect(self)
+
+    def latency(self, port: int) -> "_LatencyStats":
+        return self._lat[self._port(port)]
+
+
+class _LatencyStats:
+    """Running per-port latency and throughput figures."""
+
+    def __init__(self):
+        self.n = 0
+        self.bytes = 0
+        self.sum = 0.0
+        self.min = float("inf")
+        self.max = 0.0
+        self.samples: list[np.ndarray] = []
+
+    def add(self, lat_ns: np.ndarray, lens: np.ndarray) -> None:
+        self.n += len(lat_ns)
+        self.bytes += int(lens.sum())
+        self.sum += float(lat_ns.sum())
+        self.min = min(self.min, float(lat_ns.min()))
+        self.max = max(self.max, float(lat_ns.max()))
+        if sum(len(s) for s in self.samples) < 1_000_000:
+            self.samples.append(lat_ns.astype(np.float32))
+
+    @property
+    def mean(self) -> float:
+        return self.sum / self.n if self.n else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.samples:
+            return 0.0
+        return float(np.percentile(np.concatenate(self.samples), q))
