@@ -250,16 +250,14 @@ static void rx_schedule(np_t *m, int pi) {
 }
 
 static uint32_t tbuf_need(np_t *m, uint32_t len) { return np_fx_rbuf_elems(m, len); }
-#define TXQ(p, k) ((p)->txq[((p)->txq_head + (k)) % NP_MAX_THREADS])
 
-/* Start the head admitted frame on the wire if the wire is free. */
+/* Start the head TBUF frame on the wire if the wire is free. */
 static void tx_next(np_t *m, int pi, uint64_t now) {
     np_port_t *p = &m->port[pi];
-    if (p->wire_busy || !p->n_admitted) return;
-    np_thread_t *t = &m->thr[TXQ(p, 0)];
+    if (p->wire_busy || !p->txf_n) return;
     uint64_t start = now * NP_SUB;
     if (start < p->tx_free_sub) start = p->tx_free_sub;
-    uint64_t w = np_fx_wire_sub(m, pi, t->op.bytes);
+    uint64_t w = np_fx_wire_sub(m, pi, p->txf_len[p->txf_head]);
     p->tx_free_sub = start + w;
     p->st.tx_busy_sub += w;
     p->wire_busy = 1;
@@ -267,18 +265,17 @@ static void tx_next(np_t *m, int pi, uint64_t now) {
     ev_push(m, CEIL_SUB(p->tx_free_sub), EV_TX_DONE, (uint32_t)pi);
 }
 
-/* Admit waiting frames into TBUF, in order, while they fit. */
-static void tx_admit(np_t *m, int pi, uint64_t now) {
+/* Place a frame in the port's TBUF if it fits (an empty TBUF takes any). */
+static int tx_admit(np_t *m, int pi, uint32_t h, uint32_t len, uint64_t now) {
     np_port_t *p = &m->port[pi];
-    while (p->n_admitted < p->txq_n) {
-        np_thread_t *w = &m->thr[TXQ(p, p->n_admitted)];
-        uint32_t need = tbuf_need(m, w->op.bytes);
-        if (p->tbuf_used + need > m->p.tbuf_elements && p->n_admitted) break;
-        p->tbuf_used += need;
-        p->n_admitted++;
-        thr_set_state(m, w, NP_TS_WAIT_WORK, now);
-    }
+    uint32_t need = tbuf_need(m, len);
+    if (p->txf_n && (p->tbuf_used + need > m->p.tbuf_elements || p->txf_n >= NP_MAX_TBUF)) return 0;
+    int k = (p->txf_head + p->txf_n) % NP_MAX_TBUF;
+    p->txf_h[k] = h; p->txf_len[k] = len;
+    p->txf_n++;
+    p->tbuf_used += need;
     tx_next(m, pi, now);
+    return 1;
 }
 
 /* ---- op execution ---- */
@@ -363,15 +360,12 @@ static int op_exec(np_t *m, np_thread_t *t, uint64_t now) {
         return 0;
     }
     case NP_OP_TX: {
-        /* The frame joins the port's transmit queue; the thread resumes when
-         * it has been sent (its buffer may then be freed). */
+        /* Into the port's transmit buffer; the thread waits only for room. */
         int pi = (int)op->target;
-        np_port_t *p = &m->port[pi];
         trace_op(m, t, now, now, 0);
-        TXQ(p, p->txq_n) = (uint16_t)t->id;
-        p->txq_n++;
+        if (!m->port[pi].txwait.n && tx_admit(m, pi, op->words[0], op->bytes, now)) return 1;
+        wq_push(&m->port[pi].txwait, t->id);
         thr_set_state(m, t, NP_TS_WAIT_BP, now);
-        tx_admit(m, pi, now);
         return 0;
     }
     case NP_OP_RBUF_FREE:
@@ -416,19 +410,30 @@ static void thread_run(np_t *m, np_thread_t *t, uint64_t now) {
     }
 }
 
-/* EV_TX_DONE: the head frame finished; admit waiting frames. */
+/* EV_TX_DONE: the head frame is sent. The MSF pushes its transmit status
+ * to the Tx threads (TXDONE ring); frames waiting for room are admitted. */
 static void tx_done(np_t *m, int pi, uint64_t now) {
     np_port_t *p = &m->port[pi];
-    np_thread_t *t = &m->thr[TXQ(p, 0)];
-    p->txq_head = (p->txq_head + 1) % NP_MAX_THREADS;
-    p->txq_n--; p->n_admitted--;
+    uint32_t h = p->txf_h[p->txf_head], len = p->txf_len[p->txf_head];
+    p->txf_head = (p->txf_head + 1) % NP_MAX_TBUF;
+    p->txf_n--;
     p->wire_busy = 0;
-    p->tbuf_used -= tbuf_need(m, t->op.bytes);
+    p->tbuf_used -= tbuf_need(m, len);
     m->now = now;
-    np_fx_tx_done(m, pi, t->op.words[0], t->op.bytes, p->tx_cur_start, now);
-    t->result = NP_R_OK;
-    thr_ready(m, t, now);
-    tx_admit(m, pi, now);
+    np_fx_tx_done(m, pi, h, len, p->tx_cur_start, now);
+    int ri = m->role_ring[NP_ROLE_TXDONE];
+    if (ri >= 0) {
+        uint32_t entry[2] = { h, (uint32_t)pi }, unl;
+        uint64_t vis = ring_append(m, ri, entry, 2, now, &unl);
+        ev_push(m, vis, EV_RING_VIS, (uint32_t)ri);
+    }
+    while (p->txwait.n) {
+        np_thread_t *w = &m->thr[p->txwait.buf[p->txwait.head]];
+        if (!tx_admit(m, pi, w->op.words[0], w->op.bytes, now)) break;
+        wq_pop(&p->txwait);
+        thr_ready(m, w, now);
+    }
+    tx_next(m, pi, now);
 }
 
 static void inject_schedule(np_t *m) {

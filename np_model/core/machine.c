@@ -217,6 +217,8 @@ int np_add_port(np_t *m, uint64_t wire_bps, uint64_t mac, uint32_t ip, uint32_t 
 int np_start(np_t *m) {
     if (m->started) return fail(m, "machine already started");
     static const int needed[] = { NP_ROLE_RBUF, NP_ROLE_BUFQ, NP_ROLE_FREE };
+    if (m->p.tbuf_elements < 1 || m->p.tbuf_elements >= NP_MAX_TBUF)
+        return fail(m, "TBUF elements per port must be 1..%d", NP_MAX_TBUF - 1);
     for (unsigned i = 0; i < sizeof needed / sizeof needed[0]; i++)
         if (m->role_ring[needed[i]] < 0) return fail(m, "ring role %d is not wired", needed[i]);
     if (m->ring[m->role_ring[NP_ROLE_BUFQ]].cap < m->p.n_buffers)
@@ -342,6 +344,8 @@ uint64_t np_fx_wire_sub(np_t *m, int port, uint32_t len) {
     uint64_t r = m->port[port].wire_bps;
     return (uint64_t)((num + r - 1) / r);
 }
+
+uint32_t np_fx_tbuf_need(np_t *m, uint32_t len) { return np_fx_rbuf_elems(m, len); }
 
 uint32_t np_fx_rbuf_elems(np_t *m, uint32_t len) {
     uint32_t e = m->p.rbuf_element_bytes ? m->p.rbuf_element_bytes : 64;

@@ -57,7 +57,7 @@
     X(PLC_BASE)         X(PLC_PARSE)     X(PLC_LOOKUP)   X(PLC_DECIDE)        \
     X(PLC_TTL)          X(PLC_COPY)      X(PLC_EXC)                           \
     X(QM_ENQ)           X(QM_DEQ)        X(QM_SCHED_VISIT)                    \
-    X(HF_BASE)          X(TX_BASE)       X(STATS_BASE)   X(FREE_BASE)         \
+    X(HF_BASE)          X(TX_BASE)       X(TX_DONE)      X(STATS_BASE)   X(FREE_BASE) \
     X(XS_RX)            X(XS_TX)                                              \
     X(SYNTH_COMPUTE)    X(SYNTH_REFS)    X(SYNTH_MEM)                         \
     X(QM_ENQ_THREADS)   X(QM_RATE_OVERHEAD)                                  \
@@ -208,6 +208,9 @@ typedef struct np_me {
     char name[24];
 } np_me_t;
 
+#define NP_MAX_TBUF 256
+#define NP_SIG_TXCREDIT 8   /* signal 8 + port: transmit credit returned to QM */
+
 typedef struct np_inframe {
     uint64_t t;                  /* arrival start (cycles) */
     uint64_t id;
@@ -222,13 +225,15 @@ typedef struct np_port {
     uint64_t tx_free_sub;        /* output wire busy until */
     np_inframe_t *inq;           /* circular FIFO of frames not yet received */
     uint32_t inq_head, inq_n, inq_cap;
-    /* transmit side (C engine state): txq holds, in order, the threads whose
-     * frames are in TBUF (the first n_admitted) and those waiting for room */
+    /* transmit side (C engine state): frames in TBUF in order, and the
+     * threads waiting for TBUF room */
     uint32_t tbuf_used;
-    uint16_t txq[NP_MAX_THREADS];
-    int txq_head, txq_n, n_admitted;
+    uint32_t txf_h[NP_MAX_TBUF], txf_len[NP_MAX_TBUF];
+    int txf_head, txf_n;
+    np_wq_t txwait;
     int wire_busy, rx_pending;
     uint64_t tx_cur_start;
+    uint32_t tx_inflight;        /* QM's view: TBUF elements of frames dequeued, not yet sent */
     /* queue manager per-port state */
     uint64_t qm_kbps;
     uint64_t qm_next_sub;        /* pacing: next dequeue allowed */

@@ -49,7 +49,7 @@ enum np_opkind {
     NP_OP_WAIT_UNTIL,  /* addr = absolute cycle */
     NP_OP_SIGNAL,      /* target = signal id: set it / wake its waiter */
     NP_OP_WAIT_SIG,    /* target = signal id: wait until set, then clear */
-    NP_OP_TX,          /* target = port, words[0] = handle, bytes = frame length: blocks until sent */
+    NP_OP_TX,          /* target = port, words[0] = handle, bytes = length: into TBUF (waits for room) */
     NP_OP_RBUF_FREE,   /* target = RBUF slot: release the receive buffer elements */
     NP_OP_HOST,        /* words = host record (see np_host_rec_t): deliver the packet to the host */
     NP_OP_HALT,        /* the thread stops for good */
@@ -86,7 +86,7 @@ typedef struct np_op {
 enum np_role {
     NP_ROLE_RBUF = 0, NP_ROLE_RX_MUX, NP_ROLE_XS_MUX, NP_ROLE_PLUG_MUX, NP_ROLE_MUX_PLC,
     NP_ROLE_PLC_QM, NP_ROLE_QM_HF, NP_ROLE_HF_TX, NP_ROLE_EXC, NP_ROLE_LD, NP_ROLE_ERR,
-    NP_ROLE_STATS, NP_ROLE_FREE, NP_ROLE_BUFQ, NP_ROLE_HOST_IN,
+    NP_ROLE_STATS, NP_ROLE_FREE, NP_ROLE_BUFQ, NP_ROLE_HOST_IN, NP_ROLE_TXDONE,
     NP_ROLE_PLUGIN0, NP_ROLE_PLUGIN1, NP_ROLE_PLUGIN2, NP_ROLE_PLUGIN3, NP_ROLE_PLUGIN4,
     NP_ROLE_COUNT
 };
@@ -335,6 +335,7 @@ uint32_t np_fx_rbuf_elems(np_t *m, uint32_t len);
 void np_fx_rbuf_release(np_t *m, uint32_t slot);
 uint64_t np_fx_wire_sub(np_t *m, int port, uint32_t len);
 void np_fx_tx_done(np_t *m, int port, uint32_t handle, uint32_t len, uint64_t t_start, uint64_t t_end);
+uint32_t np_fx_tbuf_need(np_t *m, uint32_t len);
 void np_fx_host(np_t *m, const uint32_t *words, uint64_t now);
 int np_fx_next_inject(np_t *m, uint64_t *t_cycle);
 int np_fx_take_inject(np_t *m, uint32_t *entry);

@@ -51,6 +51,7 @@ class Role(IntEnum):
     FREE = lib.NP_ROLE_FREE
     BUFQ = lib.NP_ROLE_BUFQ
     HOST_IN = lib.NP_ROLE_HOST_IN
+    TXDONE = lib.NP_ROLE_TXDONE
     PLUGIN0 = lib.NP_ROLE_PLUGIN0
     PLUGIN1 = lib.NP_ROLE_PLUGIN1
     PLUGIN2 = lib.NP_ROLE_PLUGIN2

@@ -161,7 +161,7 @@ _COSTS = {"cost_rx_base": "RX_BASE", "cost_rx_per_mpkt": "RX_PER_MPKT", "cost_mu
           "cost_plc_base": "PLC_BASE", "cost_plc_parse": "PLC_PARSE", "cost_plc_lookup": "PLC_LOOKUP",
           "cost_plc_decide": "PLC_DECIDE", "cost_plc_ttl": "PLC_TTL", "cost_plc_copy": "PLC_COPY",
           "cost_plc_exc": "PLC_EXC", "cost_qm_enq": "QM_ENQ", "cost_qm_deq": "QM_DEQ",
-          "cost_qm_sched_visit": "QM_SCHED_VISIT", "cost_hf_base": "HF_BASE", "cost_tx_base": "TX_BASE",
+          "cost_qm_sched_visit": "QM_SCHED_VISIT", "cost_hf_base": "HF_BASE", "cost_tx_base": "TX_BASE", "cost_tx_done": "TX_DONE",
           "cost_stats_base": "STATS_BASE", "cost_free_base": "FREE_BASE", "cost_xscale_rx": "XS_RX",
           "cost_xscale_tx": "XS_TX", "qm_enqueue_threads": "QM_ENQ_THREADS",
           "qm_rate_counts_framing": "QM_RATE_OVERHEAD", "mux_quantum_rx": "MUX_Q_RX",
@@ -225,8 +225,10 @@ class NPR:
         self._lat = {p: _LatencyStats() for p in range(len(self.ports))}
         self.host_handler: Callable[["NPR", HostPacket], None] | None = None
         self._rates: dict[int, int] = {}
+        # The daemon's default QM rate is 1,048,576 Kb/s for a 1 GbE port [C-code]:
+        # above line rate, so the wire (through TBUF credits) sets the pace.
         for i, pc in enumerate(self.ports):
-            self.set_port_rate(i, pc.rate_bps // 1000)
+            self.set_port_rate(i, pc.rate_bps * profile.value("qm_default_rate_kbps") // 1_000_000_000)
         if connected_routes:
             for i, pc in enumerate(self.ports):
                 itf = pc.interface
@@ -286,6 +288,7 @@ class NPR:
             (Role.FREE, "free", RingKind.MEM, mem_scr, 1, p.value("ring_free")),
             (Role.BUFQ, "bufq", RingKind.MEM, sram[2], 1, self.m.n_buffers),
             (Role.HOST_IN, "host_in", RingKind.PUSH, -1, 1, p.value("ring_host_in")),
+            (Role.TXDONE, "txdone", RingKind.PUSH, -1, 2, 256 * len(self.ports)),
         ] + [(Role(Role.PLUGIN0 + i), f"plugin{i}", RingKind.MEM, sram[1], 3, p.value("ring_plugin"))
              for i in range(5)]
         self.rings: dict[str, int] = {}

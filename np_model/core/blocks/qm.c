@@ -7,7 +7,8 @@
  * queues, 64-8191 reserved flow queues. Per queue a threshold in bytes
  * (arrivals that would exceed it are dropped) and a quantum; the queues
  * with packets are served by weighted deficit round robin, and each port
- * is paced at its configured rate (np_pace_sub).
+ * is paced at its configured rate (np_pace_sub) and flow-controlled by the
+ * room left in its transmit buffer (credits returned by Tx).
  * Drops: qm_threshold.
  */
 #include "../npcore.h"
@@ -121,6 +122,11 @@ void np_blk_qm(np_t *m, np_thread_t *t) {
             uint64_t base = p->qm_next_sub > m->now * NP_SUB ? p->qm_next_sub : m->now * NP_SUB;
             p->qm_next_sub = base + np_pace_sub(m, (int)L->port_i, L->len);
         }
+        /* transmit credit: the frame must fit in the port's TBUF [flow control] */
+        while (m->port[L->port_i].tx_inflight
+               && m->port[L->port_i].tx_inflight + np_fx_tbuf_need(m, L->len) > m->p.tbuf_elements)
+            OP_WAIT_SIG(t, NP_SIG_TXCREDIT + L->port_i);
+        m->port[L->port_i].tx_inflight += np_fx_tbuf_need(m, L->len);
         OP_MEM(t, NP_MR_QDESC, 0, (uint64_t)L->h * 16, 16);
         OP_RING_PUT(t, NP_ROLE_QM_HF, 0, L->h, L->port_i);
         if (m->desc[L->h].stats && m->role_ring[NP_ROLE_STATS] >= 0)
