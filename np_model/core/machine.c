@@ -612,6 +612,10 @@ void np_fx_srv_account(np_t *m, int v, uint64_t ops, uint64_t units, uint64_t bu
     s->ops = ops; s->units = units; s->busy_sub = busy; s->wait_sub = wait; s->max_wait_sub = maxw;
 }
 void np_fx_port_busy(np_t *m, int p, uint64_t busy) { m->port[p].st.tx_busy_sub = busy; }
+int np_role_ring(np_t *m, int role) { return (role >= 0 && role < NP_ROLE_COUNT) ? m->role_ring[role] : -1; }
+void np_get_params(np_t *m, np_params_t *p) { *p = m->p; }
+int np_fx_trace_on(np_t *m) { return m->trace_on; }
+int np_started(np_t *m) { return m->started; }
 
 /* ---- queue manager and plug-in configuration ---- */
 int np_queue_set(np_t *m, int port, int qid, uint32_t threshold, uint32_t quantum) {

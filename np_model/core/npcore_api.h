@@ -347,3 +347,8 @@ void np_fx_me_account(np_t *m, int me, uint64_t busy, uint64_t stall, uint64_t i
 void np_fx_ring_account(np_t *m, int ring, uint64_t puts, uint64_t gets, uint64_t full, uint64_t hwm, uint64_t count);
 void np_fx_srv_account(np_t *m, int srv, uint64_t ops, uint64_t units, uint64_t busy_sub, uint64_t wait_sub, uint64_t max_wait_sub);
 void np_fx_port_busy(np_t *m, int port, uint64_t busy_sub);
+/* read-only getters the reference engine needs to mirror engine.c */
+int np_role_ring(np_t *m, int role);                 /* ring wired to a role, -1 if none */
+void np_get_params(np_t *m, np_params_t *p);         /* effective parameters (after np_new's clamps) */
+int np_fx_trace_on(np_t *m);                         /* per-op trace switched on (np_set_trace) */
+int np_started(np_t *m);                             /* np_start succeeded */
