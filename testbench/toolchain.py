@@ -12,9 +12,11 @@ return the wheel's real version.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "setup_verilator",
     "patch_pyverilator",
     "make_flags",
+    "build_env",
     "rtl_sources",
 ]
 
@@ -83,6 +86,20 @@ def make_flags(jobs: int | None = None) -> str:
     """
     jobs = jobs or min(4, os.cpu_count() or 1)
     return f"-j{jobs} CFG_CXXFLAGS_PCH_I=-include"
+
+
+@contextlib.contextmanager
+def build_env(jobs: int | None = None) -> Iterator[None]:
+    """Temporarily set MAKEFLAGS (see :func:`make_flags`) around a Verilator build."""
+    old = os.environ.get("MAKEFLAGS")
+    os.environ["MAKEFLAGS"] = make_flags(jobs)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("MAKEFLAGS", None)
+        else:
+            os.environ["MAKEFLAGS"] = old
 
 
 @functools.cache

@@ -22,7 +22,6 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from np_model.nic.regmap import CLS_CFG
 from np_model.nic.result import VmdqResult, unpack_tuser, user_width
 
 from .. import toolchain
@@ -58,9 +57,7 @@ def build_classifier(params: dict[str, int], build_dir: Path | None = None, quie
     tmp_dir = root / f"{tag}_{digest}.tmp{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     args = [f"-G{k}={v}" for k, v in params.items()] + ["--top-module", TOP, "-Wno-fatal"]
-    old_makeflags = os.environ.get("MAKEFLAGS")
-    os.environ["MAKEFLAGS"] = toolchain.make_flags()
-    try:
+    with toolchain.build_env():
         pyverilator.PyVerilator.build(
             str(sources[-1]),
             verilog_path=[str(toolchain.RTL_DIR)],
@@ -70,11 +67,6 @@ def build_classifier(params: dict[str, int], build_dir: Path | None = None, quie
             quiet=quiet,
             dump_en=False,
         )
-    finally:
-        if old_makeflags is None:
-            os.environ.pop("MAKEFLAGS", None)
-        else:
-            os.environ["MAKEFLAGS"] = old_makeflags
     # publish atomically so concurrent builders never load a half-written model
     try:
         tmp_dir.rename(out_dir)
@@ -306,6 +298,7 @@ class RtlNic:
         cycles = 0
         limit = 4 * n_beats + 1000
         ready = get_ready(model)
+        first_in = first_out = -1
         while len(results) < n_frames:
             # drive the next beat (tready is a registered output: sampled after the last edge)
             if i < n_beats:
@@ -323,7 +316,12 @@ class RtlNic:
                 set_valid(model, 0)
                 sent = 0
             # an output beat is transferred at this edge (tready is held high)
-            if get_mvalid(model) and get_mlast(model):
+            mvalid = get_mvalid(model)
+            if mvalid and first_out < 0:
+                first_out = cycles
+            if sent and first_in < 0:
+                first_in = cycles
+            if mvalid and get_mlast(model):
                 tuser = 0
                 for w in range(user_words):
                     tuser |= get_user(model, w) << (32 * w)
@@ -341,6 +339,8 @@ class RtlNic:
         set_valid(model, 0)
         self.cycles += cycles
         self.last_batch_cycles = cycles
+        # cycles from the first input beat to the first output beat of this batch
+        self.last_batch_latency = first_out - first_in
         return results
 
     def close(self) -> None:
@@ -351,8 +351,8 @@ class RtlNic:
             del sim
 
     def __repr__(self) -> str:
-        cfg = self.read_reg(CLS_CFG.addr()) if getattr(self, "_sim", None) else 0
-        return f"RtlNic(data_width={self.data_width}, num_pools={self.num_pools}, cls_cfg={cfg:#x})"
+        return (f"RtlNic(data_width={self.data_width}, num_pools={self.num_pools}, "
+                f"num_mac_filters={self.num_mac_filters})")
 
     def __enter__(self) -> RtlNic:
         return self

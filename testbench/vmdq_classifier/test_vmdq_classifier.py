@@ -24,7 +24,7 @@ from pathlib import Path
 import cocotb
 import pytest
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge, Timer
+from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import (
     AxiLiteBus,
     AxiLiteMaster,
@@ -70,6 +70,7 @@ class TB:
         self.mode = {v: k for k, v in MODES.items()}[self.num_pools]
 
         Clock(dut.clk, 4, unit="ns").start()
+        dut.rst.value = 0
 
         self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst)
@@ -90,7 +91,7 @@ class TB:
             self.sink.set_pause_generator(generator())
 
     async def reset(self):
-        self.dut.rst.setimmediatevalue(0)
+        self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
         await RisingEdge(self.dut.clk)
         self.dut.rst.value = 1
@@ -304,7 +305,7 @@ async def run_test_coverage(dut, idle_inserter=None, backpressure_inserter=None)
     cov.coverage_db.export_to_yaml(filename=str(out))
     missing = cov.missing_bins()
     assert not missing, f"functional coverage holes: {missing}"
-    await Timer(1, unit="ns")
+    await tb.finish()
 
 
 if getattr(cocotb, "top", None) is not None:
@@ -341,38 +342,41 @@ if getattr(cocotb, "top", None) is not None:
 SWEEP = [(64, "32x4"), (128, "64x2"), (256, "16x8"), (512, "32x4")]
 
 
-def run_sim(data_width: int, mode: str, testcase: str | None = None) -> Path:
-    """Build (cached per parameter set) and simulate; returns the results file."""
+def run_sim(data_width: int, mode: str, testcase: str | None = None,
+            test_module: str = "testbench.vmdq_classifier.test_vmdq_classifier",
+            extra_env: dict[str, str] | None = None) -> Path:
+    """Build (cached per parameter set) and simulate ``test_module``; returns the results file."""
     from cocotb_tools.runner import get_results, get_runner
 
     from testbench import toolchain
 
     toolchain.setup_verilator()
-    os.environ["MAKEFLAGS"] = toolchain.make_flags()
     params = {"DATA_WIDTH": data_width, "NUM_POOLS": MODES[mode], "NUM_MAC_FILTERS": 128}
     build_dir = toolchain.SIM_BUILD_DIR / "vmdq_classifier" / f"dw{data_width}_{mode}"
     runner = get_runner("verilator")
-    runner.build(
-        sources=[str(p) for p in toolchain.rtl_sources("vmdq_classifier")],
-        hdl_toplevel="vmdq_classifier",
-        parameters=params,
-        build_dir=build_dir,
-        always=False,
-        timescale=("1ns", "1ps"),
-        build_args=["-Wno-fatal", "-O3", "--x-assign", "0", "--x-initial", "0"],
-        log_file=build_dir / "build.log",
-    )
-    extra_env = {f"PARAM_{k}": str(v) for k, v in params.items()}
-    extra_env["VMDQ_COVERAGE_FILE"] = str(build_dir / "coverage_vmdq.yml")
+    with toolchain.build_env():
+        runner.build(
+            sources=[str(p) for p in toolchain.rtl_sources("vmdq_classifier")],
+            hdl_toplevel="vmdq_classifier",
+            parameters=params,
+            build_dir=build_dir,
+            always=False,
+            timescale=("1ns", "1ps"),
+            build_args=["-Wno-fatal", "-O3", "--x-assign", "0", "--x-initial", "0"],
+            log_file=build_dir / "build.log",
+        )
+    env = {f"PARAM_{k}": str(v) for k, v in params.items()}
+    env["VMDQ_COVERAGE_FILE"] = str(build_dir / "coverage_vmdq.yml")
+    env.update(extra_env or {})
     results = runner.test(
         hdl_toplevel="vmdq_classifier",
-        test_module="testbench.vmdq_classifier.test_vmdq_classifier",
+        test_module=test_module,
         testcase=testcase,
         parameters=params,
-        extra_env=extra_env,
+        extra_env=env,
         build_dir=build_dir,
         test_dir=build_dir,
-        log_file=build_dir / "sim.log",
+        log_file=build_dir / ("sim.log" if test_module.endswith("test_vmdq_classifier") else "bench.log"),
     )
     tests, failed = get_results(Path(results))
     assert tests > 0, f"no cocotb test ran (see {build_dir / 'sim.log'})"
