@@ -11,8 +11,8 @@ from pathlib import Path
 __all__ = ["ffi", "lib", "CoreError"]
 
 
-class CoreError(RuntimeError):
-    """An error reported by the compiled core."""
+class CoreError(ValueError):
+    """A request the compiled core refused (a bad value, a full table, ...)."""
 
 
 try:

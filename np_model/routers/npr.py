@@ -199,6 +199,9 @@ class NPR:
         for k, v in (threads or {}).items():
             if k not in _BLOCK_KEYS:
                 raise KeyError(f"unknown block {k!r} in threads; valid: {', '.join(_BLOCK_KEYS)}")
+            limit = 2 if k == "xscale" else profile.value("threads_per_me")
+            if not 1 <= int(v) <= limit:
+                raise ValueError(f"threads for {k} must be 1..{limit}, got {v}")
             self.threads[k] = int(v)
         self.f_me = profile.value("me_clock_hz")
         self.keep_records = keep_records
