@@ -81,6 +81,7 @@ np_t *np_new(const np_params_t *p) {
     m->dram = mmap(NULL, dram_sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m->dram == MAP_FAILED) m->dram = NULL;
     m->desc = calloc(m->p.n_buffers, sizeof *m->desc);
+    m->slot_stack = malloc(m->p.n_buffers * sizeof *m->slot_stack);
     m->rbuf = calloc(m->p.rbuf_elements ? m->p.rbuf_elements : 1, sizeof *m->rbuf);
     m->rbuf_free_elems = m->p.rbuf_elements;
     m->stats_idx = calloc(65536, sizeof *m->stats_idx);
@@ -95,7 +96,7 @@ np_t *np_new(const np_params_t *p) {
     np_vec_init(&m->drop_out, sizeof(np_drop_rec_t));
     np_vec_init(&m->trace_out, sizeof(np_trace_rec_t));
     for (int i = 0; i < NP_MAX_THREADS; i++) m->sig_waiter[i] = -1;
-    if (!m->heap || !m->dram || !m->desc || !m->rbuf || !m->stats_idx || !m->injq || np_tbl_init(m)) {
+    if (!m->heap || !m->dram || !m->desc || !m->slot_stack || !m->rbuf || !m->stats_idx || !m->injq || np_tbl_init(m)) {
         np_free(m);
         return NULL;
     }
@@ -115,7 +116,7 @@ void np_free(np_t *m) {
     np_inj_t *hi = m->host_in.p;
     for (uint64_t k = 0; k < m->host_in.n; k++) free(hi[k].data);
     if (m->dram) munmap(m->dram, (size_t)m->p.n_buffers * NP_BUF_SIZE);
-    free(m->heap); free(m->desc); free(m->rbuf); free(m->stats_idx); free(m->injq); free(m->q);
+    free(m->heap); free(m->desc); free(m->slot_stack); free(m->rbuf); free(m->stats_idx); free(m->injq); free(m->q);
     np_tbl_free(m);
     np_vec_free(&m->host_in); np_vec_free(&m->tx_out); np_vec_free(&m->tx_cap);
     np_vec_free(&m->host_out); np_vec_free(&m->host_cap); np_vec_free(&m->drop_out);

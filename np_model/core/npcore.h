@@ -88,6 +88,7 @@ typedef struct np_desc {
     uint64_t nh_mac;       /* next-hop MAC (bit 48 valid) */
     uint32_t len;          /* frame length */
     uint32_t data;         /* handle whose DRAM buffer holds the bytes (copies share) */
+    uint32_t slot;         /* on the data owner: where the bytes are stored (see np_pkt_data) */
     uint32_t next;         /* queue link */
     uint32_t meta;         /* NIC front-end metadata */
     uint32_t nh_ip;
@@ -309,7 +310,8 @@ struct np {
     uint32_t cost[NP_C_COUNT];
     /* memory images */
     np_desc_t *desc;                 /* SRAM descriptors */
-    uint8_t *dram;                   /* packet buffers */
+    uint8_t *dram;                   /* packet bytes: NP_BUF_SIZE slots, mapped lazily */
+    uint32_t *slot_stack, slot_top, slot_hw;   /* free storage slots (LIFO), slots ever used */
     uint32_t n_free_bufs;
     /* MSF */
     np_rbuf_slot_t *rbuf;
@@ -349,9 +351,18 @@ void np_vec_init(np_vec_t *v, uint64_t esz);
 void *np_vec_push(np_vec_t *v, uint64_t n);
 void np_vec_free(np_vec_t *v);
 
+/* Where a packet's bytes are. The modelled DRAM address of buffer h is
+ * np_pkt_addr (it decides channel interleaving and timing); the bytes live
+ * in a storage slot taken LIFO, so a long run touches only as much host
+ * memory as packets are ever alive at once, whatever order the (FIFO)
+ * buffer free queue hands out handles in. */
 static inline uint8_t *np_pkt_data(np_t *m, uint32_t h) {
-    return m->dram + (uint64_t)m->desc[h].data * NP_BUF_SIZE + NP_BUF_DATA_OFFSET;
+    return m->dram + (uint64_t)m->desc[m->desc[h].data].slot * NP_BUF_SIZE + NP_BUF_DATA_OFFSET;
 }
+static inline uint32_t np_slot_alloc(np_t *m) {
+    return m->slot_top ? m->slot_stack[--m->slot_top] : m->slot_hw++;
+}
+static inline void np_slot_free(np_t *m, uint32_t s) { m->slot_stack[m->slot_top++] = s; }
 static inline uint64_t np_pkt_addr(np_t *m, uint32_t h) {
     return (uint64_t)m->desc[h].data * NP_BUF_SIZE + NP_BUF_DATA_OFFSET;
 }

@@ -19,7 +19,10 @@ void np_blk_freelist(np_t *m, np_thread_t *t) {
         L->o = m->desc[L->h].data;
         L->n = 0;
         if (L->o != L->h) L->ret[L->n++] = L->h;
-        if (--m->desc[L->o].refcnt == 0) L->ret[L->n++] = L->o;
+        if (--m->desc[L->o].refcnt == 0) {
+            np_slot_free(m, m->desc[L->o].slot);
+            L->ret[L->n++] = L->o;
+        }
         for (L->i = 0; L->i < L->n; L->i++) {
             m->n_free_bufs++;
             OP_RING_PUT(t, NP_ROLE_BUFQ, NP_OPF_POSTED, L->ret[L->i]);

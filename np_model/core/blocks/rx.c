@@ -14,6 +14,7 @@ static void rx_fill(np_t *m, uint32_t h, const np_rbuf_slot_t *s) {
     memset(d, 0, sizeof *d);
     d->pkt = s->id; d->t_rx = s->t_end; d->len = s->len; d->data = h; d->refcnt = 1;
     d->in_port = s->port; d->meta = s->meta; d->src = NP_SRC_RX; d->flags = NP_DF_LIVE;
+    d->slot = np_slot_alloc(m);
     memcpy(np_pkt_data(m, h), s->data, s->len);
 }
 

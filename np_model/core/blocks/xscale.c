@@ -36,6 +36,7 @@ static void xs_fill(np_t *m, uint32_t h, np_inj_t *j) {
     d->out_port = (uint8_t)(j->out_port < 0 ? 0 : j->out_port);
     d->qid = (uint16_t)j->qid; d->ptag = (uint8_t)j->ptag; d->src = NP_SRC_XSCALE;
     d->flags = NP_DF_LIVE | NP_DF_HOST;
+    d->slot = np_slot_alloc(m);
     if (j->flags & NP_INJ_PASSTHRU) d->flags |= NP_DF_PASSTHRU;
     if (j->flags & NP_INJ_KEEP_L2) d->flags |= NP_DF_KEEP_L2;
     memcpy(np_pkt_data(m, h), j->data, j->len);
