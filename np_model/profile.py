@@ -89,8 +89,9 @@ _IXP2800: dict[str, Param] = {
     # --- MSF -----------------------------------------------------------------------------
     "rbuf_elements": _p(128, "elements", "confirmed", f"{HRM} p.249: 8 KB RBUF, 128 x 64-B elements"),
     "rbuf_element_bytes": _p(64, "B", "confirmed", f"{HRM} p.249"),
-    "tbuf_elements_per_port": _p(24, "elements", "estimate",
-                                 "8 KB TBUF (as RBUF) split over 5 ports, 64-B elements"),
+    "tbuf_elements_per_port": _p(128, "64-B elements", "estimate",
+                                 "per-port transmit buffering between QM and the wire: the MSF TBUF "
+                                 "share plus the GbE MAC's transmit FIFO (8 KB); sizes not found"),
     "nn_ring_latency": _p(5, "cycles", "confirmed", f"{HRM}: next-neighbour registers, 5-instruction latency"),
     # --- Ethernet ------------------------------------------------------------------------
     "wire_overhead_bytes": _p(20, "B", "confirmed", "IEEE 802.3: 8-B preamble/SFD + 12-B inter-frame gap"),

@@ -123,3 +123,19 @@ def test_latency_grows_with_load():
         r.run(duration_ns=2.5e6)
         means.append(r.latency(4).mean)
     assert means[0] < means[1] < means[2]
+
+
+@pytest.mark.parametrize("frame", [64, 1518])
+def test_the_wire_is_the_bottleneck_at_full_load(frame):
+    """5 x 1 GbE offered at line rate: the router keeps up, so output = line rate
+    and no queue grows (latency stays within a few frame times)."""
+    r = make_npr("c", buffers=65536)
+    streams = [Stream(p, f"{host_ip((p + 1) % 5)}/32", f"10.0.{p + 1}.0/24", port_mac(p),
+                      sizes=((frame - 4, 1.0),)) for p in range(5)]
+    b = build(streams, 1.5e6)
+    r.feed_arrays(b.t_cycles, b.ports, b.lens, b.offsets, b.data)
+    r.run(duration_ns=1.5e6)
+    frame_ns = (frame + 20) * 8
+    line = 5 * 1e9 / frame_ns
+    assert _pps(r, 0.3e6, 1.5e6) == pytest.approx(line, rel=0.01)
+    assert max(r.latency(p).max for p in range(5)) < 8 * frame_ns + 5000
