@@ -47,7 +47,8 @@
     X(NH_INVALID, "nh_invalid")                                             \
     X(LOCAL, "local_delivery")                                              \
     X(FILTER, "filter_to_host")                                             \
-    X(PLUGIN, "plugin_to_host")
+    X(PLUGIN, "plugin_to_host")                                             \
+    X(MTU, "mtu_exceeded")      /* larger than the output port's MTU: the host fragments or answers */
 
 /* Microcode costs in ME cycles. Defaults are set by the router from the
  * profile (np_model/profile.py), where each carries its source. */

@@ -12,7 +12,9 @@ modelled as a 17th, two-thread processor.
 """
 from __future__ import annotations
 
+import heapq
 import ipaddress
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -228,6 +230,8 @@ class NPR:
         self._lat = {p: _LatencyStats() for p in range(len(self.ports))}
         self.host_handler: Callable[["NPR", HostPacket], None] | None = None
         self._rates: dict[int, int] = {}
+        self._timers: list[tuple[int, int, Callable[[], None]]] = []
+        self._timer_seq = itertools.count()
         # The daemon's default QM rate is 1,048,576 Kb/s for a 1 GbE port [C-code]:
         # above line rate, so the wire (through TBUF credits) sets the pace.
         for i, pc in enumerate(self.ports):
@@ -500,13 +504,27 @@ class NPR:
         """Run until nothing is left to do (or ``max_ns`` of simulated time)."""
         self._run_to(self.engine.now + self.ns_to_cycles(max_ns), idle_ok=True)
 
+    def call_at(self, t_ns: float, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` when simulated time reaches ``t_ns`` (host timers: ARP
+        retries, ageing, delayed table installs). Calls due at the same time
+        run in the order they were scheduled."""
+        t = max(self.ns_to_cycles(t_ns), self.engine.now)
+        heapq.heappush(self._timers, (t, next(self._timer_seq), fn))
+
+    def call_after(self, delay_ns: float, fn: Callable[[], None]) -> None:
+        self.call_at(self.now_ns + delay_ns, fn)
+
     def _run_to(self, until: int, idle_ok: bool = False) -> None:
         while True:
-            rc = self.engine.run(until, stop_on_host=self.host_handler is not None)
+            stop = min(until, self._timers[0][0]) if self._timers else until
+            rc = self.engine.run(stop, stop_on_host=self.host_handler is not None)
             self._drain()
             if rc in (RUN_HOST, RUN_FULL):
                 continue
-            return
+            while self._timers and self._timers[0][0] <= self.engine.now:
+                heapq.heappop(self._timers)[2]()
+            if self.engine.now >= until:
+                return
 
     def _drain(self) -> None:
         out = self.m.take_outputs()

@@ -135,3 +135,26 @@ def test_bad_traffic_is_refused_and_loses_nothing():
         r.send([f], port=0, at_ns=10.0)
     assert len(r.transmitted()) == 1
     r.check_conservation()
+
+
+def test_host_timers_fire_in_simulated_time_order():
+    r = make_npr("c")
+    seen = []
+    r.call_at(30_000, lambda: seen.append(("b", r.now_ns)))
+    r.call_at(10_000, lambda: (seen.append(("a", r.now_ns)),
+                               r.call_after(5_000, lambda: seen.append(("c", r.now_ns)))))
+    r.call_at(30_000, lambda: seen.append(("d", r.now_ns)))
+    r.run(duration_ns=25_000)
+    assert [s[0] for s in seen] == ["a", "c"]
+    r.run(duration_ns=25_000)
+    assert seen == [("a", 10_000), ("c", 15_000), ("b", 30_000), ("d", 30_000)]
+
+
+def test_a_timer_can_inject_a_frame_that_is_forwarded():
+    r = make_npr("c")
+    f = bytes(udp_frame(0, host_ip(2)))
+    r.call_at(20_000, lambda: r.inject(f, in_port=0))
+    r.run(duration_ns=100_000)
+    [t] = r.transmitted()
+    assert t.port == 2 and t.from_host and t.t_rx_ns >= 20_000
+    r.check_conservation()

@@ -8,7 +8,7 @@ from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 
 from np_model.routers import FilterAction
-from tests.helpers import host_ip, host_mac, make_npr, port_ip, port_mac, udp_frame
+from tests.helpers import host_ip, host_mac, make_npr, port_ip, port_mac, routed, udp_frame
 
 
 def _one_to_host(r, frame: bytes, port: int):
@@ -126,3 +126,16 @@ def test_malformed_frames_dropped_with_reason(engine, reason, frame):
     assert [t.port for t in r.transmitted()] == [1]          # nothing else lost
     assert r.host_packets() == []
     r.check_conservation()
+
+
+def test_larger_than_output_mtu_goes_to_host(engine):
+    from np_model.routers.npr import PortConfig, default_ports
+    ports = default_ports()
+    ports[1] = PortConfig(ports[1].address, ports[1].mac, mtu=576)
+    r = make_npr(engine, ports=ports)
+    big, small = udp_frame(0, host_ip(1), size=14 + 577), udp_frame(0, host_ip(1), size=14 + 576)
+    r.send([bytes(big), bytes(small)], port=0)
+    r.run(duration_ns=100_000)
+    [hp] = r.host_packets()
+    assert (hp.reason, hp.out_port, hp.data) == ("mtu_exceeded", 1, bytes(big))
+    assert [t.data for t in r.transmitted()] == [routed(small, 1, host_mac(1))]

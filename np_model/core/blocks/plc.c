@@ -13,7 +13,8 @@
  * Drops: l2_not_for_router, ip_bad_*, filter_drop, no_plugin,
  *        plugin_ring_full, exc_ring_full, no_buffer (copies).
  * Exceptions: ttl_expired, ip_options, no_route, non_ip, arp_needed,
- *        nh_invalid, local_delivery, filter_to_host.
+ *        nh_invalid, local_delivery, filter_to_host, mtu_exceeded (the
+ *        IPv4 packet is larger than the output port's MTU; multicast is not checked).
  */
 #include <string.h>
 #include "../npcore.h"
@@ -61,7 +62,7 @@ static np_plc_out_t *out_add(np_plc_l *L, int kind, uint32_t arg) {
 }
 
 typedef struct {
-    uint32_t saddr, daddr;
+    uint32_t saddr, daddr, tot;
     uint8_t ttl, ihl;
     np_fkey_t key;
 } plc_pkt_t;
@@ -72,6 +73,11 @@ static void plc_forward(np_t *m, np_plc_l *L, const plc_pkt_t *p, int port, uint
                         uint16_t qid, uint16_t stats, uint64_t nh_mac, uint32_t nh_ip) {
     if (p->ttl <= 1) { out_add(L, NP_PO_EXC, NP_EXC_TTL); return; }
     if (p->ihl > 5) { out_add(L, NP_PO_EXC, NP_EXC_OPTIONS); return; }
+    if (!mask && p->tot > m->port[port].mtu) {                 /* RFC 1812 5.2.6 / 4.2.2.5 */
+        np_plc_out_t *o = out_add(L, NP_PO_EXC, NP_EXC_MTU);
+        o->port = (uint8_t)port;
+        return;
+    }
     uint64_t mac = 0;
     if (mask) {
         mac = 0x01005E000000ULL | (p->daddr & 0x7FFFFF);          /* RFC 1112 6.4 */
@@ -138,7 +144,7 @@ static void plc_classify(np_t *m, np_plc_l *L) {
     if (ihl < 5) { out_add(L, NP_PO_DROP, NP_DROP_IP_BAD_IHL); return; }
     if (tot < ihl * 4 || tot > len - 14) { out_add(L, NP_PO_DROP, NP_DROP_IP_BAD_LENGTH); return; }
     if (!csum_ok(ip, (int)ihl * 4)) { out_add(L, NP_PO_DROP, NP_DROP_IP_BAD_CHECKSUM); return; }
-    p.saddr = rd32(ip + 12); p.daddr = rd32(ip + 16); p.ttl = ip[8]; p.ihl = (uint8_t)ihl;
+    p.saddr = rd32(ip + 12); p.daddr = rd32(ip + 16); p.ttl = ip[8]; p.ihl = (uint8_t)ihl; p.tot = tot;
     p.key.saddr = p.saddr; p.key.daddr = p.daddr; p.key.proto = ip[9];
     p.key.ptag = (uint8_t)L->ptag; p.key.in_port = (int8_t)L->in_port;
     uint32_t frag_off = rd16(ip + 6) & 0x1FFF, l4 = ihl * 4;
