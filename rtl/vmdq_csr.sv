@@ -148,9 +148,11 @@ end
 /*
  * Storage
  */
-logic [47:0] rar_mac_reg[NUM_MAC_FILTERS];
-logic        rar_av_reg[NUM_MAC_FILTERS];
-logic [63:0] mpsar_reg[NUM_MAC_FILTERS];
+// RAR storage is sized for the full 128-entry window; entries at and above
+// NUM_MAC_FILTERS are never written and are trimmed by synthesis
+logic [47:0] rar_mac_reg[128];
+logic        rar_av_reg[128];
+logic [63:0] mpsar_reg[128];
 logic [11:0] vlvf_vid_reg[64];
 logic        vlvf_en_reg[64];
 logic [63:0] vlvfb_reg[64];
@@ -335,11 +337,9 @@ always_ff @(posedge clk) begin
 
     if (busy_reg) begin
         // init walker: clear one entry of every table per cycle
-        if (32'(init_idx_reg) < NUM_MAC_FILTERS) begin
-            rar_mac_reg[init_idx_reg[6:0]] <= 48'd0;
-            rar_av_reg[init_idx_reg[6:0]] <= 1'b0;
-            mpsar_reg[init_idx_reg[6:0]] <= 64'd0;
-        end
+        rar_mac_reg[init_idx_reg[6:0]] <= 48'd0;
+        rar_av_reg[init_idx_reg[6:0]] <= 1'b0;
+        mpsar_reg[init_idx_reg[6:0]] <= 64'd0;
         if (init_idx_reg < 8'd64) begin
             vlvf_vid_reg[init_idx_reg[5:0]] <= 12'd0;
             vlvf_en_reg[init_idx_reg[5:0]] <= 1'b0;

