@@ -45,6 +45,9 @@ def _rand_mcast(rng: random.Random) -> int:
 
 
 def _pool_subset(rng: random.Random, num_pools: int, p: float) -> list[int]:
+    """Each pool with probability ``p``; one time in three no pool at all."""
+    if rng.random() < 1 / 3:
+        return []
     return [q for q in range(num_pools) if rng.random() < p]
 
 

@@ -17,7 +17,8 @@ from np_model.nic.config import NicConfig
 from np_model.nic.model import mta_index
 from np_model.nic.result import HASH_TYPES, REASONS, VmdqResult
 
-__all__ = ["Sample", "describe", "sample", "DESTS", "L2_KINDS", "DELIVERIES", "coverage_db", "missing_bins"]
+__all__ = ["Sample", "describe", "sample", "DESTS", "L2_KINDS", "DELIVERIES", "CROSSES", "coverage_db",
+           "missing_bins"]
 
 DESTS = ("uc_exact", "uc_unknown", "bcast", "mc_exact", "mc_hash", "mc_miss", "runt")
 L2_KINDS = ("untagged", "dot1q", "qinq", "stag", "runt")
@@ -83,12 +84,13 @@ def sample(s: Sample) -> None:
 # Points that a healthy run must cover completely (the crosses contain
 # impossible combinations, e.g. a runt that is replicated, and are only reported).
 CLOSURE_POINTS = ("vmdq.dest", "vmdq.l2", "vmdq.reason", "vmdq.delivery", "vmdq.hash_type")
+CROSSES = ("vmdq.dest_x_delivery", "vmdq.dest_x_l2", "vmdq.dest_x_reason")
 
 
-def missing_bins() -> dict[str, list]:
-    """Uncovered bins of the closure points."""
+def missing_bins(names: tuple[str, ...] = CLOSURE_POINTS) -> dict[str, list]:
+    """Uncovered bins of the named points (default: the closure points)."""
     missing = {}
-    for name in CLOSURE_POINTS:
+    for name in names:
         point = coverage_db[name]
         holes = [b for b, hits in point.detailed_coverage.items() if hits < 1]
         if holes:

@@ -303,6 +303,8 @@ async def run_test_coverage(dut, idle_inserter=None, backpressure_inserter=None)
     cov.coverage_db.report_coverage(tb.log.info, bins=False)
     out = Path(os.environ.get("VMDQ_COVERAGE_FILE", "coverage_vmdq.yml"))
     cov.coverage_db.export_to_yaml(filename=str(out))
+    for name, holes in cov.missing_bins(cov.CROSSES).items():
+        tb.log.info("%s: not hit (some are impossible, e.g. a runt that is replicated): %s", name, holes)
     missing = cov.missing_bins()
     assert not missing, f"functional coverage holes: {missing}"
     await tb.finish()
