@@ -227,11 +227,12 @@ class Port:
         self.tbuf_used = 0          # TBUF elements held
         self.txwait: deque[int] = deque()             # threads waiting for TBUF room
         self.tx_busy_sub = 0        # statistics: output wire busy time
+        self.tbuf_waits = 0         # Tx ops that had to wait for TBUF room (reference-only count)
 
     def line_trace(self) -> str:
         return (f"p{self.index}:rx{'*' if self.rx_pending else '-'}"
                 f" tx{'*' if self.wire_busy else '-'} tbuf {len(self.tbuf)}f/{self.tbuf_used}e"
-                + (f" w{len(self.txwait)}" if self.txwait else ""))
+                + (f" w{len(self.txwait)}" if self.txwait else "") + f" tbuf_waits={self.tbuf_waits}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -616,6 +617,7 @@ class PyEngine:
             if not p.txwait and self._tx_admit(p, op.words[0], op.bytes, now):
                 return True
             p.txwait.append(t.tid)
+            p.tbuf_waits += 1
             self._thr_set_state(t, TS_WAIT_BP, now)
             return False
         if kind == lib.NP_OP_RBUF_FREE:
