@@ -453,6 +453,13 @@ static void boot(np_t *m) {
 
 int np_run(np_t *m, uint64_t until, int stop_on_host) {
     if (!m->started) { snprintf(m->err, sizeof m->err, "machine not started"); return -1; }
+    /* Time never runs backwards: a past 'until' used to set m->now back (the
+     * RUN_TIME exit) and underflow the ME accounting intervals. */
+    if (until < m->now) {
+        snprintf(m->err, sizeof m->err, "run until cycle %llu is before the current cycle %llu",
+                 (unsigned long long)until, (unsigned long long)m->now);
+        return -1;
+    }
     if (!m->booted) { m->booted = 1; boot(m); }
     for (int p = 0; p < m->n_port; p++) rx_schedule(m, p);
     inject_schedule(m);

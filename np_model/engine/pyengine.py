@@ -686,6 +686,8 @@ class PyEngine:
         if not self._built:
             self._build()
         until = min(int(until), FOREVER)
+        if until < self._now:
+            raise CoreError(f"run until cycle {until} is before the current cycle {self._now}")
         # np_set_trace is a Python call, so the switch cannot change inside a run
         self._trace_on = bool(lib.np_fx_trace_on(self.ptr))
         if not self._booted:

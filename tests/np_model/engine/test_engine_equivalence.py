@@ -543,6 +543,23 @@ def test_component_line_traces():
     assert "|" in eng.components_trace()
 
 
+def test_time_never_runs_backwards():
+    """Running to a past cycle is refused by both engines alike, and changes nothing
+    (engine.c used to set its clock back and underflow the ME accounting)."""
+    pair = Pair(buffers=256)
+    frames, ports, times = _offer(random.Random(11), 40, gap_ns=300)
+    pair.each(_setup_arp)
+    pair.each(lambda r: r.send(frames, ports, at_ns=times))
+    pair.each(lambda r: r.run(duration_ns=5000))
+    before = {e: (r.engine.now, r.engine.events, raw_stats(r)) for e, r in pair.routers.items()}
+    for e, r in pair.routers.items():
+        with pytest.raises(CoreError, match=rf"run until cycle 1400 is before the current cycle {r.engine.now}$"):
+            r.run(until_ns=1000)
+        assert (r.engine.now, r.engine.events, raw_stats(r)) == before[e]
+    assert_same(pair.c, pair.py)
+    pair.run_chunks(5000, 2)
+
+
 def test_make_engine_refuses_an_unknown_name():
     m = NPR(engine="c", buffers=64).m
     assert ENGINES == ("c", "py")
