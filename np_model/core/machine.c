@@ -238,6 +238,7 @@ int np_start(np_t *m) {
         bq->count++; bq->nvis++;
     }
     bq->st.count = bq->count;
+    bq->st.hwm = bq->count;           /* the free queue's high-water mark starts at its fill */
     m->n_free_bufs = m->p.n_buffers - 1;
     m->ring_nonempty |= 1ULL << m->role_ring[NP_ROLE_BUFQ];
     m->started = 1;

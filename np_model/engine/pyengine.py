@@ -317,6 +317,7 @@ class PyEngine:
         pad = (0,) * (bq.words - 1)
         bq.entries.extend((handles[i],) + pad for i in range(n))
         bq.nvis = n
+        bq.hwm = n
         # the blocks read which rings have visible entries: keep the machine's mask exact
         self._ne = lib.np_ring_nonempty(m)
         self._ne[0] = sum(1 << r.index for r in self.rings if r.nvis)

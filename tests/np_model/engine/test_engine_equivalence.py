@@ -210,6 +210,8 @@ def test_plain_forwarding_across_five_ports():
     assert {int(p) for p in c.tx_records()["port"]} == set(range(N_PORTS))
     assert c.check_conservation().in_flight == 0
     assert pair.rcs["c"][:4] == [RUN_TIME] * 4 and pair.rcs["c"][-1] == RUN_IDLE
+    bufq = c.stats()["rings"]["bufq"]
+    assert bufq["hwm"] >= bufq["count"] == 2047         # the free queue starts full
 
 
 @pytest.mark.parametrize("cap", [4, 1], ids=["rings4", "rings1"])
