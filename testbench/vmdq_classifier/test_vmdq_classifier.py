@@ -258,8 +258,8 @@ async def run_test_line_rate(dut, idle_inserter=None, backpressure_inserter=None
     rng = random.Random(7)
     cfg = random_config(rng, tb.mode, tb.num_mac_filters)
     await tb.program(strip_hints(cfg))
+    # minimum-size frames: random headers, zero-padded (or cut) to exactly `size` bytes
     frames = [f.ljust(size, b"\0")[:size] for f in random_frames(rng, cfg, count, max_len=size)]
-    frames = [f if len(f) == size else f + bytes(size - len(f)) for f in frames]
     beats = count * -(-size // (tb.data_width // 8))
 
     # phase 1: no idle, no back-pressure: tready must stay high and both streams run gap-free
