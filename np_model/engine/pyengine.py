@@ -18,7 +18,7 @@ the same simulation event for event. The semantics mirrored:
 - A server is a FIFO in 1/NP_SUB cycle units: start = max(issue, free);
   free = start + occ; done = ceil(start + occ - occ_min + lat), with
   occ = cmd + units * occ_unit. DRAM accesses are split at interleave
-  boundaries over the channels; the access completes with the last piece.
+  boundaries over the channels; the access completes with its latest piece.
 - A ring put takes a slot at issue; the entry becomes visible when its
   write completes (EV_RING_VIS). A get takes the oldest visible entry at
   issue (memory rings charge a read). Blocked getters are served FIFO when
@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import Any, Callable
+from typing import Any
 
 from ..core import CoreError, ffi, lib
 from .cengine import FOREVER, RUN_FULL, RUN_HOST, RUN_IDLE, RUN_TIME
@@ -60,7 +60,6 @@ TX_OUT_FULL = 1 << 20         # np_run stops (RUN_FULL) when this many tx record
 
 # event kinds, in engine.c's order (only the (cycle, seq) order matters)
 EV_ISSUE, EV_WAKE, EV_ME_FREE, EV_RING_VIS, EV_TIMER, EV_RX, EV_TX_DONE, EV_INJECT = range(8)
-EV_NAMES = ("issue", "wake", "me_free", "ring_vis", "timer", "rx", "tx_done", "inject")
 
 # thread states (enum np_tstate)
 TS_READY = lib.NP_TS_READY
@@ -698,16 +697,6 @@ class PyEngine:
             self._rx_schedule(p)
         self._inject_schedule()
         lib.np_fx_host_pending(self.ptr, 1)
-        handlers: dict[int, Callable[[Any, int], None]] = {
-            EV_ISSUE: lambda a, now: self._thread_run(self.threads[a], now),
-            EV_WAKE: lambda a, now: self._thr_ready(self.threads[a], now),
-            EV_TIMER: lambda a, now: self._thr_ready(self.threads[a], now),
-            EV_ME_FREE: self._me_free,
-            EV_RING_VIS: lambda a, now: self._ring_visible(self.rings[a[0]], a[1], now),
-            EV_RX: lambda a, now: self._rx(self.ports[a], now),
-            EV_TX_DONE: lambda a, now: self._tx_done(self.ports[a], now),
-            EV_INJECT: lambda a, now: self._inject(now),
-        }
         rc = RUN_IDLE
         while self._heap:
             if self._heap[0][0] > until:
@@ -717,7 +706,7 @@ class PyEngine:
             now, _, kind, arg = heapq.heappop(self._heap)
             self._set_now(now)
             self._events += 1
-            handlers[kind](arg, now)
+            self._dispatch(kind, arg, now)
             if stop_on_host and lib.np_fx_host_pending(self.ptr, 0):
                 rc = RUN_HOST
                 break
@@ -732,11 +721,27 @@ class PyEngine:
         self._publish_stats()
         return rc
 
-    def _me_free(self, me_index: int, now: int) -> None:
-        """EV_ME_FREE: the context swap is over; dispatch the next ready thread."""
-        e = self.mes[me_index]
-        e.swapping = False
-        self._me_dispatch(e, now)
+    def _dispatch(self, kind: int, arg: Any, now: int) -> None:
+        """One event, as the switch in np_run."""
+        if kind == EV_ISSUE:                # a thread's ALU cycles are spent: issue its op
+            self._thread_run(self.threads[arg], now)
+        elif kind in (EV_WAKE, EV_TIMER):   # memory reference done / WAIT_UNTIL reached
+            self._thr_ready(self.threads[arg], now)
+        elif kind == EV_ME_FREE:            # the context swap is over
+            e = self.mes[arg]
+            e.swapping = False
+            self._me_dispatch(e, now)
+        elif kind == EV_RING_VIS:           # a ring entry's write completed
+            ri, putter = arg
+            self._ring_visible(self.rings[ri], putter, now)
+        elif kind == EV_RX:
+            self._rx(self.ports[arg], now)
+        elif kind == EV_TX_DONE:
+            self._tx_done(self.ports[arg], now)
+        elif kind == EV_INJECT:
+            self._inject(now)
+        else:
+            raise AssertionError(f"unknown event kind {kind}")
 
     def _publish_stats(self) -> None:
         """Write ME, ring, server and wire statistics into the machine (NPR.stats reads them)."""
