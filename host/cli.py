@@ -2,6 +2,7 @@
 
     vrouter-hil demo       a 5-port NPR forwarding a default traffic mix
     vrouter-hil profile    the hardware profile with every value's source
+    vrouter-hil run        replay captures through a configured router
 """
 from __future__ import annotations
 
@@ -34,6 +35,36 @@ def _profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from .config import ConfigError
+    from .replay import ReplayError, load_inputs, parse_input, replay, summary
+    from .router import build_router
+
+    try:
+        router = build_router(args.config, **({"engine": args.engine} if args.engine else {}))
+        frames = load_inputs([parse_input(p) for p in args.pcap], len(router.npr.ports), rate_pps=args.rate)
+    except (ConfigError, ReplayError) as e:
+        print(f"vrouter-hil run: {e}", file=sys.stderr)
+        return 2
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(frames), unit="frame", desc="replay", disable=True if args.no_progress else None,
+               file=sys.stderr, leave=False)
+
+    def progress(k: int) -> None:
+        bar.update(k - bar.n)
+
+    try:
+        st = replay(router, frames, out_dir=args.out, drain_ms=args.drain_ms, progress=progress)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(st, indent=1, default=str))
+    else:
+        print(summary(router, st, args.config, args.out))
+    return 0 if st["conservation"]["ok"] else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="vrouter-hil", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
@@ -46,6 +77,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     d.set_defaults(fn=_demo)
     p = sub.add_parser("profile", help="print the IXP2800/NPR profile with sources")
     p.set_defaults(fn=_profile)
+    r = sub.add_parser("run", help="replay pcap files through a router built from a configuration file",
+                       description="Replay captures through the router CONFIG describes; write one pcap per "
+                                   "output port, host.pcapng and stats.json to --out.")
+    r.add_argument("config", metavar="CONFIG", help="router configuration (YAML)")
+    r.add_argument("--pcap", metavar="[PORT=]FILE", action="append", required=True,
+                   help="input capture; PORT=FILE feeds every frame to PORT, a pcapng without PORT uses each "
+                        "frame's interface as its port, a classic pcap without PORT feeds port 0 (repeatable)")
+    r.add_argument("--out", metavar="DIR", help="output folder (port<N>.pcap, host.pcapng, stats.json)")
+    r.add_argument("--rate", type=float, metavar="PPS",
+                   help="offer the frames at this many frames/s in all (default: their capture times)")
+    r.add_argument("--drain-ms", type=float, metavar="MS",
+                   help="simulated time allowed after the last frame (default: until ARP gives up)")
+    r.add_argument("--engine", choices=("c", "py"), help="override the configuration's engine")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--json", action="store_true", help="print the statistics as JSON instead of the summary")
+    r.set_defaults(fn=_run)
     args = ap.parse_args(argv)
     if args.cmd == "demo" and not 0 < args.load <= 1:
         ap.error(f"--load must be in (0, 1], got {args.load}")
