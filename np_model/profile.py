@@ -139,6 +139,9 @@ _IXP2800: dict[str, Param] = {
     "ring_xs_mux": _p(2730, "entries", "derived", "SRAM ring 8 to Mux of 0x8000 words [C-code]"),
     "ring_plug_mux": _p(2730, "entries", "derived", "SRAM ring 19 plug-ins to Mux [C-code]"),
     "ring_host_in": _p(256, "entries", "estimate", "host to control processor transmit queue"),
+    "ring_plugin_msg": _p(64, "entries", "estimate", "SRAM rings 9-13 control messages to plug-ins [C-code numbers]"),
+    "plugin_budget_cycles": _p(50_000, "cycles", "estimate",
+                               "ALU cycles one plug-in call may use before it is stopped (a safety net, ~36 us)"),
     # --- NPR microcode costs (ME cycles of ALU work per packet; all estimates) ---------------
     "cost_rx_base": _p(60, "cycles", "estimate", "Rx: RBUF status, buffer setup"),
     "cost_rx_per_mpkt": _p(20, "cycles", "estimate", "Rx: per 64-B mpacket moved"),

@@ -15,19 +15,21 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 MODULE = "np_model.core._npcore"
+PLUGIN_INCLUDE = HERE.parent.parent / "plugins" / "include"   # the plug-in ABI is shared with plug-ins
 
 
 def core_sources() -> list[Path]:
     """Every C source and header of the core, in a stable order."""
-    files = sorted(HERE.glob("*.c")) + sorted(HERE.glob("blocks/*.c")) + sorted(HERE.glob("*.h"))
-    return [f for f in files if f.name != "_npcore.c"]
+    files = (sorted(HERE.glob("*.c")) + sorted(HERE.glob("blocks/*.c")) + sorted(HERE.glob("*.h"))
+             + [PLUGIN_INCLUDE / "vrh_plugin_abi.h"])
+    return [f for f in files if f.name != "_npcore.c" and f.exists()]
 
 
 def source_hash() -> str:
     """Hash of the core's sources; compiled in so a stale build is detected."""
     h = hashlib.sha256()
     for f in core_sources():
-        h.update(f.relative_to(HERE).as_posix().encode())
+        h.update(f.name.encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
@@ -45,7 +47,8 @@ ffibuilder.set_source(
     MODULE,
     '#include "npcore.h"',
     sources=[os.path.relpath(f, _root) for f in core_sources() if f.suffix == ".c"],
-    include_dirs=[os.path.relpath(HERE, _root)],
+    include_dirs=[os.path.relpath(HERE, _root), os.path.relpath(PLUGIN_INCLUDE, _root)],
+    libraries=["dl"],
     extra_compile_args=["-O2", "-std=gnu11", "-Wall", "-Wno-unused-label",
                         f'-DNPCORE_SRC_HASH="{source_hash()}"'],
 )

@@ -19,7 +19,7 @@ static const char *const exc_names[] = { NP_EXC_REASONS(NP_STR2) };
 #define NP_STR1(id) #id,
 static const char *const cost_names[] = { NP_COSTS(NP_STR1) };
 static const char *const block_names[NP_BLK_COUNT] = {
-    "none", "rx", "mux", "plc", "qm", "hdrfmt", "tx", "stats", "freelist", "xscale", "idle", "synth"
+    "none", "rx", "mux", "plc", "qm", "hdrfmt", "tx", "stats", "freelist", "xscale", "idle", "synth", "plugin"
 };
 static const char *const op_names[NP_OP_COUNT] = {
     "none", "mem", "ring_get", "ring_put", "wait_any", "wait_until", "signal", "wait_sig",
@@ -105,6 +105,7 @@ np_t *np_new(const np_params_t *p) {
 
 void np_free(np_t *m) {
     if (!m) return;
+    np_plugin_free_all(m);
     for (int i = 0; i < m->n_ring; i++) free(m->ring[i].buf);
     for (int p = 0; p < m->n_port; p++) {
         np_port_t *pt = &m->port[p];
@@ -282,8 +283,12 @@ int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint3
 
 int np_inject(np_t *m, uint64_t t, const uint8_t *data, uint32_t len, uint32_t flags,
               int in_port, int out_port, uint32_t qid, uint32_t ptag) {
-    if (len < 14 || len > NP_MAX_FRAME) return fail(m, "injected frame of %u bytes: must be 14..%d", len, NP_MAX_FRAME);
-    if (out_port >= m->n_port || in_port >= m->n_port) return fail(m, "injected frame names a port that does not exist");
+    if (flags & NP_INJ_MSG) {
+        if (out_port < 0 || out_port >= NP_MAX_PLUGINS || len >= NP_PL_MSG)
+            return fail(m, "a plug-in message needs a plug-in 0..%d and at most %d characters", NP_MAX_PLUGINS - 1, NP_PL_MSG - 1);
+    } else if (len < 14 || len > NP_MAX_FRAME) return fail(m, "injected frame of %u bytes: must be 14..%d", len, NP_MAX_FRAME);
+    if (!(flags & NP_INJ_MSG) && (out_port >= m->n_port || in_port >= m->n_port))
+        return fail(m, "injected frame names a port that does not exist");
     if ((flags & NP_INJ_PASSTHRU) && (out_port < 0 || qid >= NP_QUEUES_PER_PORT))
         return fail(m, "a pass-through injection needs an output port and a queue id < %d", NP_QUEUES_PER_PORT);
     if (t < m->now) return fail(m, "injection at cycle %llu is in the past (now %llu)",
@@ -301,9 +306,10 @@ int np_inject(np_t *m, uint64_t t, const uint8_t *data, uint32_t len, uint32_t f
     np_inj_t *j = &m->injq[(m->injq_head + m->injq_n) % m->injq_cap];
     j->t = t; j->len = len; j->flags = flags; j->in_port = in_port; j->out_port = out_port;
     j->qid = qid; j->ptag = ptag; j->id = m->next_host_id++;
-    j->data = malloc(len);
+    j->data = malloc(len + 1);
     if (!j->data) return fail(m, "out of memory");
     memcpy(j->data, data, len);
+    j->data[len] = 0;
     m->injq_n++;
     return 0;
 }
@@ -325,7 +331,7 @@ int np_fx_take_inject(np_t *m, uint32_t *entry) {
     for (uint64_t k = 0; k < m->host_in.n; k++) if (!hi[k].data) { slot = k; break; }
     if (slot == m->host_in.n) { hi = np_vec_push(&m->host_in, 1); if (!hi) return -1; hi = m->host_in.p; }
     hi[slot] = j;
-    m->ctr.injected++;
+    if (!(j.flags & NP_INJ_MSG)) m->ctr.injected++;      /* a control message is not a packet */
     entry[0] = (uint32_t)slot;
     return 1;
 }
@@ -561,7 +567,7 @@ uint64_t np_packets_in_flight(np_t *m) {
     uint64_t n = 0;
     for (uint32_t i = 0; i < m->p.rbuf_elements; i++) n += m->rbuf[i].used;
     np_inj_t *hi = m->host_in.p;
-    for (uint64_t k = 0; k < m->host_in.n; k++) n += hi[k].data != NULL;
+    for (uint64_t k = 0; k < m->host_in.n; k++) n += hi[k].data != NULL && !(hi[k].flags & NP_INJ_MSG);
     for (uint32_t h = 1; h < m->p.n_buffers; h++) n += (m->desc[h].flags & NP_DF_LIVE) != 0;
     return n;
 }
@@ -641,6 +647,12 @@ int np_port_rate(np_t *m, int port, uint64_t kbps) {
     m->port[port].qm_kbps = kbps;
     return 0;
 }
+int np_set_me_arg(np_t *m, int me, int arg) {
+    if (me < 0 || me >= m->n_me) return fail(m, "ME %d does not exist", me);
+    m->me[me].arg = arg;
+    return 0;
+}
+
 int np_plugin_enable(np_t *m, int plugin, int on) {
     if (plugin < 0 || plugin >= NP_MAX_PLUGINS) return fail(m, "plug-in ME %d does not exist (0..%d)", plugin, NP_MAX_PLUGINS - 1);
     m->plugin_on[plugin] = on;

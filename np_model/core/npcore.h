@@ -35,7 +35,11 @@
     X(EXC_RING_FULL, "exc_ring_full")   /* exception ring to the control processor full */ \
     X(QM_THRESHOLD, "qm_threshold")     /* queue over its threshold */     \
     X(HOST_IN_FULL, "host_in_full")     /* host -> control processor queue full */ \
-    X(HOST_NO_BUFFER, "host_no_buffer") /* control processor found no free buffer */
+    X(HOST_NO_BUFFER, "host_no_buffer") /* control processor found no free buffer */ \
+    X(PLUGIN_DROP, "plugin_drop")       /* a plug-in dropped it */           \
+    X(PLUGIN_BUDGET, "plugin_budget")   /* its plug-in call exceeded the cycle budget */ \
+    X(PLUGIN_CRASH, "plugin_crash")     /* its plug-in call faulted */        \
+    X(PLUGIN_UNLOADED, "plugin_unloaded") /* held by a plug-in that was unloaded */
 
 #define NP_EXC_REASONS(X)                                                   \
     X(NONE, "none")                                                         \
@@ -182,6 +186,7 @@ typedef struct { uint32_t h, port, len; } np_tx_l;
 typedef struct { uint32_t e[4]; } np_st_l;
 typedef struct { uint32_t h, len, r, e[NP_XWORDS]; } np_xs_l;
 typedef struct { uint32_t i, n; } np_sy_l;
+typedef struct { uint32_t h, k, kind, slot; uint64_t next; } np_pl_l;
 typedef struct { uint32_t h, o, n, i, ret[2]; } np_fl2_l;
 
 typedef struct np_thread {
@@ -194,12 +199,13 @@ typedef struct np_thread {
     uint64_t wait_mask;          /* WAIT_ANY */
     union {
         np_rx_l rx; np_mux_l mux; np_plc_l plc; np_qm_l qm; np_hf_l hf;
-        np_tx_l tx; np_st_l st; np_fl2_l fl; np_xs_l xs; np_sy_l sy;
+        np_tx_l tx; np_st_l st; np_fl2_l fl; np_xs_l xs; np_sy_l sy; np_pl_l pl;
     } u;
 } np_thread_t;
 
 typedef struct np_me {
     int block, nthreads, tid0;
+    int arg;                     /* block argument (plug-in ME: its plug-in number) */
     int running;                 /* thread index or -1 */
     int swapping;                /* in a swap until EV_ME_FREE */
     int last;                    /* last thread dispatched (round robin) */
@@ -288,6 +294,81 @@ typedef struct np_arpent { uint32_t ip; uint64_t mac; int used; } np_arpent_t;
 
 typedef struct np_vec { void *p; uint64_t n, cap, esz; } np_vec_t;
 
+/* ---- plug-ins (plugin_rt.c) ---- */
+#define NP_PL_PKT_THREADS 6          /* NPR: 6 packet threads, 1 message, 1 periodic [C NPR-tour] */
+#define NP_PL_MAX_OPS 512            /* memory references and exits one call may record */
+#define NP_PL_MAX_NEW 8              /* packets one call may create */
+#define NP_PL_MAX_EXITS 64
+#define NP_PL_SRAM (1u << 20)        /* 1 MB SRAM per plug-in ME [C-code ONL_ROUTER_PLUGIN_n_SIZE] */
+#define NP_PL_SCRATCH 256
+#define NP_PL_COUNTERS 16
+#define NP_PL_MSG 29                 /* 28 characters + NUL [C ONL-ctrlmsg] */
+#define NP_PL_REPLIES 64
+#define NP_SIG_PLUGIN 16             /* signal 16 + plug-in: its periodic thread */
+enum { NP_PLR_MEM = 0, NP_PLR_ALLOC, NP_PLR_EXIT, NP_PLR_SIGNAL };
+
+typedef struct np_plop {             /* one recorded reference or exit */
+    uint32_t compute;                /* ALU cycles before it */
+    uint8_t kind, sub, flags, mrole;
+    uint32_t bytes, h;
+    int32_t a, b;
+    uint64_t addr;
+} np_plop_t;
+
+typedef struct np_plnew {            /* a packet created in a call, until replay gives it a buffer */
+    uint32_t len, real;
+    uint8_t out_port, in_port, ptag;
+    uint16_t qid;
+    uint64_t nh_mac;
+    uint8_t data[NP_MAX_FRAME];
+} np_plnew_t;
+
+typedef struct np_plrec {            /* what one call did, for its thread to replay */
+    np_plop_t op[NP_PL_MAX_OPS];
+    int n, nnew, nexit, status;
+    uint32_t cur, tail;
+    uint64_t cycles;
+    uint32_t exited[NP_PL_MAX_EXITS];
+    np_plnew_t nw[NP_PL_MAX_NEW];
+} np_plrec_t;
+
+#include <setjmp.h>
+#include "vrh_plugin_abi.h"
+typedef struct np_plugin {
+    int id, active;
+    char name[64];
+    void *dl;
+    void (*f_init)(const char *);
+    void (*f_pkt)(uint32_t);
+    void (*f_msg)(const char *, char *, int);
+    void (*f_per)(void);
+    struct vrh_api api;
+    uintptr_t base;
+    uint32_t *wk; uint16_t *wv; uint32_t wcap, wdefault;   /* block weights by return address */
+    uint8_t *sram;
+    uint8_t scratch[NP_PL_SCRATCH];
+    uint32_t ctr[NP_PL_COUNTERS];
+    uint64_t period, budget;
+    np_t *m;
+    np_plrec_t *rec;                 /* the call being recorded */
+    uint64_t cyc, total, lat;
+    sigjmp_buf jmp;
+    uint8_t *held;                   /* bitmap of handles in this plug-in's custody */
+    uint32_t nheld;
+    np_plrec_t recs[NP_THREADS_PER_ME];
+    char replies[NP_PL_REPLIES][NP_PL_MSG];
+    uint64_t reply_t[NP_PL_REPLIES];
+    uint32_t reply_head, reply_tail;
+    np_plugin_stats_t st;
+} np_plugin_t;
+
+void np_pl_call_pkt(np_t *m, np_plugin_t *P, int tidx, uint32_t h);
+void np_pl_call_msg(np_t *m, np_plugin_t *P, int tidx, const char *msg, char *reply, int rlen);
+void np_pl_call_periodic(np_t *m, np_plugin_t *P, int tidx);
+void np_pl_materialize(np_t *m, np_plugin_t *P, np_plrec_t *R, uint32_t pseudo, uint32_t h);
+uint32_t np_pl_real(np_plrec_t *R, uint32_t h);
+void np_plugin_free_all(np_t *m);
+
 struct np {
     np_params_t p;
     char err[256];
@@ -332,6 +413,7 @@ struct np {
     np_filt_t *pf, *af; int n_pf, n_af, pf_next_id, af_next_id;
     np_arpent_t *arp; uint32_t arp_cap; int n_arp;
     int plugin_on[NP_MAX_PLUGINS];
+    np_plugin_t *plugin[NP_MAX_PLUGINS];
     uint64_t rng;
     /* stats */
     uint64_t drops[NP_DROP_COUNT];
@@ -400,6 +482,7 @@ void np_blk_freelist(np_t *m, np_thread_t *t);
 void np_blk_xscale(np_t *m, np_thread_t *t);
 void np_blk_idle(np_t *m, np_thread_t *t);
 void np_blk_synth(np_t *m, np_thread_t *t);
+void np_blk_plugin(np_t *m, np_thread_t *t);
 
 /* ------------------------------------------------------------------ */
 /* Microcode macros                                                    */

@@ -36,7 +36,7 @@
 enum np_block {
     NP_BLK_NONE = 0, NP_BLK_RX, NP_BLK_MUX, NP_BLK_PLC, NP_BLK_QM, NP_BLK_HF,
     NP_BLK_TX, NP_BLK_STATS, NP_BLK_FREELIST, NP_BLK_XSCALE, NP_BLK_IDLE,
-    NP_BLK_SYNTH, NP_BLK_COUNT
+    NP_BLK_SYNTH, NP_BLK_PLUGIN, NP_BLK_COUNT
 };
 
 /* ---- ops a block yields to the engine ---- */
@@ -88,6 +88,7 @@ enum np_role {
     NP_ROLE_PLC_QM, NP_ROLE_QM_HF, NP_ROLE_HF_TX, NP_ROLE_EXC, NP_ROLE_LD, NP_ROLE_ERR,
     NP_ROLE_STATS, NP_ROLE_FREE, NP_ROLE_BUFQ, NP_ROLE_HOST_IN, NP_ROLE_TXDONE,
     NP_ROLE_PLUGIN0, NP_ROLE_PLUGIN1, NP_ROLE_PLUGIN2, NP_ROLE_PLUGIN3, NP_ROLE_PLUGIN4,
+    NP_ROLE_PLMSG0, NP_ROLE_PLMSG1, NP_ROLE_PLMSG2, NP_ROLE_PLMSG3, NP_ROLE_PLMSG4,
     NP_ROLE_COUNT
 };
 /* memory roles */
@@ -143,6 +144,7 @@ int np_feed(np_t *m, int n, const uint64_t *t_cycles, const uint8_t *ports,
             const uint32_t *meta, uint64_t first_id);
 #define NP_INJ_PASSTHRU 1
 #define NP_INJ_KEEP_L2 2
+#define NP_INJ_MSG 4         /* a control message for plug-in out_port (data: the text) */
 int np_inject(np_t *m, uint64_t t_cycle, const uint8_t *data, uint32_t len,
               uint32_t flags, int in_port, int out_port, uint32_t qid, uint32_t ptag);
 
@@ -270,6 +272,23 @@ int np_queue_get(np_t *m, int port, int qid, uint32_t *threshold, uint32_t *quan
                  uint32_t *pkts, uint32_t *bytes);
 int np_port_rate(np_t *m, int port, uint64_t kbps);
 int np_plugin_enable(np_t *m, int plugin, int on);
+int np_set_me_arg(np_t *m, int me, int arg);
+
+/* ---- plug-ins (plugin_rt.c) ---- */
+typedef struct np_plugin_stats {
+    uint64_t pkts, cyc_min, cyc_max, cyc_sum;     /* packet calls and their ALU cycles */
+    uint64_t msgs, periodic, created, held;
+    uint64_t budget, crashes, oob, refused;       /* contained misbehaviour */
+    uint64_t exits[6];                            /* qm, mux, plugin, xscale, drop, hold */
+    uint64_t last_signal;
+} np_plugin_stats_t;
+int np_plugin_load(np_t *m, int id, const char *path, const char *name, const uint32_t *offs,
+                   const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args);
+int np_plugin_release(np_t *m, int id);
+int np_plugin_loaded(np_t *m, int id);            /* 0 none, 1 running, 2 unloaded (release it) */
+int np_plugin_stats(np_t *m, int id, np_plugin_stats_t *s);
+int np_plugin_counters(np_t *m, int id, uint32_t *out);
+int np_plugin_reply(np_t *m, int id, char *buf, int len, uint64_t *t);
 
 /* ---- statistics ---- */
 typedef struct np_port_stats {
@@ -290,7 +309,7 @@ typedef struct np_queue_stats {
 } np_queue_stats_t;
 typedef struct np_counters {
     uint64_t arrived, injected, copies, transmitted, to_host, dropped, in_flight_hint;
-    uint64_t synth_iters, double_end;
+    uint64_t synth_iters, double_end, created;
 } np_counters_t;
 
 void np_get_counters(np_t *m, np_counters_t *c);

@@ -32,6 +32,7 @@ class Block(IntEnum):
     XSCALE = lib.NP_BLK_XSCALE
     IDLE = lib.NP_BLK_IDLE
     SYNTH = lib.NP_BLK_SYNTH
+    PLUGIN = lib.NP_BLK_PLUGIN
 
 
 class Role(IntEnum):
@@ -57,6 +58,11 @@ class Role(IntEnum):
     PLUGIN2 = lib.NP_ROLE_PLUGIN2
     PLUGIN3 = lib.NP_ROLE_PLUGIN3
     PLUGIN4 = lib.NP_ROLE_PLUGIN4
+    PLMSG0 = lib.NP_ROLE_PLMSG0
+    PLMSG1 = lib.NP_ROLE_PLMSG1
+    PLMSG2 = lib.NP_ROLE_PLMSG2
+    PLMSG3 = lib.NP_ROLE_PLMSG3
+    PLMSG4 = lib.NP_ROLE_PLMSG4
 
 
 class MemRole(IntEnum):
@@ -148,6 +154,10 @@ class Machine:
         self.me_names.append(name)
         return e
 
+    def set_me_arg(self, me: int, arg: int) -> None:
+        """The argument an ME's block reads (a plug-in ME: its plug-in number)."""
+        self._check(lib.np_set_me_arg(self.ptr, me, arg))
+
     def set_cost(self, name: str, value: int) -> None:
         if name not in COST_NAMES:
             raise KeyError(f"unknown microcode cost {name!r}; valid: {', '.join(COST_NAMES)}")
@@ -181,8 +191,9 @@ class Machine:
                                 mt, first_id))
 
     def inject(self, t_cycle: int, frame: bytes, *, passthru: bool, keep_l2: bool, in_port: int,
-               out_port: int, qid: int, ptag: int) -> None:
-        flags = (lib.NP_INJ_PASSTHRU if passthru else 0) | (lib.NP_INJ_KEEP_L2 if keep_l2 else 0)
+               out_port: int, qid: int, ptag: int, message: bool = False) -> None:
+        flags = ((lib.NP_INJ_PASSTHRU if passthru else 0) | (lib.NP_INJ_KEEP_L2 if keep_l2 else 0)
+                 | (lib.NP_INJ_MSG if message else 0))
         self._check(lib.np_inject(self.ptr, t_cycle, frame, len(frame), flags, in_port, out_port, qid, ptag))
 
     # -- outputs -------------------------------------------------------------------------

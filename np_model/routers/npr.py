@@ -15,6 +15,9 @@ from __future__ import annotations
 import heapq
 import ipaddress
 import itertools
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -117,6 +120,7 @@ class Conservation:
     arrived: int
     injected: int
     copies: int
+    created: int                # by plug-ins
     transmitted: int
     to_host: int
     dropped: int
@@ -125,12 +129,13 @@ class Conservation:
 
     @property
     def ok(self) -> bool:
-        return (self.arrived + self.injected + self.copies
+        return (self.arrived + self.injected + self.copies + self.created
                 == self.transmitted + self.to_host + self.dropped + self.in_flight
                 and self.double_ends == 0)
 
     def __str__(self) -> str:
-        return (f"arrived {self.arrived} + injected {self.injected} + copies {self.copies} = "
+        return (f"arrived {self.arrived} + injected {self.injected} + copies {self.copies} + created "
+                f"{self.created} = "
                 f"transmitted {self.transmitted} + to host {self.to_host} + dropped {self.dropped} "
                 f"+ in flight {self.in_flight}" + ("" if self.ok else "  <-- VIOLATED"))
 
@@ -230,6 +235,7 @@ class NPR:
         self._lat = {p: _LatencyStats() for p in range(len(self.ports))}
         self.host_handler: Callable[["NPR", HostPacket], None] | None = None
         self._rates: dict[int, int] = {}
+        self._plugins: dict[int, str] = {}          # plug-in ME -> name
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         # The daemon's default QM rate is 1,048,576 Kb/s for a 1 GbE port [C-code]:
@@ -297,7 +303,8 @@ class NPR:
             (Role.HOST_IN, "host_in", RingKind.PUSH, -1, 1, p.value("ring_host_in")),
             (Role.TXDONE, "txdone", RingKind.PUSH, -1, 2, 256 * len(self.ports)),
         ] + [(Role(Role.PLUGIN0 + i), f"plugin{i}", RingKind.MEM, sram[1], 3, p.value("ring_plugin"))
-             for i in range(5)]
+             for i in range(5)] + [(Role(Role.PLMSG0 + i), f"plmsg{i}", RingKind.MEM, sram[3], 1, p.value("ring_plugin_msg"))
+                                  for i in range(5)]
         self.rings: dict[str, int] = {}
         for role, name, kind, mem, words, cap in rings:
             r = m.add_ring(name, kind, mem, words, cap, nn if kind == RingKind.NN else 0)
@@ -309,10 +316,12 @@ class NPR:
         alloc = ([("rx0", Block.RX, t["rx"]), ("rx1", Block.RX, t["rx"]), ("mux", Block.MUX, t["mux"])]
                  + [(f"plc{i}", Block.PLC, t["plc"]) for i in range(3)]
                  + [("qm", Block.QM, t["qm"]), ("hdrfmt", Block.HDRFMT, t["hdrfmt"]), ("tx", Block.TX, t["tx"])]
-                 + [(f"plugin{i}", Block.IDLE, 1) for i in range(5)]
+                 + [(f"plugin{i}", Block.PLUGIN, 8) for i in range(5)]
                  + [("stats", Block.STATS, t["stats"]), ("freelist", Block.FREELIST, t["freelist"]),
                     ("xscale", Block.XSCALE, t["xscale"])])
         self.mes = {name: m.add_me(name, blk, n) for name, blk, n in alloc}
+        for i in range(5):
+            m.set_me_arg(self.mes[f"plugin{i}"], i)
         for key, cname in _COSTS.items():
             m.set_cost(cname, int(p.value(key)))
         for pc in self.ports:
@@ -441,6 +450,105 @@ class NPR:
     def port_rate_kbps(self, port: int) -> int:
         """The QM rate in force on a port (Kb/s, after rounding)."""
         return self._rates[self._port(port)]
+
+    # ------------------------------------------------------------------ plug-ins
+    def load_plugin(self, source: str | os.PathLike, me: int, *, name: str | None = None, args: str = "",
+                    budget_cycles: int | None = None) -> str:
+        """Compile the C plug-in ``source`` (a .c file anywhere, or the name of
+        a shipped plug-in) and run it on plug-in ME ``me`` (0..4); filters with
+        ``FilterAction("plugin", plugin=me)`` steer packets to it. ``args``
+        reaches ``plugin_init_user``. Names must be unique. Returns the name."""
+        from ..plugin_loader import build
+        if not 0 <= int(me) < 5:
+            raise ValueError(f"plug-in ME {me} does not exist (0..4)")
+        if me in self._plugins:
+            raise ValueError(f"plug-in ME {me} already runs {self._plugins[me]!r}; unload it first")
+        b = build(source, name)
+        if b.name in self._plugins.values():
+            other = next(k for k, v in self._plugins.items() if v == b.name)
+            raise ValueError(f"a plug-in named {b.name!r} already runs on ME {other}; load this one under another name")
+        budget = self.profile.value("plugin_budget_cycles") if budget_cycles is None else int(budget_cycles)
+        # a private copy: each ME gets its own instance of the plug-in's globals
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=b.so_path.parent)
+        os.close(fd)
+        try:
+            shutil.copyfile(b.so_path, tmp)
+            offs = b.offsets if len(b.offsets) else np.zeros(1, np.uint32)
+            ws = b.weights if len(b.weights) else np.ones(1, np.uint16)
+            rc = lib.np_plugin_load(self.m.ptr, me, tmp.encode(), b.name.encode(), ffi.from_buffer("uint32_t[]", offs),
+                                    ffi.from_buffer("uint16_t[]", ws), len(b.offsets), 4, budget, args.encode())
+        finally:
+            os.unlink(tmp)
+        self._check(rc)
+        self._plugins[int(me)] = b.name
+        return b.name
+
+    @property
+    def plugins(self) -> dict[int, str]:
+        """Loaded plug-ins: ME -> name."""
+        return dict(self._plugins)
+
+    def _plugin_me(self, me: int | str) -> int:
+        if isinstance(me, str):
+            for k, v in self._plugins.items():
+                if v == me:
+                    return k
+            raise ValueError(f"no plug-in named {me!r}; loaded: {', '.join(self._plugins.values()) or 'none'}")
+        if me not in self._plugins:
+            raise ValueError(f"no plug-in on ME {me}; loaded: {self._plugins or 'none'}")
+        return int(me)
+
+    def plugin_message(self, me: int | str, text: str, *, timeout_ns: float = 1e6) -> str:
+        """Send a control message (at most 28 characters, NPR's limit) to a
+        plug-in's message thread through the control processor, run the
+        router until the reply comes back, and return it."""
+        me = self._plugin_me(me)
+        if len(text) > 28 or "\x00" in text:
+            raise ValueError(f"plug-in messages are at most 28 characters, got {len(text)}")
+        self.m.inject(self.engine.now, text.encode(), passthru=False, keep_l2=False, in_port=-1, out_port=me,
+                      qid=0, ptag=0, message=True)
+        return self._await_reply(me, timeout_ns)
+
+    def _await_reply(self, me: int, timeout_ns: float) -> str:
+        buf, t = ffi.new("char[]", 64), ffi.new("uint64_t *")
+        deadline = self.engine.now + self.ns_to_cycles(timeout_ns)
+        while True:
+            if lib.np_plugin_reply(self.m.ptr, me, buf, 64, t) > 0:
+                return ffi.string(buf).decode(errors="replace")
+            if self.engine.now >= deadline:
+                raise TimeoutError(f"plug-in {self._plugins[me]!r} did not reply within {timeout_ns:g} ns")
+            self._run_to(min(deadline, self.engine.now + self.ns_to_cycles(2_000)))
+
+    def unload_plugin(self, me: int | str, *, timeout_ns: float = 1e6) -> None:
+        """Stop a plug-in: it takes no more packets, what it holds is dropped
+        (plugin_unloaded), and its ME is free again."""
+        me = self._plugin_me(me)
+        self.m.inject(self.engine.now, b"\x01unload", passthru=False, keep_l2=False, in_port=-1, out_port=me,
+                      qid=0, ptag=0, message=True)
+        self._await_reply(me, timeout_ns)
+        self._check(lib.np_plugin_release(self.m.ptr, me))
+        del self._plugins[me]
+
+    def plugin_stats(self, me: int | str) -> dict[str, Any]:
+        """Packets, ALU cycles per packet (min/mean/max), exits, contained faults."""
+        me = self._plugin_me(me)
+        s = ffi.new("np_plugin_stats_t *")
+        self._check(lib.np_plugin_stats(self.m.ptr, me, s))
+        exits = dict(zip(("qm", "mux", "plugin", "xscale", "drop", "hold"), (int(x) for x in s.exits)))
+        return {"name": self._plugins[me], "me": me, "packets": s.pkts,
+                "cycles_min": s.cyc_min, "cycles_max": s.cyc_max,
+                "cycles_mean": round(s.cyc_sum / s.pkts, 1) if s.pkts else 0.0,
+                "exits": exits, "drops": exits["drop"] + s.budget + s.crashes,
+                "budget_exceeded": s.budget, "crashes": s.crashes, "out_of_bounds": s.oob,
+                "refused": s.refused, "held": s.held, "created": s.created, "messages": s.msgs,
+                "periodic_calls": s.periodic}
+
+    def plugin_counters(self, me: int | str) -> list[int]:
+        """The plug-in's numbered counters (NPR's PluginCounters)."""
+        me = self._plugin_me(me)
+        out = ffi.new("uint32_t[16]")
+        n = self._check(lib.np_plugin_counters(self.m.ptr, me, out))
+        return [int(out[i]) for i in range(n)]
 
     # ------------------------------------------------------------------ traffic
     def send(self, frames: Sequence[bytes] | Sequence[Any], port: int | Sequence[int] = 0, *,
@@ -621,7 +729,7 @@ class NPR:
     def conservation(self) -> Conservation:
         c = ffi.new("np_counters_t *")
         lib.np_get_counters(self.m.ptr, c)
-        return Conservation(arrived=c.arrived, injected=c.injected, copies=c.copies,
+        return Conservation(arrived=c.arrived, injected=c.injected, copies=c.copies, created=c.created,
                             transmitted=c.transmitted, to_host=c.to_host, dropped=c.dropped,
                             in_flight=int(lib.np_packets_in_flight(self.m.ptr)), double_ends=c.double_end)
 

@@ -82,10 +82,11 @@ def collect(r) -> dict[str, Any]:
                                               "deq_pkts": qs.deq_pkts, "deq_bytes": qs.deq_bytes,
                                               "drops": qs.drops, "pkts": qs.pkts, "bytes": qs.bytes}
     out["queues"] = queues
+    out["plugins"] = {name: r.plugin_stats(me) for me, name in r.plugins.items()}
     out["drops"] = r.drops()
     out["exceptions"] = r.exceptions()
     c = r.conservation()
-    out["conservation"] = {"arrived": c.arrived, "injected": c.injected, "copies": c.copies,
+    out["conservation"] = {"arrived": c.arrived, "injected": c.injected, "copies": c.copies, "created": c.created,
                            "transmitted": c.transmitted, "to_host": c.to_host, "dropped": c.dropped,
                            "in_flight": c.in_flight, "ok": c.ok}
     out["buffers_free"] = int(lib.np_buffers_free(m))

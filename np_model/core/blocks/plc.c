@@ -108,8 +108,21 @@ static void plc_action(np_t *m, np_plc_l *L, const plc_pkt_t *p, const np_factio
         if (!copy) out_add(L, NP_PO_DROP, NP_DROP_FILTER_DROP);
         break;
     case NP_FA_PLUGIN: {
+        /* The plug-in gets the route table's decision as its default: the
+         * port, queue and next-hop MAC a plain forward would use (the TTL is
+         * left alone: a plug-in may send the packet back to be classified). */
         np_plc_out_t *o = out_add(L, NP_PO_PLUGIN, a->plugin);
         o->qid = a->qid; o->port = a->port; o->stats = a->stats;
+        const np_route_t *r = np_tbl_route(m, p->daddr, (int)L->in_port);
+        if (r && !(r->flags & (NP_RT_LOCAL | NP_RT_MCAST))) {
+            uint32_t nh = (r->flags & NP_RT_ONLINK) ? p->daddr : r->nh_ip;
+            uint64_t mac = 0;
+            o->port = r->out_port;
+            if (!o->qid) o->qid = r->qid ? r->qid : datagram_qid(p->saddr, p->daddr);
+            if (r->nh_mac & MAC_VALID) o->mac = r->nh_mac & 0xFFFFFFFFFFFFULL;
+            else if (nh) { L->ntcam++; if (np_tbl_arp(m, nh, &mac)) o->mac = mac; }
+            o->nh_ip = nh;
+        }
         break;
     }
     case NP_FA_XSCALE:
@@ -226,7 +239,7 @@ void np_blk_plc(np_t *m, np_thread_t *t) {
                 np_plc_out_t *o = &L->out[L->i];
                 np_desc_t *d = &m->desc[L->c];
                 d->out_port = o->port; d->qid = o->qid; d->stats = o->stats;
-                if (o->kind == NP_PO_QM || o->kind == NP_PO_EXC) { d->nh_mac = o->mac | (o->mac ? (1ULL << 48) : 0); d->nh_ip = o->nh_ip; }
+                if (o->kind != NP_PO_DROP) { d->nh_mac = o->mac | (o->mac ? (1ULL << 48) : 0); d->nh_ip = o->nh_ip; }
                 if (o->kind == NP_PO_DROP) np_drop_h(m, L->c, (int)o->arg, NP_BLK_PLC);
             }
             if (L->out[L->i].kind == NP_PO_DROP) {

@@ -14,4 +14,5 @@ const np_block_fn np_blocks[NP_BLK_COUNT] = {
     [NP_BLK_XSCALE] = np_blk_xscale,
     [NP_BLK_IDLE] = np_blk_idle,
     [NP_BLK_SYNTH] = np_blk_synth,
+    [NP_BLK_PLUGIN] = np_blk_plugin,
 };

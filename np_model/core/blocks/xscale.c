@@ -4,7 +4,8 @@
  * that order [C-code nprd_datapathconn.cc], copies each packet out to the
  * host and frees its buffer. Thread 1 (transmit) takes packets the host
  * injects, places them in a buffer and sends them to Mux (Src = XScale;
- * pass-through packets name their port and queue).
+ * pass-through packets name their port and queue); control messages for
+ * plug-ins are relayed to the plug-in's message ring [C NPR-msg].
  * Drops: host_no_buffer.
  */
 #include <string.h>
@@ -68,8 +69,19 @@ void np_blk_xscale(np_t *m, np_thread_t *t) {
         t->pkt = NP_NO_PKT;
         OP_RING_GET(t, NP_ROLE_HOST_IN, 0);
         L->r = t->xin[0];
-        t->pkt = ((np_inj_t *)m->host_in.p)[L->r].id;
         COMPUTE(t, m->cost[NP_C_XS_TX]);
+        if (((np_inj_t *)m->host_in.p)[L->r].flags & NP_INJ_MSG) {
+            /* a control message: relay it to the plug-in's message ring */
+            L->len = (uint32_t)((np_inj_t *)m->host_in.p)[L->r].out_port;
+            if (m->role_ring[NP_ROLE_PLMSG0 + L->len] >= 0)
+                OP_RING_PUT(t, NP_ROLE_PLMSG0 + L->len, NP_OPF_POSTED | NP_OPF_TRY, L->r);
+            if (m->role_ring[NP_ROLE_PLMSG0 + L->len] < 0 || t->result == NP_R_FULL) {
+                np_inj_t *j = (np_inj_t *)m->host_in.p + L->r;
+                free(j->data); j->data = NULL;
+            }
+            continue;
+        }
+        t->pkt = ((np_inj_t *)m->host_in.p)[L->r].id;
         OP_RING_GET(t, NP_ROLE_BUFQ, NP_OPF_TRY);
         {
             np_inj_t *j = (np_inj_t *)m->host_in.p + L->r;

@@ -1,0 +1,207 @@
+"""Building C plug-ins: gcc, a content-hash cache, and per-block cycle weights.
+
+A plug-in is one C file written against ``plugins/include/plugin_api.h``.
+It is compiled with gcc's basic-block instrumentation
+(``-fsanitize-coverage=trace-pc``) and linked with the runtime stub into a
+shared object; ``objdump`` then gives, for every instrumented block, how
+many instructions it holds -- the ALU cycles the block costs an ME each
+time it runs (see np_model/core/plugin_rt.c for the whole cost model).
+
+Builds are cached by a hash of everything that goes into them (the source,
+the API headers, the stub, the flags and the compiler's version), so
+loading the same plug-in again costs nothing. A plug-in may live in any
+directory; the shipped ones (``plugins/*.c``) can be named by their stem.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["PluginBuild", "PluginCompileError", "build", "resolve", "shipped", "PLUGIN_DIR", "LOCAL_MEMORY_BYTES"]
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_DIR = ROOT / "plugins"
+INCLUDE = PLUGIN_DIR / "include"
+STUB = PLUGIN_DIR / "runtime" / "stub.c"
+USER_FLAGS = ["-std=gnu11", "-O2", "-fPIC", "-fsanitize-coverage=trace-pc", "-fno-stack-protector",
+              "-Wall", "-Werror=implicit-function-declaration"]
+STUB_FLAGS = ["-std=gnu11", "-O2", "-fPIC", "-fvisibility=hidden"]
+LOCAL_MEMORY_BYTES = 2560          # 640 words of ME local memory [C HRM p.39-40]
+
+
+class PluginCompileError(ValueError):
+    """The plug-in does not build; the message names the file and line."""
+
+    def __init__(self, message: str, output: str = ""):
+        super().__init__(message)
+        self.output = output
+
+
+@dataclass(frozen=True)
+class PluginBuild:
+    name: str
+    source: Path
+    so_path: Path
+    offsets: np.ndarray          # return addresses of the block hooks, relative to the object
+    weights: np.ndarray          # instructions in each block
+    data_bytes: int              # the plug-in's globals (its local memory)
+
+
+def shipped() -> dict[str, Path]:
+    """The plug-ins shipped in plugins/, by name."""
+    return {p.stem: p for p in sorted(PLUGIN_DIR.glob("*.c"))}
+
+
+def resolve(source: str | os.PathLike) -> Path:
+    """A path to a C file, or the name of a shipped plug-in."""
+    p = Path(source)
+    if p.suffix == ".c" or p.exists() or os.sep in str(source):
+        if not p.is_file():
+            raise FileNotFoundError(f"plug-in source {p} does not exist")
+        return p.resolve()
+    names = shipped()
+    if str(source) in names:
+        return names[str(source)]
+    raise FileNotFoundError(f"no plug-in named {source!r}: give a .c file or one of {', '.join(names)}")
+
+
+def _cache_dir() -> Path:
+    d = os.environ.get("VROUTER_HIL_CACHE")
+    base = Path(d) if d else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vrouter-hil"
+    return base / "plugins"
+
+
+def _gcc_version() -> str:
+    return subprocess.run(["gcc", "--version"], capture_output=True, text=True, check=True).stdout.split("\n")[0]
+
+
+def _key(src: Path) -> str:
+    h = hashlib.sha256()
+    headers = [f.read_bytes() for f in sorted(INCLUDE.glob("*.h"))]
+    for part in (src.read_bytes(), *headers, STUB.read_bytes(), " ".join(USER_FLAGS + STUB_FLAGS).encode(),
+                 _gcc_version().encode()):
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()[:24]
+
+
+_ERR = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?:fatal )?error:\s*(?P<msg>.*)$", re.M)
+
+
+def _compile_error(src: Path, out: str) -> PluginCompileError:
+    m = _ERR.search(out)
+    if m:
+        f = m.group("file")
+        where = src if Path(f).name == src.name else Path(f)
+        return PluginCompileError(f"{where}:{m.group('line')}: {m.group('msg')}", out)
+    return PluginCompileError(f"{src}: does not compile: {out.strip().splitlines()[-1] if out.strip() else 'gcc failed'}",
+                              out)
+
+
+def _run(cmd: list[str], src: Path) -> str:
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise _compile_error(src, p.stderr + p.stdout)
+    return p.stdout
+
+
+def _data_bytes(obj: Path) -> int:
+    """Bytes of writable globals (.data*, .bss*) in the user's object."""
+    out = subprocess.run(["size", "-A", str(obj)], capture_output=True, text=True, check=True).stdout
+    total = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and (parts[0].startswith(".data") or parts[0].startswith(".bss")) and parts[1].isdigit():
+            total += int(parts[1])
+    return total
+
+
+_INSN = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*)$")
+_FUNC = re.compile(r"^[0-9a-f]+ <([^>]+)>:$")
+
+
+def _is_nop(mn: str, ops: str) -> bool:
+    return mn.startswith("nop") or mn in ("data16", "cs", "endbr64") or (mn == "xchg" and ops.startswith("%ax,%ax"))
+
+
+def block_weights(so: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(return address of each block hook, instructions in that block).
+
+    With trace-pc every basic block starts with a call to the hook, so a
+    block is the instructions from one hook call to the next, stopping after
+    an unconditional jump or return; a function's prologue (before its first
+    hook) belongs to its first block. No-ops (alignment padding) are free.
+    """
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(so)], capture_output=True, text=True,
+                         check=True).stdout
+    funcs: list[list[tuple[int, str, str]]] = []
+    for line in out.splitlines():
+        if _FUNC.match(line):
+            funcs.append([])
+            continue
+        m = _INSN.match(line)
+        if m and funcs:
+            funcs[-1].append((int(m.group(1), 16), m.group(2), m.group(3)))
+    offs, ws = [], []
+    for ins in funcs:
+        hooks = [i for i, (_, mn, ops) in enumerate(ins) if mn.startswith("call") and "__sanitizer_cov_trace_pc" in ops]
+        if not hooks:
+            continue
+        prologue = sum(1 for _, mn, ops in ins[:hooks[0]] if not _is_nop(mn, ops))
+        for j, hi in enumerate(hooks):
+            end = hooks[j + 1] if j + 1 < len(hooks) else len(ins)
+            n = 0
+            for _, mn, ops in ins[hi + 1:end]:
+                if _is_nop(mn, ops):
+                    continue
+                n += 1
+                if mn in ("ret", "jmp") or mn.startswith("ret") or mn == "jmpq":
+                    break
+            if hi + 1 < len(ins):
+                offs.append(ins[hi + 1][0])
+                ws.append(max(1, n + (prologue if j == 0 else 0)))
+    return np.array(offs, dtype=np.uint32), np.array(ws, dtype=np.uint16)
+
+
+def build(source: str | os.PathLike, name: str | None = None) -> PluginBuild:
+    """Compile (or fetch from the cache) the plug-in ``source``."""
+    src = resolve(source)
+    key = _key(src)
+    d = _cache_dir() / key
+    so, meta = d / "plugin.so", d / "weights.json"
+    if not (so.exists() and meta.exists()):
+        d.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=d.parent, prefix=".build-"))
+        try:
+            inc = ["-I", str(INCLUDE)]
+            _run(["gcc", *USER_FLAGS, *inc, "-c", str(src), "-o", str(tmp / "user.o")], src)
+            data = _data_bytes(tmp / "user.o")
+            if data > LOCAL_MEMORY_BYTES:
+                raise PluginCompileError(
+                    f"{src}: its global variables take {data} bytes; an ME's local memory holds "
+                    f"{LOCAL_MEMORY_BYTES}: keep larger state in plug-in SRAM (onl_api_sram_read/write)")
+            _run(["gcc", *STUB_FLAGS, *inc, "-c", str(STUB), "-o", str(tmp / "stub.o")], STUB)
+            _run(["gcc", "-shared", "-Wl,-z,defs", "-o", str(tmp / "plugin.so"), str(tmp / "user.o"),
+                  str(tmp / "stub.o")], src)
+            offs, ws = block_weights(tmp / "plugin.so")
+            (tmp / "weights.json").write_text(json.dumps({"offsets": offs.tolist(), "weights": ws.tolist(),
+                                                          "data_bytes": data, "source": str(src)}))
+            try:
+                os.rename(tmp, d)                        # atomic: concurrent builds agree
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)   # another process built it first
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    w = json.loads(meta.read_text())
+    return PluginBuild(name=name or src.stem, source=src, so_path=so,
+                       offsets=np.array(w["offsets"], dtype=np.uint32), weights=np.array(w["weights"], dtype=np.uint16),
+                       data_bytes=int(w["data_bytes"]))
