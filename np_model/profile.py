@@ -97,6 +97,8 @@ _IXP2800: dict[str, Param] = {
     "wire_overhead_bytes": _p(20, "B", "confirmed", "IEEE 802.3: 8-B preamble/SFD + 12-B inter-frame gap"),
     "fcs_bytes": _p(4, "B", "confirmed", "IEEE 802.3 frame check sequence (not in frame data)"),
     "min_frame_bytes": _p(64, "B", "confirmed", "IEEE 802.3 minimum frame incl. FCS"),
+    "nic_latency_ns": _p(80, "ns", "estimate",
+                         "SmartNIC VMDq classifier's first-beat latency (~12 cycles at 156.25 MHz, rtl/README)"),
     "port_rate_bps": _p(1_000_000_000, "b/s", "confirmed", "ONL: 5 x 1 GbE per NPR (capacities 1.1)"),
     "port_mtu": _p(1500, "B", "confirmed", "Ethernet MTU"),
     "n_ports": _p(5, "ports", "confirmed", "ONL tutorial: five ports per NPR"),

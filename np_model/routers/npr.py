@@ -12,6 +12,7 @@ modelled as a 17th, two-thread processor.
 """
 from __future__ import annotations
 
+import collections
 import heapq
 import ipaddress
 import itertools
@@ -86,6 +87,17 @@ class TxPacket:
     copy: bool
     from_host: bool
     qid: int
+    meta: int = 0
+
+    @property
+    def pool(self) -> int | None:
+        """The NIC front-end's pool for this packet (None without a NIC)."""
+        return (self.meta >> 8) & 0x3F if self.meta & NPR.NIC_META else None
+
+    @property
+    def nic_queue(self) -> int | None:
+        """The queue within its pool the NIC's RSS chose (None without a NIC)."""
+        return self.meta & 0xFF if self.meta & NPR.NIC_META else None
 
     @property
     def latency_ns(self) -> float:
@@ -190,12 +202,18 @@ class NPR:
         keep_records: keep every transmitted packet's record (not only the
             running statistics); ``capture`` keeps their bytes too.
         seed: the deterministic random source (aux-filter sampling).
+        nic: a SmartNIC VMDq front-end on the receive side: ``"model"``,
+            ``"rtl"`` (the Verilated classifier through pyverilator), a
+            ``nic:`` configuration mapping (np_model.nic), or a front-end
+            object. Frames it drops never reach Rx (counted as ``nic_<reason>``);
+            frames it replicates enter Rx once per pool; each packet carries
+            its pool and queue (``TxPacket.pool``, ``.nic_queue``).
     """
 
     def __init__(self, profile: Profile = IXP2800, ports: Sequence[PortConfig] | None = None, *,
                  engine: str = "c", threads: Mapping[str, int] | None = None, buffers: int | None = None,
                  connected_routes: bool = True, keep_records: bool = True, capture: bool = True,
-                 seed: int = 1):
+                 seed: int = 1, nic: Any = None):
         self.profile = profile
         self.ports = list(ports) if ports is not None else default_ports(profile.value("n_ports"),
                                                                             profile.value("port_rate_bps"))
@@ -234,6 +252,13 @@ class NPR:
         self._trace_recs: list[np.ndarray] = []
         self._lat = {p: _LatencyStats() for p in range(len(self.ports))}
         self.host_handler: Callable[["NPR", HostPacket], None] | None = None
+        if nic is None or hasattr(nic, "classify"):
+            self.nic = nic
+        else:
+            from ..nic import nic_from_router_config
+            self.nic = nic_from_router_config(nic)
+        self._nic = {"frames": 0, "replicas": 0, "drops": collections.Counter(), "pools": collections.Counter(),
+                     "queues": collections.Counter()}
         self._rates: dict[int, int] = {}
         self._plugins: dict[int, str] = {}          # plug-in ME -> name
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
@@ -570,6 +595,11 @@ class NPR:
         else:
             t = np.asarray([self.ns_to_cycles(x) for x in np.broadcast_to(np.asarray(at_ns, dtype=float), (n,))],
                            dtype=np.uint64)
+        if self.nic is not None:
+            raw, ports, t, meta = self._through_nic(raw, ports, t)
+            n = len(raw)
+            if n == 0:
+                return np.zeros(0, dtype=np.uint64)
         lens = np.array([len(f) for f in raw], dtype=np.uint32)
         offs = np.zeros(n, dtype=np.uint64)
         offs[1:] = np.cumsum(lens[:-1], dtype=np.uint64)
@@ -587,10 +617,49 @@ class NPR:
     def feed_arrays(self, t_cycles: np.ndarray, ports: np.ndarray, lens: np.ndarray, offsets: np.ndarray,
                     data: np.ndarray, meta: np.ndarray | None = None) -> int:
         """Bulk traffic (already sorted per port by time); returns the first id."""
+        if self.nic is not None:
+            raw = [bytes(data[o:o + n]) for o, n in zip(offsets, lens)]
+            raw, ports, t_cycles, meta = self._through_nic(raw, np.asarray(ports), np.asarray(t_cycles))
+            lens = np.array([len(f) for f in raw], dtype=np.uint32)
+            offsets = np.zeros(len(raw), dtype=np.uint64)
+            offsets[1:] = np.cumsum(lens[:-1], dtype=np.uint64)
+            data = np.frombuffer(b"".join(raw), dtype=np.uint8)
         first = self._next_id
         self.m.feed(t_cycles, ports, lens, offsets, data, meta, first)
         self._next_id += len(t_cycles)
         return first
+
+    NIC_META = 1 << 31          # the packet went through the NIC front-end
+
+    def _through_nic(self, raw: list[bytes], ports: np.ndarray, t: np.ndarray):
+        """Classify frames with the NIC front-end: drop, replicate, tag with pool and queue."""
+        res = self.nic.classify(raw)
+        lat = self.ns_to_cycles(self.profile.value("nic_latency_ns"))
+        out_f, out_p, out_t, out_m = [], [], [], []
+        st = self._nic
+        for f, p, tt, r in zip(raw, ports, t, res):
+            st["frames"] += 1
+            if r.drop:
+                st["drops"][r.reason] += 1
+                continue
+            pools = [i for i in range(64) if (r.pools >> i) & 1]
+            st["replicas"] += len(pools) - 1
+            for pool in pools:
+                st["pools"][pool] += 1
+                st["queues"][f"{pool}.{r.queue}"] += 1
+                out_f.append(f)
+                out_p.append(p)
+                out_t.append(int(tt) + lat)
+                out_m.append(self.NIC_META | pool << 8 | r.queue)
+        return (out_f, np.asarray(out_p, dtype=np.int64), np.asarray(out_t, dtype=np.uint64),
+                np.asarray(out_m, dtype=np.uint32))
+
+    def nic_stats(self) -> dict[str, Any]:
+        """Frames the NIC front-end saw, dropped (by reason), replicated, per pool and queue."""
+        st = self._nic
+        return {"backend": getattr(self.nic, "backend", None), "frames": st["frames"], "replicas": st["replicas"],
+                "drops": dict(st["drops"]), "pools": dict(sorted(st["pools"].items())),
+                "queues": dict(sorted(st["queues"].items()))}
 
     def inject(self, frame: bytes, *, at_ns: float | None = None, out_port: int = -1, qid: int = 0,
                passthru: bool = False, keep_l2: bool = True, in_port: int = -1, ptag: int = 0) -> None:
@@ -683,7 +752,8 @@ class NPR:
                                 t_rx_ns=float(self.cycles_to_ns(int(r["t_rx"]))),
                                 t_start_ns=float(self.cycles_to_ns(int(r["t_start"]))),
                                 t_end_ns=float(self.cycles_to_ns(int(r["t_end"]))),
-                                copy=bool(r["flags"] & 1), from_host=bool(r["flags"] & 2), qid=int(r["qid"])))
+                                copy=bool(r["flags"] & 1), from_host=bool(r["flags"] & 2), qid=int(r["qid"]),
+                                meta=int(r["meta"])))
         return out
 
     def host_packets(self, reason: str | None = None) -> list[HostPacket]:
@@ -697,7 +767,7 @@ class NPR:
 
     def drops(self) -> dict[str, int]:
         """Drop counts by reason (only reasons with drops)."""
-        out = {}
+        out = {f"nic_{k}": v for k, v in self._nic["drops"].items()}
         for i, name in enumerate(DROP_REASONS):
             c = lib.np_drop_count(self.m.ptr, i)
             if c:
@@ -729,8 +799,11 @@ class NPR:
     def conservation(self) -> Conservation:
         c = ffi.new("np_counters_t *")
         lib.np_get_counters(self.m.ptr, c)
-        return Conservation(arrived=c.arrived, injected=c.injected, copies=c.copies, created=c.created,
-                            transmitted=c.transmitted, to_host=c.to_host, dropped=c.dropped,
+        nic = self._nic            # frames the NIC dropped never reached Rx; its replicas are copies
+        nic_drops = sum(nic["drops"].values())
+        return Conservation(arrived=c.arrived - nic["replicas"] + nic_drops, injected=c.injected,
+                            copies=c.copies + nic["replicas"], created=c.created,
+                            transmitted=c.transmitted, to_host=c.to_host, dropped=c.dropped + nic_drops,
                             in_flight=int(lib.np_packets_in_flight(self.m.ptr)), double_ends=c.double_end)
 
     def check_conservation(self) -> Conservation:

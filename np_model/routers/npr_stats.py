@@ -83,6 +83,8 @@ def collect(r) -> dict[str, Any]:
                                               "drops": qs.drops, "pkts": qs.pkts, "bytes": qs.bytes}
     out["queues"] = queues
     out["plugins"] = {name: r.plugin_stats(me) for me, name in r.plugins.items()}
+    if r.nic is not None:
+        out["nic"] = r.nic_stats()
     out["drops"] = r.drops()
     out["exceptions"] = r.exceptions()
     c = r.conservation()
