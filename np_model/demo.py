@@ -45,7 +45,8 @@ def run_demo(duration_ms: float = 10.0, load: float = 0.8, engine: str = "c", se
     batch = build(demo_streams(load), duration_ms * 1e6, seed=seed)
     r.feed_arrays(batch.t_cycles, batch.ports, batch.lens, batch.offsets, batch.data)
     t0 = time.perf_counter()
-    r.run(duration_ns=duration_ms * 1e6 + 200_000)      # + 200 us to drain the queues
+    r.run(duration_ns=duration_ms * 1e6)
+    r.run_until_idle()                                  # drain: stop when the last packet is out
     wall = time.perf_counter() - t0
     st = r.stats()
     st["wall_s"] = round(wall, 3)

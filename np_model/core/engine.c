@@ -451,7 +451,8 @@ static void boot(np_t *m) {
     }
 }
 
-int np_run(np_t *m, uint64_t until, int stop_on_host) {
+int np_run(np_t *m, uint64_t until, int flags) {
+    int stop_on_host = flags & NP_STOP_HOST;
     if (!m->started) { snprintf(m->err, sizeof m->err, "machine not started"); return -1; }
     /* Time never runs backwards: a past 'until' used to set m->now back (the
      * RUN_TIME exit) and underflow the ME accounting intervals. */
@@ -525,7 +526,7 @@ int np_run(np_t *m, uint64_t until, int stop_on_host) {
         if (stop_on_host && m->host_pending) goto out_host;
         if (m->tx_out.n >= (1u << 20)) goto out_full;
     }
-    if (until != UINT64_MAX && until > m->now) m->now = until;
+    if (!(flags & NP_IDLE_STAY) && until != UINT64_MAX && until > m->now) m->now = until;
     for (int i = 0; i < m->n_me; i++) me_acct(m, &m->me[i], m->now);
     return NP_RUN_IDLE;
 out_time:

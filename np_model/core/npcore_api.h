@@ -153,7 +153,9 @@ int np_inject(np_t *m, uint64_t t_cycle, const uint8_t *data, uint32_t len,
 #define NP_RUN_HOST 1        /* a host record is waiting (stop_on_host) */
 #define NP_RUN_IDLE 2        /* nothing left to do */
 #define NP_RUN_FULL 3        /* an output buffer needs draining */
-int np_run(np_t *m, uint64_t until, int stop_on_host);
+#define NP_STOP_HOST 1       /* flags: return when a packet reaches the host */
+#define NP_IDLE_STAY 2       /* flags: when nothing is left, stay at the last event's cycle */
+int np_run(np_t *m, uint64_t until, int flags);
 uint64_t np_now(np_t *m);
 uint64_t np_events(np_t *m);
 void np_set_trace(np_t *m, int on);

@@ -21,8 +21,12 @@ class CEngine:
     def __init__(self, machine: Machine):
         self.m = machine
 
-    def run(self, until: int, stop_on_host: bool = False) -> int:
-        rc = lib.np_run(self.m.ptr, min(until, FOREVER), 1 if stop_on_host else 0)
+    def run(self, until: int, stop_on_host: bool = False, idle_stay: bool = False) -> int:
+        """Simulate up to cycle ``until``. ``stop_on_host``: return as soon as a
+        packet reaches the host. ``idle_stay``: if nothing is left to do, stop
+        at the last event instead of letting time pass to ``until``."""
+        flags = (lib.NP_STOP_HOST if stop_on_host else 0) | (lib.NP_IDLE_STAY if idle_stay else 0)
+        rc = lib.np_run(self.m.ptr, min(until, FOREVER), flags)
         if rc < 0:
             raise CoreError(ffi.string(lib.np_error(self.m.ptr)).decode())
         return rc

@@ -679,8 +679,9 @@ class PyEngine:
     def _tx_out_count(self) -> int:
         return lib.np_take_tx(self.ptr, self._tx_recs, self._tx_cap, self._tx_cap_len)
 
-    def run(self, until: int, stop_on_host: bool = False) -> int:
-        """Simulate up to cycle ``until``; returns RUN_TIME, RUN_HOST, RUN_IDLE or RUN_FULL."""
+    def run(self, until: int, stop_on_host: bool = False, idle_stay: bool = False) -> int:
+        """Simulate up to cycle ``until``; returns RUN_TIME, RUN_HOST, RUN_IDLE or RUN_FULL.
+        ``idle_stay``: when nothing is left, stay at the last event (np_run's NP_IDLE_STAY)."""
         if not lib.np_started(self.ptr):
             raise CoreError("machine not started")
         if not self._built:
@@ -714,7 +715,7 @@ class PyEngine:
                 rc = RUN_FULL
                 break
         else:
-            if until != FOREVER and until > self._now:
+            if not idle_stay and until != FOREVER and until > self._now:
                 self._set_now(until)
         for e in self.mes:
             e.account(self._now)

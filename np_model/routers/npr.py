@@ -26,7 +26,7 @@ import numpy as np
 
 from ..core import CoreError, ffi, lib
 from ..engine import make_engine
-from ..engine.cengine import FOREVER, RUN_FULL, RUN_HOST
+from ..engine.cengine import FOREVER, RUN_FULL, RUN_HOST, RUN_IDLE
 from ..engine.machine import (DROP_REASONS, EXC_REASONS, SUB, TX_DTYPE, Block, Machine, MemKind,
                               MemRole, RingKind, Role)
 from ..profile import IXP2800, Profile
@@ -228,6 +228,10 @@ class NPR:
             if not 1 <= int(v) <= limit:
                 raise ValueError(f"threads for {k} must be 1..{limit}, got {v}")
             self.threads[k] = int(v)
+        need = profile.value("qm_enqueue_threads") + len(self.ports)
+        if self.threads["qm"] < need:
+            raise ValueError(f"threads for qm must be at least {need}: {profile.value('qm_enqueue_threads')} "
+                             f"enqueue threads and one scheduler per port ({len(self.ports)} ports)")
         self.f_me = profile.value("me_clock_hz")
         self.keep_records = keep_records
         self.capture = capture
@@ -678,7 +682,9 @@ class NPR:
         self._run_to(until)
 
     def run_until_idle(self, max_ns: float = 1e9) -> None:
-        """Run until nothing is left to do (or ``max_ns`` of simulated time)."""
+        """Run until nothing is left to do -- no packet in flight, no timer due --
+        and stop there (or after ``max_ns`` of simulated time). A plug-in with
+        a periodic thread keeps the router busy, so then ``max_ns`` ends it."""
         self._run_to(self.engine.now + self.ns_to_cycles(max_ns), idle_ok=True)
 
     def call_at(self, t_ns: float, fn: Callable[[], None]) -> None:
@@ -694,13 +700,14 @@ class NPR:
     def _run_to(self, until: int, idle_ok: bool = False) -> None:
         while True:
             stop = min(until, self._timers[0][0]) if self._timers else until
-            rc = self.engine.run(stop, stop_on_host=self.host_handler is not None)
+            stay = idle_ok and not self._timers
+            rc = self.engine.run(stop, stop_on_host=self.host_handler is not None, idle_stay=stay)
             self._drain()
             if rc in (RUN_HOST, RUN_FULL):
                 continue
             while self._timers and self._timers[0][0] <= self.engine.now:
                 heapq.heappop(self._timers)[2]()
-            if self.engine.now >= until:
+            if self.engine.now >= until or (stay and rc == RUN_IDLE):
                 return
 
     def _drain(self) -> None:

@@ -116,6 +116,8 @@ def test_line_trace_shows_every_me_and_ring():
 def test_bad_configuration_is_an_error_naming_the_choices():
     with pytest.raises(ValueError, match="threads for plc must be 1..8, got 9"):
         make_npr("c", threads={"plc": 9})
+    with pytest.raises(ValueError, match="threads for qm must be at least 8: 3 enqueue threads and one scheduler"):
+        make_npr("c", threads={"qm": 7})
     with pytest.raises(KeyError, match="valid: rx, mux, plc"):
         make_npr("c", threads={"lookup": 2})
     with pytest.raises(ValueError, match="unknown engine 'fast'; valid: c, py"):
@@ -158,3 +160,13 @@ def test_a_timer_can_inject_a_frame_that_is_forwarded():
     [t] = r.transmitted()
     assert t.port == 2 and t.from_host and t.t_rx_ns >= 20_000
     r.check_conservation()
+
+
+def test_run_until_idle_stops_when_the_last_packet_is_done(engine):
+    r = make_npr(engine)
+    r.send([bytes(udp_frame(0, host_ip(1)))], port=0)
+    r.run_until_idle(max_ns=1e9)
+    [t] = r.transmitted()
+    assert t.t_end_ns <= r.now_ns < t.t_end_ns + 5_000     # stopped at the end, not 1 s later
+    busy = r.stats()["mes"]["tx"]["busy_pct"]
+    assert busy > 1                                         # ME shares over the active time only

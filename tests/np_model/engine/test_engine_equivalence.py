@@ -84,8 +84,8 @@ class Pair:
         """Keep every engine.run return code (the real engine runs; only its rc is noted)."""
         real_run = r.engine.run
 
-        def run(until: int, stop_on_host: bool = False) -> int:
-            rc = real_run(until, stop_on_host)
+        def run(until: int, stop_on_host: bool = False, idle_stay: bool = False) -> int:
+            rc = real_run(until, stop_on_host, idle_stay)
             out.append(rc)
             return rc
         r.engine.run = run
