@@ -21,10 +21,7 @@ void handle_pkt_user(pkt_t pkt) {
 void handle_msg(const char *msg, char *reply, int size) {
     reply[0] = 0;
     if (onl_api_streq(msg, "=counts")) {
-        for (unsigned i = 0; i < 3; i++) {
-            if (i) onl_api_cat(reply, size, " ");
-            onl_api_cat_u(reply, size, onl_api_counter_get(i));
-        }
+        onl_api_reply_counters(reply, size, 0, 3);
     } else if (onl_api_streq(msg, "reset")) {
         for (unsigned i = 0; i < 3; i++) onl_api_counter_add(i, 0u - onl_api_counter_get(i));
         onl_api_cat(reply, size, "ok");

@@ -33,13 +33,9 @@ static int configure(const char *s, char *reply, int size) {
 void plugin_init_user(const char *args) {
     char tmp[32], r[32];
     onl_api_set_period(onl_api_cycles_per_us());
-    while (args && *args) {
-        int n = 0;
-        while (*args == ' ') args++;
-        while (*args && *args != ' ' && n < 31) tmp[n++] = *args++;
-        tmp[n] = 0;
+    while (args && onl_api_next_word(&args, tmp, sizeof tmp)) {     /* "key=value key=value" */
         r[0] = 0;
-        if (n) configure(tmp, r, sizeof r);
+        configure(tmp, r, sizeof r);
     }
 }
 
@@ -59,10 +55,7 @@ void handle_msg(const char *msg, char *reply, int size) {
     reply[0] = 0;
     if (configure(msg, reply, size)) return;
     if (onl_api_streq(msg, "=counts")) {
-        for (unsigned i = 0; i < 5; i++) {
-            if (i) onl_api_cat(reply, size, " ");
-            onl_api_cat_u(reply, size, onl_api_counter_get(i));
-        }
+        onl_api_reply_counters(reply, size, 0, 5);
         return;
     }
     onl_api_cat(reply, size, "usage: drop=<permil>|delay=<us>");

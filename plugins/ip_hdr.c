@@ -35,10 +35,7 @@ void handle_msg(const char *msg, char *reply, int size) {
     reply[0] = 0;
     if (ok && n < 5) { next_plugin = (int)n; onl_api_cat(reply, size, "ok"); return; }
     if (onl_api_streq(msg, "=counts")) {
-        for (unsigned i = 0; i < 4; i++) {
-            if (i) onl_api_cat(reply, size, " ");
-            onl_api_cat_u(reply, size, onl_api_counter_get(i));
-        }
+        onl_api_reply_counters(reply, size, 0, 4);
         return;
     }
     onl_api_cat(reply, size, "usage: next=<0..4>|=counts");

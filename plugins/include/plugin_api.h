@@ -177,5 +177,21 @@ static inline void onl_api_cat_u(char *dst, int size, uint32_t v) {
     onl_api_int2str(v, tmp);
     onl_api_cat(dst, size, tmp);
 }
+/* The next space-separated word of *s into word (size bytes); 0 at the end. */
+static inline int onl_api_next_word(const char **s, char *word, int size) {
+    int n = 0;
+    while (**s == ' ') (*s)++;
+    while (**s && **s != ' ') { if (n < size - 1) word[n++] = **s; (*s)++; }
+    word[n] = 0;
+    return n;
+}
+/* Reply with counters first .. first+count-1, space separated ("=counts"). */
+static inline void onl_api_reply_counters(char *reply, int size, unsigned first, unsigned count) {
+    reply[0] = 0;
+    for (unsigned i = 0; i < count; i++) {
+        if (i) onl_api_cat(reply, size, " ");
+        onl_api_cat_u(reply, size, onl_api_counter_get(first + i));
+    }
+}
 
 #endif

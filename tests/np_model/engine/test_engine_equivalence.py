@@ -29,29 +29,13 @@ from np_model.engine.machine import DROP_REASONS, Block, Machine, MemKind, MemRo
 from np_model.engine.pyengine import Memory, MicroEngine, Port, PyEngine, Ring, Server
 from np_model.profile import IXP2800
 from np_model.routers.npr import NPR, FilterAction, HostPacket
+from tests.helpers import host_ip, host_mac, port_ip, port_mac
 
 N_PORTS = 5
 
 
-# ------------------------------------------------------------------------------------------
-# addressing: router port p is 10.0.{p+1}.1, MAC 02:00:00:00:00:{p+1}; its neighbour host
-# is 10.0.{p+1}.2, MAC 02:00:00:00:{p+1}:02
-
-
-def port_mac(p: int) -> str:
-    return f"02:00:00:00:00:{p + 1:02x}"
-
-
-def port_ip(p: int) -> str:
-    return f"10.0.{p + 1}.1"
-
-
-def host_mac(p: int) -> str:
-    return f"02:00:00:00:{p + 1:02x}:02"
-
-
-def host_ip(p: int) -> str:
-    return f"10.0.{p + 1}.2"
+# addressing (tests/helpers.py): router port p is 10.0.{p+1}.1, MAC 02:00:00:00:00:{p+1};
+# its neighbour host is 10.0.{p+1}.2, MAC 02:00:00:00:{p+1}:02
 
 
 def frame(p_in: int, dst: str, *, size: int = 100, tcp: bool = False, ttl: int = 64, sport: int = 1000,
