@@ -43,7 +43,8 @@ def frames() -> list:
     out = []
 
     def add(t_us: float, port: int, pkt) -> None:
-        pkt = Ether(bytes(pkt))
+        raw = bytes(pkt)
+        pkt = Ether(raw + b"\0" * (60 - len(raw)))          # padded to the 60-byte minimum, as on the wire
         pkt.time = T0 + t_us * 1e-6
         pkt.sniffed_on = f"port{port}"
         out.append(pkt)

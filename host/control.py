@@ -485,7 +485,7 @@ class ControlPlane:
             h.add_read(f"drops.{name}", lambda name=name: self.r.drops().get(name, 0))
         for name in EXC_REASONS[1:]:
             h.add_read(f"exceptions.{name}", lambda name=name: self.r.exceptions().get(name, 0))
-        h.add_group("", lambda: flatten({k: v for k, v in self.r.stats().items() if k not in ("drops", "exceptions")}))
+        h.add_group("", lambda: flatten(self.r.stats()))
         if self.sp is not None:
             sp = self.sp
             h.add_group("host.", sp.counters.as_dict)

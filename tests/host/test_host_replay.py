@@ -1,0 +1,164 @@
+"""``vrouter-hil run``: pcap replay round trips through a configured router."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+from scapy.utils import rdpcap, wrpcap, wrpcapng
+
+from host.cli import main
+from tests.helpers import routed
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+CONFIG = """\
+ports:
+  - {address: 10.0.1.1/24, mac: "02:00:00:00:00:01"}
+  - {address: 10.0.2.1/24, mac: "02:00:00:00:00:02"}
+  - {address: 10.0.3.1/24, mac: "02:00:00:00:00:03"}
+routes:
+  - {prefix: 192.168.2.0/24, port: 1, next_hop: 10.0.2.2}
+  - {prefix: 192.168.1.0/24, port: 0, next_hop: 10.0.1.2}
+arp:
+  - {ip: 10.0.1.2, mac: "02:00:00:00:01:02"}
+  - {ip: 10.0.2.2, mac: "02:00:00:00:02:02"}
+  - {ip: 10.0.3.2, mac: "02:00:00:00:03:02"}
+"""
+T0 = 1_600_000_000.0
+
+
+def _udp(dst_mac: str, src: str, dst: str, ipid: int, ttl: int = 64) -> Ether:
+    return Ether(bytes(Ether(dst=dst_mac, src="02:00:00:00:01:02") / IP(src=src, dst=dst, id=ipid, ttl=ttl)
+                       / UDP(sport=1000 + ipid, dport=9) / Raw(b"r" * (20 + ipid))))
+
+
+def _stamp(frames, t0: float, gap: float, iface: str | None = None):
+    for k, f in enumerate(frames):
+        f.time = t0 + k * gap
+        if iface is not None:
+            f.sniffed_on = iface
+    return frames
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    p = tmp_path / "router.yaml"
+    p.write_text(CONFIG)
+    return str(p)
+
+
+def _run(argv, capsys) -> tuple[int, str, str]:
+    rc = main(argv + ["--no-progress"])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_round_trip_two_files_port_per_file(cfg, tmp_path, capsys):
+    fwd = _stamp([_udp("02:00:00:00:00:01", "192.168.1.5", f"192.168.2.{9 + k}", k) for k in range(5)], T0, 1e-5)
+    ping = Ether(dst="02:00:00:00:00:03", src="02:00:00:00:03:02") / IP(src="10.0.3.2", dst="10.0.3.1", id=3) \
+        / ICMP(id=5, seq=1) / Raw(b"replay")
+    probe = _udp("02:00:00:00:00:03", "10.0.3.2", "192.168.2.1", 40, ttl=1)
+    back = _udp("02:00:00:00:00:03", "10.0.3.2", "192.168.1.1", 41)
+    p2 = _stamp([Ether(bytes(ping)), probe, back], T0 + 2e-5, 1e-5)
+    wrpcap(str(tmp_path / "in0.pcap"), fwd)
+    wrpcap(str(tmp_path / "in2.pcap"), p2)
+    out = tmp_path / "out"
+    rc, text, _ = _run(["run", cfg, "--pcap", f"0={tmp_path / 'in0.pcap'}", "--pcap", f"2={tmp_path / 'in2.pcap'}",
+                        "--out", str(out)], capsys)
+    assert rc == 0
+    assert "[ok]" in text and "port0 5" in text and "port2 3" in text
+    files = sorted(os.listdir(out))
+    assert files == ["host.pcapng", "port0.pcap", "port1.pcap", "port2.pcap", "stats.json"]
+    p1 = rdpcap(str(out / "port1.pcap"))
+    assert [bytes(p) for p in p1] == [routed(f, 1, "02:00:00:00:02:02") for f in fwd]
+    # times: the capture's time base + simulated time, first bit out after the last bit in
+    assert all(float(p.time) > float(f.time) for p, f in zip(p1, fwd))
+    assert float(p1[0].time) - float(fwd[0].time) < 20e-6
+    p0 = rdpcap(str(out / "port0.pcap"))
+    assert [bytes(p) for p in p0] == [routed(back, 0, "02:00:00:00:01:02")]
+    p2out = [Ether(bytes(p)) for p in rdpcap(str(out / "port2.pcap"))]
+    assert [(p[ICMP].type, p[IP].src) for p in p2out] == [(0, "10.0.3.1"), (11, "10.0.3.1")]
+    host = rdpcap(str(out / "host.pcapng"))
+    assert [bytes(h) for h in host] == [bytes(ping), bytes(probe)]
+    assert [h.comment for h in host] == [b"reason=local_delivery in_port=2", b"reason=ttl_expired in_port=2"]
+    st = json.loads((out / "stats.json").read_text())
+    assert st["conservation"]["ok"] and st["conservation"]["arrived"] == 8
+    assert st["ports"]["port1"]["tx_pkts"] == 5 and st["ports"]["port2"]["rx_pkts"] == 3
+    assert st["exceptions"] == {"ttl_expired": 1, "local_delivery": 1}
+    assert st["host"]["icmp.echo_replies"] == 1 and st["host"]["icmp.time_exceeded"] == 1
+    assert {"plc0", "qm", "xscale"} <= set(st["mes"]) and any(k.startswith("port1.q") for k in st["queues"])
+    assert st["replay"]["inputs"][0]["per_port"] == {"port0": 5}
+
+
+def test_pcapng_interfaces_are_ports_and_rate_option(cfg, tmp_path, capsys):
+    a = _stamp([_udp("02:00:00:00:00:03", "10.0.3.2", "192.168.2.1", k) for k in range(3)], T0, 0.0, "port2")
+    b = _stamp([_udp("02:00:00:00:00:01", "192.168.1.9", "192.168.2.2", 10 + k) for k in range(3)], T0, 0.0, "eth0")
+    wrpcapng(str(tmp_path / "in.pcapng"), [x for pair in zip(a, b) for x in pair])
+    out = tmp_path / "out"
+    rc, text, _ = _run(["run", cfg, "--pcap", str(tmp_path / "in.pcapng"), "--out", str(out), "--rate", "1000"],
+                       capsys)
+    assert rc == 0
+    st = json.loads((out / "stats.json").read_text())
+    assert (st["ports"]["port0"]["rx_pkts"], st["ports"]["port2"]["rx_pkts"]) == (3, 3)
+    t = [float(p.time) for p in rdpcap(str(out / "port1.pcap"))]
+    assert len(t) == 6
+    gaps = [y - x for x, y in zip(t, t[1:])]
+    assert all(abs(g - 1e-3) < 5e-6 for g in gaps), gaps          # 1000 frames/s in all
+
+
+@pytest.mark.parametrize("case,message", [
+    ("bad_port", "port 7 does not exist; valid ports: 0..2"),
+    ("bad_iface", "interface 'port9', which maps to port 9; the router has ports 0..2"),
+    ("not_pcap", "not a pcap or pcapng file"),
+    ("bad_config", "router.yaml:2: ports[0].speed: unknown key; valid keys: address, mac, rate, mtu"),
+])
+def test_run_errors(cfg, tmp_path, capsys, case, message):
+    pcap = tmp_path / "in.pcapng"
+    wrpcapng(str(pcap), _stamp([_udp("02:00:00:00:00:01", "192.168.1.9", "192.168.2.2", 1)], T0, 0, "port9"))
+    arg = str(pcap)
+    if case == "bad_port":
+        arg = f"7={pcap}"
+    elif case == "not_pcap":
+        (tmp_path / "x.txt").write_text("hello")
+        arg = str(tmp_path / "x.txt")
+    elif case == "bad_config":
+        (tmp_path / "router.yaml").write_text("ports:\n  - {address: 10.0.1.1/24, mac: '02:00:00:00:00:01', "
+                                              "speed: 1}\n")
+    rc, _, err = _run(["run", cfg, "--pcap", arg], capsys)
+    assert rc == 2
+    assert message in err
+
+
+def test_five_port_example_end_to_end(tmp_path):
+    """The example a user starts from: examples/make_pcap.py, then vrouter-hil run."""
+    pcap = tmp_path / "five_port.pcapng"
+    subprocess.run([sys.executable, os.path.join(ROOT, "examples", "make_pcap.py"), str(pcap)], check=True,
+                   capture_output=True)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "host.cli", "run", os.path.join(ROOT, "examples", "five_port.yaml"),
+                           "--pcap", str(pcap), "--out", str(out), "--no-progress"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "conservation" in proc.stdout and "[ok]" in proc.stdout
+    st = json.loads((out / "stats.json").read_text())
+    inputs = rdpcap(str(pcap))
+    assert st["conservation"]["arrived"] == len(inputs)
+    assert st["exceptions"] == {"ttl_expired": 1, "no_route": 1, "non_ip": 3, "arp_needed": 1,
+                                "local_delivery": 1, "mtu_exceeded": 2}
+    h = st["host"]
+    assert (h["icmp.echo_replies"], h["icmp.time_exceeded"], h["icmp.unreach_net"], h["icmp.frag_needed"]) == (1, 1, 1, 1)
+    assert (h["arp.replies_sent"], h["arp.resolved"], h["arp.released"], h["frag.fragments"]) == (1, 1, 1, 2)
+    # the datagram held for 10.0.3.77 leaves port 2 after the host's ARP reply arrived (at 1.4 ms)
+    held = [p for p in rdpcap(str(out / "port2.pcap")) if p.haslayer(IP) and p[IP].dst == "10.0.3.77"]
+    assert len(held) == 1 and held[0].dst == "02:00:00:00:03:77"
+    assert float(held[0].time) - 1_700_000_000.0 > 1.4e-3
+    # every input frame's UDP site-to-site traffic came out of the right port
+    sites = [p for p in inputs if p.haslayer(UDP) and p[UDP].dport == 5001]
+    for port in range(5):
+        outp = [p for p in rdpcap(str(out / f"port{port}.pcap")) if p.haslayer(UDP) and p[UDP].dport == 5001]
+        assert len(outp) == sum(1 for p in sites if p[IP].dst.startswith(f"192.168.{port + 1}."))
