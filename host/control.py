@@ -19,14 +19,13 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from np_model.engine.machine import DROP_REASONS, EXC_REASONS
 from np_model.routers.npr import FilterAction
 from np_model.routers.npr_stats import flatten
 
 from .handlers import Counters, HandlerRegistry
-from .packet import ip_bytes
 from .rib import Rib, Route
 
 if TYPE_CHECKING:
@@ -491,6 +490,7 @@ class ControlPlane:
             h.add_group("host.", sp.counters.as_dict)
             h.add_read("host.arp.entries", lambda: len(sp.arp.entries))
             h.add_read("host.arp.pending", lambda: len(sp.arp.pending))
+            h.add_read("host.arp.holding", lambda: sp.arp.n_held)
             h.add_read("host.queue", lambda: len(sp._queue))
             h.add_write("host.reset", lambda _v: sp.counters.reset())
         h.add_write("control.reset", lambda _v: self.counters.reset())

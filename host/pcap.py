@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Sequence
+from typing import Iterable
 
 __all__ = ["CaptureError", "Capture", "read_capture", "write_pcap", "write_pcapng", "LINKTYPE_ETHERNET"]
 

@@ -73,7 +73,8 @@ class Rib:
         if self.routes.get(key) is route:
             self.routes[key] = replace(route, installed=True)
 
-    def lookup(self, dst: str | bytes | int, in_port: int | None = None, *, installed_only: bool = True) -> Route | None:
+    def lookup(self, dst: str | bytes | int, in_port: int | None = None, *,
+               installed_only: bool = True) -> Route | None:
         """The route the fast path would pick for ``dst`` (longest prefix; port-bound first)."""
         a = int(ipaddress.IPv4Address(dst))
         best: Route | None = None

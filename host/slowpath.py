@@ -55,7 +55,7 @@ import ipaddress
 import struct
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable
 
 from .arp import ArpResolver, Held
 from .handlers import Counters

@@ -86,6 +86,7 @@ def test_held_packets_are_bounded():
         lab.send(f, 0, at_ns=k * 100.0)
     lab.run_us(2000)
     assert (lab.c("arp.held"), lab.c("arp.hold_overflow_drops"), lab.c("arp.held_hwm")) == (2, 3, 2)
+    assert (lab.c("arp.holding"), lab.c("arp.timeout_drops"), lab.c("arp.released")) == (0, 2, 0)
     # only the two held packets get a host unreachable
     assert lab.out(0) == [icmp_error(bytes(frames[i][IP]), in_port=0, to_port=0, icmp=ICMP(type=3, code=1),
                                      ip_id=i + 1) for i in range(2)]

@@ -151,7 +151,8 @@ def test_five_port_example_end_to_end(tmp_path):
     assert st["exceptions"] == {"ttl_expired": 1, "no_route": 1, "non_ip": 3, "arp_needed": 1,
                                 "local_delivery": 1, "mtu_exceeded": 2}
     h = st["host"]
-    assert (h["icmp.echo_replies"], h["icmp.time_exceeded"], h["icmp.unreach_net"], h["icmp.frag_needed"]) == (1, 1, 1, 1)
+    assert (h["icmp.echo_replies"], h["icmp.time_exceeded"], h["icmp.unreach_net"], h["icmp.frag_needed"]) \
+        == (1, 1, 1, 1)
     assert (h["arp.replies_sent"], h["arp.resolved"], h["arp.released"], h["frag.fragments"]) == (1, 1, 1, 2)
     # the datagram held for 10.0.3.77 leaves port 2 after the host's ARP reply arrived (at 1.4 ms)
     held = [p for p in rdpcap(str(out / "port2.pcap")) if p.haslayer(IP) and p[IP].dst == "10.0.3.77"]
