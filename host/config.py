@@ -27,7 +27,8 @@ A configuration describes one NPR; every section but ``ports`` is optional::
     queues:
       - {port: 1, qid: 64, threshold: 65536, quantum: 1500}
     plugins:
-      - {file: plugins/count.c, me: 0, name: count}   # file relative to this file
+      - {file: my/count.c, me: 0, name: mycount, args: ""}   # .c relative to this file
+      - {file: delay, me: 1}    # or the name of a shipped plug-in (plugins/*.c)
     nic:                        # SmartNIC front-end (np_model.nic): backend + VMDq keys
       backend: model
       mode: 32x4
@@ -66,7 +67,7 @@ ARP_KEYS = ("ip", "mac")
 FILTER_MATCH = ("dst", "src", "proto", "sport", "dport", "in_port", "ptag", "tcp_flags")
 FILTER_ACTION = ("action", "port", "qid", "plugin", "ports", "next_hop", "mac", "stats", "priority", "aux", "sample")
 QUEUE_KEYS = ("port", "qid", "threshold", "quantum")
-PLUGIN_KEYS = ("file", "me", "name")
+PLUGIN_KEYS = ("file", "me", "name", "args")
 SLOW_PATH_KEYS = ("queue", "cost_us", "icmp_rate", "icmp_burst", "icmp_ttl", "arp_retries", "arp_retry_ms",
                   "arp_max_age_s", "arp_hold_per_nh", "arp_hold_total", "host_qid")
 MTU_RANGE = (68, 1646)                      # RFC 791 minimum .. the core's 1664-byte buffers less L2
@@ -375,12 +376,19 @@ def parse_config(text: str, *, source: str = "<config>", base_dir: str = ".") ->
             raise v.err(e.key_lines.get("me", e.line), f"{e.path}.me", f"ME {me} is also used by {mes[me]}")
         mes[me] = e.path
         f = v.str_(e.values, "file", e.line, e.path)
-        full = f if os.path.isabs(f) else os.path.join(base_dir, f)
-        if not os.path.isfile(full):
-            raise v.err(e.key_lines.get("file", e.line), f"{e.path}.file", f"plug-in file {full} does not exist")
-        e.values["file"] = full
-        if "name" in e.values:
-            v.str_(e.values, "name", e.line, e.path)
+        if f.endswith(".c") or "/" in f or os.sep in f:
+            full = f if os.path.isabs(f) else os.path.join(base_dir, f)
+            if not os.path.isfile(full):
+                raise v.err(e.key_lines.get("file", e.line), f"{e.path}.file", f"plug-in file {full} does not exist")
+            e.values["file"] = full
+        else:                                     # the name of a shipped plug-in (plugins/<name>.c)
+            shipped = _shipped_plugins()
+            if f not in shipped:
+                raise v.err(e.key_lines.get("file", e.line), f"{e.path}.file",
+                            f"{f!r} is neither a .c file nor a shipped plug-in ({', '.join(shipped) or 'none'})")
+        for k in ("name", "args"):
+            if k in e.values:
+                v.str_(e.values, k, e.line, e.path)
 
     nic = root.get("nic")
     nic_line = _kl(root, "nic", 1)
@@ -407,6 +415,14 @@ def parse_config(text: str, *, source: str = "<config>", base_dir: str = ".") ->
     return RouterConfig(source=source, base_dir=base_dir, router=router, ports=ports, routes=routes, arp=arp,
                         filters=filters, queues=queues, plugins=plugins, nic=nic, nic_line=nic_line,
                         slow_path=slow_path, slow_path_line=sp_line)
+
+
+def _shipped_plugins() -> list[str]:
+    try:
+        from np_model.plugin_loader import shipped
+    except ImportError:                           # a build without plug-in support
+        return []
+    return sorted(shipped())
 
 
 def _check_nic(v: _V, nic: Any, line: int) -> Any:

@@ -393,21 +393,30 @@ class ControlPlane:
             raise self._reject(f"this router model has no plug-in support (NPR.{name} is missing)")
         return fn
 
-    def load_plugin(self, path: str, me: int, *, name: str | None = None) -> None:
-        """Compile a C plug-in and bind it to plug-in ME ``me`` (0..4)."""
+    def load_plugin(self, source: str, me: int, *, name: str | None = None, args: str = "") -> str:
+        """Compile a C plug-in (a .c file, or the name of a shipped plug-in) and
+        run it on plug-in ME ``me`` (0..4); returns its name."""
         self.counters.add("requests")
         self._int(me, "plug-in ME", 0, N_PLUGIN_MES - 1)
-        if not os.path.isfile(path):
-            raise self._reject(f"plug-in file {path!r} does not exist")
         if me in self._plugins:
             raise self._reject(f"plug-in ME {me} already runs {self._plugins[me]['name']}; unload it first")
         fn = self._plugin_api("load_plugin")
         try:
-            fn(path, me, name=name)
+            from np_model.plugin_loader import resolve
+            resolve(source)
+        except ImportError:
+            if not os.path.isfile(source):
+                raise self._reject(f"plug-in file {source!r} does not exist") from None
+        except FileNotFoundError as e:
+            raise self._reject(str(e)) from None
+        try:
+            loaded = fn(source, me, name=name, args=args)
         except Exception as e:                    # compile errors name the file and line
             self.counters.add("rejected")
-            raise ControlError(f"plug-in {path} did not load on ME {me}: {e}") from e
-        self._plugins[me] = {"path": path, "name": name or os.path.splitext(os.path.basename(path))[0]}
+            raise ControlError(f"plug-in {source} did not load on ME {me}: {e}") from e
+        loaded = loaded or name or os.path.splitext(os.path.basename(source))[0]
+        self._plugins[me] = {"source": str(source), "name": loaded}
+        return loaded
 
     def unload_plugin(self, me: int) -> None:
         self.counters.add("requests")

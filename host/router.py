@@ -88,7 +88,8 @@ def build_router(config: RouterConfig | str | os.PathLike, **npr_kw: Any) -> Rou
         v = dict(e.values)
         apply(e, cp.set_queue, v.pop("port"), v.pop("qid"), **v)
     for e in cfg.plugins:
-        apply(e, cp.load_plugin, e.values["file"], e.values["me"], name=e.values.get("name"))
+        apply(e, cp.load_plugin, e.values["file"], e.values["me"], name=e.values.get("name"),
+              args=e.values.get("args", ""))
     for e in cfg.filters:
         apply(e, cp.add_filter, immediate=True, **e.values)
     return Router(r, sp, cp, cfg)

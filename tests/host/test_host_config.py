@@ -111,3 +111,27 @@ def test_inconsistent_values_name_line_and_key(text, line, message):
 def test_missing_file_is_an_error():
     with pytest.raises(ConfigError, match="no_such.yaml: cannot read the configuration"):
         load_config("no_such.yaml")
+
+
+def test_plugin_that_does_not_compile_names_entry_file_and_line(tmp_path):
+    (tmp_path / "bad.c").write_text('#include "plugin_api.h"\nvoid handle_pkt_user(pkt_t pkt) {\n    oops\n}\n')
+    text = BASE + "plugins:\n  - {file: bad.c, me: 0}\n"
+    (tmp_path / "cfg.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=r"cfg.yaml:9: plugins\[0\]: plug-in .*bad.c did not load on ME 0: "
+                                          r".*bad.c:3: .*oops"):
+        build_router(tmp_path / "cfg.yaml")
+
+
+def test_shipped_plugin_bound_by_configuration_counts_copies():
+    text = BASE + ("plugins:\n  - {file: count, me: 1}\n"
+                   "filters:\n  - {proto: udp, action: plugin, plugin: 1, aux: true}\n")
+    rt = build_router(parse_config(text))
+    f = udp_frame(0, "192.168.2.7")
+    rt.npr.send([bytes(f)] * 3, port=0)
+    rt.npr.run(duration_ns=100_000)
+    assert [t.data for t in rt.npr.transmitted()] == [routed(f, 1, "02:00:00:00:02:02")] * 3
+    assert rt.control.plugin_message(1, "=counts") == "0 0 3"
+    assert rt.control.list_plugins() == [{"me": 1, "source": "count", "name": "count"}]
+    with pytest.raises(ConfigError, match=r"plugins\[0\].file: 'countz' is neither a .c file nor a shipped plug-in"):
+        parse_config(BASE + "plugins:\n  - {file: countz, me: 1}\n")
+    rt.npr.check_conservation()

@@ -77,8 +77,11 @@ def test_fib_install_takes_modelled_time():
     (lambda cp: cp.set_arp("10.0.1.1", "02:00:00:00:09:05"), "is the router's own address"),
     (lambda cp: cp.set_arp("10.0.1.5", "02:00:00:00:09"), "is not a MAC address"),
     (lambda cp: cp.del_arp("10.0.1.77"), "no ARP entry for 10.0.1.77"),
-    (lambda cp: cp.load_plugin("nonexistent.c", 0), "plug-in file 'nonexistent.c' does not exist"),
+    (lambda cp: cp.load_plugin("nonexistent.c", 0), "plug-in source nonexistent.c does not exist"),
+    (lambda cp: cp.load_plugin("countz", 0), "no plug-in named 'countz': give a .c file or one of count"),
     (lambda cp: cp.plugin_message(6, "=counts"), "plug-in ME must be an integer 0..4"),
+    (lambda cp: cp.plugin_message(2, "=counts"), "no plug-in on ME 2; loaded: none"),
+    (lambda cp: cp.unload_plugin(0), "no plug-in on ME 0; loaded: none"),
 ])
 def test_invalid_requests_are_rejected_and_change_nothing(call, message):
     lab = make_lab(fib_install_us=0)
