@@ -91,7 +91,7 @@ static void pl_install_handlers(void) {
 /* ---- the record ---- */
 static np_plop_t *pl_op(np_plugin_t *P, int kind) {
     np_plrec_t *R = P->rec;
-    if (R->n >= NP_PL_MAX_OPS) {              /* too many references for one call */
+    if (R->n >= NP_PL_MAX_OPS - 1) {          /* too many references (one slot kept for the default exit) */
         P->st.budget++;
         siglongjmp(P->jmp, PL_BUDGET);
     }
@@ -356,7 +356,7 @@ static void pl_begin(np_t *m, np_plugin_t *P, np_plrec_t *R, uint32_t cur) {
     P->m = m; P->rec = R; P->cyc = 0; P->total = 0; P->lat = 0;
 }
 
-/* Commit the call's custody changes; returns the ALU cycles it used. */
+/* Commit the call's custody changes (or, if it was abandoned, drop its packet). */
 static void pl_end(np_plugin_t *P, np_plrec_t *R, int status) {
     if (status) {
         R->n = 0; R->nnew = 0; R->nexit = 0;
@@ -377,9 +377,6 @@ static void pl_end(np_plugin_t *P, np_plrec_t *R, int status) {
             if (o->sub == VRH_X_HOLD && !was) { P->held[h >> 3] |= (uint8_t)(1 << (h & 7)); P->nheld++; }
             else if (o->sub != VRH_X_HOLD && was) { P->held[h >> 3] &= (uint8_t)~(1 << (h & 7)); P->nheld--; }
         }
-        for (int i = 0; i < R->n; i++)
-            if (R->op[i].kind == NP_PLR_EXIT && (R->op[i].h & PSEUDO) && R->op[i].sub == VRH_X_HOLD)
-                R->op[i].sub = VRH_X_HOLD;                /* made real at replay */
     }
     R->status = status;
     R->tail = (uint32_t)P->cyc;
@@ -406,11 +403,10 @@ void np_pl_call_pkt(np_t *m, np_plugin_t *P, int tidx, uint32_t h) {
     int st = pl_invoke(P, 0, h, NULL, NULL, 0);
     if (!st && !pl_exited(R, h)) {                    /* default next block: QM */
         np_desc_t *d = &m->desc[h];
-        np_plop_t *o = &R->op[R->n < NP_PL_MAX_OPS ? R->n++ : NP_PL_MAX_OPS - 1];
+        np_plop_t *o = &R->op[R->n++];                /* pl_op keeps this slot free */
         memset(o, 0, sizeof *o);
         o->kind = NP_PLR_EXIT; o->sub = VRH_X_QM; o->h = h; o->a = d->out_port; o->b = d->qid;
         o->compute = (uint32_t)P->cyc; P->cyc = 0;
-        R->exited[R->nexit < NP_PL_MAX_EXITS ? R->nexit++ : 0] = h;
     }
     pl_end(P, R, st);
     P->st.pkts++;
