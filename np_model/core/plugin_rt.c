@@ -91,10 +91,8 @@ static void pl_install_handlers(void) {
 /* ---- the record ---- */
 static np_plop_t *pl_op(np_plugin_t *P, int kind) {
     np_plrec_t *R = P->rec;
-    if (R->n >= NP_PL_MAX_OPS - 1) {          /* too many references (one slot kept for the default exit) */
-        P->st.budget++;
+    if (R->n >= NP_PL_MAX_OPS - 1)            /* too many references (one slot kept for the default exit) */
         siglongjmp(P->jmp, PL_BUDGET);
-    }
     np_plop_t *o = &R->op[R->n++];
     memset(o, 0, sizeof *o);
     o->kind = (uint8_t)kind;
