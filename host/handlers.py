@@ -83,7 +83,7 @@ class HandlerRegistry:
     def read(self, name: str) -> Any:
         if name in self._readers:
             return self._readers[name]()
-        for prefix, fn in self._groups:
+        for prefix, fn in sorted(self._groups, key=lambda g: -len(g[0])):    # most specific first
             if name.startswith(prefix):
                 d = fn()
                 if name[len(prefix):] in d:

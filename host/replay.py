@@ -152,7 +152,7 @@ def replay(router: Router, frames: Frames, *, out_dir: str | None = None, drain_
         cfg = sp.cfg
         drain_ms = cfg.arp_retries * cfg.arp_retry_ms + router.control.fib_install_ns / 1e6 * 4 + 50.0
     deadline = last + drain_ms * 1e6
-    while r.now_ns < deadline:
+    while r.engine.now < r.ns_to_cycles(deadline):
         busy = r.conservation().in_flight > 0 or not sp.idle or router.control.fib_pending
         if not busy:
             break
@@ -173,7 +173,7 @@ def replay(router: Router, frames: Frames, *, out_dir: str | None = None, drain_
 
 def _run_reporting(r, until_ns: float, frames: Frames, start_ns: float, progress) -> None:
     """Run to ``until_ns`` in slices, telling ``progress`` how many frames have arrived."""
-    while r.now_ns < until_ns:
+    while r.engine.now < r.ns_to_cycles(until_ns):          # in cycles: ns round-trips are inexact
         r.run(until_ns=min(until_ns, r.now_ns + 1_000_000.0))
         if progress is not None:
             progress(int(np.searchsorted(frames.t_ns + start_ns, r.now_ns, side="right")))
@@ -229,7 +229,7 @@ def summary(router: Router, st: dict[str, Any], config_path: str, out_dir: str |
         lines.append(f"  input {i['file']} ({i['format']}, port {i['port']}): {pp}")
     lines += ["", f"{'port':<5}{'address':<19}{'rx pkts':>9}{'tx pkts':>9}{'tx Mb/s':>9}"
                   f"{'lat mean':>10}{'lat p99':>9}{'drops':>7}"]
-    span = max(st["time_ns"], 1.0)
+    span = max(rp["input_span_ns"], 1e3)            # rates over the input's duration
     for i, pc in enumerate(r.ports):
         p = st["ports"][f"port{i}"]
         lat = p["latency_ns"]

@@ -29,6 +29,11 @@ filter_to_host,     given to the ``to_host`` handlers, else counted as
 plugin_to_host      consumed
 ==================  ==========================================================
 
+Not done: reassembly (fragments addressed to the router are counted and
+dropped), options of packets addressed to the router (ignored; an echo
+reply carries none), ICMP redirects and source quench (RFC 1812 4.3.3.3
+deprecates it). Filters do not apply to what the host forwards or sends.
+
 ICMP errors follow RFC 1812 4.3.2: none about an ICMP error, a packet to a
 broadcast or multicast address (IP or link layer), a non-first fragment or
 a source that is not a single host; they quote the offending header plus

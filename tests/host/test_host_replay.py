@@ -163,3 +163,20 @@ def test_five_port_example_end_to_end(tmp_path):
     for port in range(5):
         outp = [p for p in rdpcap(str(out / f"port{port}.pcap")) if p.haslayer(UDP) and p[UDP].dport == 5001]
         assert len(outp) == sum(1 for p in sites if p[IP].dst.startswith(f"192.168.{port + 1}."))
+
+
+def test_nanosecond_timestamps_between_clock_cycles(cfg, tmp_path):
+    """Capture times that fall between two ME cycles are kept to the cycle and the replay ends."""
+    from host.pcap import read_capture, write_pcap
+    from host.replay import load_inputs, parse_input, replay
+    from host.router import build_router
+
+    base = 1_700_000_000 * 10**9
+    frames = [bytes(_udp("02:00:00:00:00:01", "192.168.1.9", "192.168.2.2", k)) for k in range(4)]
+    times = [base + 333 * k + 1 for k in range(4)]
+    write_pcap(tmp_path / "ns.pcap", zip(times, frames))
+    cap = read_capture(tmp_path / "ns.pcap")
+    assert (cap.times_ns, cap.frames) == (times, frames)
+    rt = build_router(cfg)
+    st = replay(rt, load_inputs([parse_input(f"0={tmp_path / 'ns.pcap'}")], 3), out_dir=str(tmp_path / "o"))
+    assert st["ports"]["port1"]["tx_pkts"] == 4 and st["conservation"]["ok"]
