@@ -18,6 +18,7 @@ frame's interface is its input port). Over 4 ms it holds:
 """
 from __future__ import annotations
 
+import os
 import random
 import sys
 
@@ -59,7 +60,8 @@ def frames() -> list:
     add(100, 1, Ether(dst=rmac(1), src=nmac(1)) / IP(src="10.0.2.2", dst="10.0.2.1", id=900)
         / ICMP(id=0x4242, seq=1) / Raw(b"ping payload 0123456789"))
     for ttl in (1, 2):
-        add(200 + ttl, 2, Ether(dst=rmac(2), src=nmac(2)) / IP(src="192.168.3.10", dst="192.168.5.9", ttl=ttl, id=950 + ttl)
+        add(200 + ttl, 2, Ether(dst=rmac(2), src=nmac(2))
+            / IP(src="192.168.3.10", dst="192.168.5.9", ttl=ttl, id=950 + ttl)
             / UDP(sport=40000, dport=33433 + ttl) / Raw(b"\0" * 24))
     for df in (True, False):
         hdr = Ether(dst=rmac(3), src=nmac(3)) / IP(src="192.168.4.10", dst="192.168.5.7", id=970 + df,
@@ -79,7 +81,7 @@ def frames() -> list:
 
 
 def main(argv: list[str]) -> int:
-    path = argv[1] if len(argv) > 1 else "examples/five_port.pcapng"
+    path = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "five_port.pcapng")
     fs = frames()
     wrpcapng(path, fs)
     print(f"wrote {len(fs)} frames to {path}")

@@ -51,6 +51,8 @@ class Route:
 @dataclass
 class Rib:
     routes: dict[tuple[ipaddress.IPv4Network, int | None], Route] = field(default_factory=dict)
+    # prefix length -> number of routes of that length (lookups visit only lengths in use)
+    _lens: dict[int, int] = field(default_factory=dict, repr=False)
 
     def __iter__(self) -> Iterator[Route]:
         return iter(sorted(self.routes.values(), key=lambda r: (-r.prefix.prefixlen, int(r.prefix.network_address),
@@ -63,10 +65,18 @@ class Rib:
         return self.routes.get((prefix, in_port))
 
     def put(self, route: Route) -> None:
+        if route.key not in self.routes:
+            n = route.prefix.prefixlen
+            self._lens[n] = self._lens.get(n, 0) + 1
         self.routes[route.key] = route
 
     def remove(self, prefix: ipaddress.IPv4Network, in_port: int | None = None) -> Route:
-        return self.routes.pop((prefix, in_port))
+        r = self.routes.pop((prefix, in_port))
+        n = prefix.prefixlen
+        self._lens[n] -= 1
+        if not self._lens[n]:
+            del self._lens[n]
+        return r
 
     def mark_installed(self, key: tuple[ipaddress.IPv4Network, int | None], route: Route) -> None:
         """Flag the route as in the FIB, if it is still the RIB's route for that key."""
@@ -77,16 +87,10 @@ class Rib:
                installed_only: bool = True) -> Route | None:
         """The route the fast path would pick for ``dst`` (longest prefix; port-bound first)."""
         a = int(ipaddress.IPv4Address(dst))
-        best: Route | None = None
-        for r in self.routes.values():
-            if installed_only and not r.installed:
-                continue
-            if r.in_port is not None and r.in_port != in_port:
-                continue
-            n = r.prefix
-            if (a & int(n.netmask)) != int(n.network_address):
-                continue
-            if best is None or n.prefixlen > best.prefix.prefixlen or (
-                    n.prefixlen == best.prefix.prefixlen and r.in_port is not None and best.in_port is None):
-                best = r
-        return best
+        for plen in sorted(self._lens, reverse=True):
+            net = ipaddress.IPv4Network((a & (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF, plen))
+            for key in ((net, in_port), (net, None)) if in_port is not None else ((net, None),):
+                r = self.routes.get(key)
+                if r is not None and (r.installed or not installed_only):
+                    return r
+        return None
