@@ -293,17 +293,19 @@ int np_inject(np_t *m, uint64_t t, const uint8_t *data, uint32_t len, uint32_t f
         return fail(m, "a pass-through injection needs an output port and a queue id < %d", NP_QUEUES_PER_PORT);
     if (t < m->now) return fail(m, "injection at cycle %llu is in the past (now %llu)",
                                 (unsigned long long)t, (unsigned long long)m->now);
-    if (m->injq_n) {
-        np_inj_t *last = &m->injq[(m->injq_head + m->injq_n - 1) % m->injq_cap];
-        if (t < last->t) return fail(m, "injection times must not decrease");
-    }
     if (m->injq_n == m->injq_cap) {
         np_inj_t *nq = calloc(m->injq_cap * 2, sizeof *nq);
         if (!nq) return fail(m, "out of memory");
         for (uint32_t k = 0; k < m->injq_n; k++) nq[k] = m->injq[(m->injq_head + k) % m->injq_cap];
         free(m->injq); m->injq = nq; m->injq_head = 0; m->injq_cap *= 2;
     }
-    np_inj_t *j = &m->injq[(m->injq_head + m->injq_n) % m->injq_cap];
+    /* keep the queue in time order (stable): the host may schedule ahead */
+    uint32_t pos = m->injq_n;
+    while (pos > 0 && m->injq[(m->injq_head + pos - 1) % m->injq_cap].t > t) {
+        m->injq[(m->injq_head + pos) % m->injq_cap] = m->injq[(m->injq_head + pos - 1) % m->injq_cap];
+        pos--;
+    }
+    np_inj_t *j = &m->injq[(m->injq_head + pos) % m->injq_cap];
     j->t = t; j->len = len; j->flags = flags; j->in_port = in_port; j->out_port = out_port;
     j->qid = qid; j->ptag = ptag; j->id = m->next_host_id++;
     j->data = malloc(len + 1);

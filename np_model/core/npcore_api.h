@@ -269,6 +269,8 @@ int np_filter_del(np_t *m, int aux, int id);
 int np_filter_count(np_t *m, int aux);
 int np_arp_set(np_t *m, uint32_t ip, uint64_t mac);
 int np_arp_del(np_t *m, uint32_t ip);
+int np_arp_get(np_t *m, uint32_t ip, uint64_t *mac);          /* 1 found, 0 not */
+int np_arp_list(np_t *m, uint32_t *ips, uint64_t *macs, int max);
 int np_queue_set(np_t *m, int port, int qid, uint32_t threshold, uint32_t quantum);
 int np_queue_get(np_t *m, int port, int qid, uint32_t *threshold, uint32_t *quantum,
                  uint32_t *pkts, uint32_t *bytes);

@@ -200,6 +200,15 @@ int np_arp_del(np_t *m, uint32_t ip) {
     return 0;
 }
 
+int np_arp_get(np_t *m, uint32_t ip, uint64_t *mac) { return np_tbl_arp(m, ip, mac); }
+
+int np_arp_list(np_t *m, uint32_t *ips, uint64_t *macs, int max) {
+    int n = 0;
+    for (uint32_t i = 0; i < m->arp_cap && n < max; i++)
+        if (m->arp[i].used == 1) { ips[n] = m->arp[i].ip; macs[n] = m->arp[i].mac; n++; }
+    return n;
+}
+
 int np_tbl_arp(np_t *m, uint32_t ip, uint64_t *mac) {
     np_arpent_t *e = arp_find(m, ip, 0);
     if (!e) return 0;

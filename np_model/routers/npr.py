@@ -16,6 +16,7 @@ import collections
 import heapq
 import ipaddress
 import itertools
+import math
 import os
 import shutil
 import tempfile
@@ -320,6 +321,17 @@ class NPR:
     def del_arp(self, ip: str) -> None:
         self._check(lib.np_arp_del(self.m.ptr, ip_to_int(ip)))
 
+    def arp_lookup(self, ip: str) -> str | None:
+        """The MAC the fast path's ARP table holds for ``ip``, or None."""
+        mac = ffi.new("uint64_t *")
+        return int_to_mac(mac[0]) if lib.np_arp_get(self.m.ptr, ip_to_int(ip), mac) else None
+
+    def arp_entries(self) -> dict[str, str]:
+        """The fast path's whole ARP table (IP -> MAC)."""
+        ips, macs = ffi.new("uint32_t[16384]"), ffi.new("uint64_t[16384]")
+        n = lib.np_arp_list(self.m.ptr, ips, macs, 16384)
+        return {str(ipaddress.IPv4Address(ips[i])): int_to_mac(macs[i]) for i in range(n)}
+
     def set_queue(self, port: int, qid: int, *, threshold: int | None = None, quantum: int | None = None) -> None:
         """Set a queue's threshold (bytes; arrivals beyond it are dropped) and
         WDRR quantum (bytes per round); unset values are kept."""
@@ -543,7 +555,9 @@ class NPR:
         """Advance simulated time (by ``duration_ns`` or to ``until_ns``)."""
         if (duration_ns is None) == (until_ns is None):
             raise ValueError("give exactly one of duration_ns and until_ns")
-        until = self.engine.now + self.ns_to_cycles(duration_ns) if until_ns is None else self.ns_to_cycles(until_ns)
+        # round up: after run(until_ns=x), now_ns >= x although ns and cycles do not convert exactly
+        until = (self.engine.now + math.ceil(duration_ns * self.f_me / 1e9) if until_ns is None
+                 else math.ceil(until_ns * self.f_me / 1e9))
         self._run_to(until)
 
     def run_until_idle(self, max_ns: float = 1e9) -> None:

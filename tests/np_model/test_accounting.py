@@ -170,3 +170,27 @@ def test_run_until_idle_stops_when_the_last_packet_is_done(engine):
     assert t.t_end_ns <= r.now_ns < t.t_end_ns + 5_000     # stopped at the end, not 1 s later
     busy = r.stats()["mes"]["tx"]["busy_pct"]
     assert busy > 1                                         # ME shares over the active time only
+
+
+def test_run_reaches_the_requested_time_exactly_or_just_past():
+    r = make_npr("c")
+    for x in (1.0, 333.3, 1000.7, 2500.5):
+        r.run(until_ns=x)
+        assert x <= r.now_ns < x + 1.0
+
+
+def test_injections_may_be_scheduled_in_any_time_order():
+    r = make_npr("c")
+    a, b = bytes(udp_frame(0, host_ip(1), ipid=1)), bytes(udp_frame(0, host_ip(1), ipid=2))
+    r.inject(a, at_ns=30_000, in_port=0)
+    r.inject(b, at_ns=10_000, in_port=0)
+    r.run(duration_ns=100_000)
+    assert [t.t_rx_ns < 20_000 for t in r.transmitted()] == [True, False]
+    r.check_conservation()
+
+
+def test_arp_table_lookup_and_listing():
+    r = make_npr("c", arp=False)
+    r.set_arp("10.0.2.9", "0a:00:00:00:00:09")
+    assert r.arp_lookup("10.0.2.9") == "0a:00:00:00:00:09" and r.arp_lookup("10.0.2.8") is None
+    assert r.arp_entries() == {"10.0.2.9": "0a:00:00:00:00:09"}
