@@ -88,16 +88,17 @@ def test_statistics_are_consistent():
 def test_trace_switches_on_and_off_at_run_time():
     r = make_npr("c")
     f = bytes(udp_frame(0, host_ip(1)))
-    a = r.send([f], port=0)
+    before = r.send([f], port=0)
     r.run(duration_ns=50_000)
     r.set_trace(True)
-    b = r.send([f], port=0)
+    during = r.send([f], port=0)
     r.run(duration_ns=50_000)
     r.set_trace(False)
-    c = r.send([f], port=0)
+    after = r.send([f], port=0)
     r.run(duration_ns=50_000)
     tr = r.trace_records()
-    assert set(tr["pkt"]) == {int(b[0])}
+    assert set(tr["pkt"]) == {int(during[0])}
+    assert len(r.transmitted()) == 3 and not {int(before[0]), int(after[0])} & set(tr["pkt"])
     blocks = {int(x) for x in tr["block"]}
     from np_model.engine.machine import Block
     assert {Block.RX, Block.PLC, Block.QM, Block.HDRFMT, Block.TX} <= blocks

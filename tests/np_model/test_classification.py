@@ -7,7 +7,7 @@ from scapy.layers.l2 import Ether
 
 from np_model.core import CoreError
 from np_model.routers import FilterAction
-from tests.helpers import host_ip, host_mac, make_npr, port_mac, routed, udp_frame
+from tests.helpers import host_ip, host_mac, make_npr, routed, udp_frame
 
 
 def _ports_of(r, frames, port=0, run_ns=200_000):
