@@ -180,3 +180,38 @@ def test_nanosecond_timestamps_between_clock_cycles(cfg, tmp_path):
     rt = build_router(cfg)
     st = replay(rt, load_inputs([parse_input(f"0={tmp_path / 'ns.pcap'}")], 3), out_dir=str(tmp_path / "o"))
     assert st["ports"]["port1"]["tx_pkts"] == 4 and st["conservation"]["ok"]
+
+
+def test_a_users_plugin_named_in_the_config_shows_its_effect_and_cost(tmp_path):
+    """Issue #3's promise: a new .c file anywhere, a filter, and its effect and
+    cycle cost appear in the outputs -- no other step."""
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    (work / "ttl_stamp.c").write_text(
+        '#include "plugin_api.h"\n'
+        "void handle_pkt_user(pkt_t pkt) {\n"
+        "    uint8_t ttl = 7;\n"
+        "    uint8_t ip[20];\n"
+        "    onl_api_pkt_read(pkt, 14, ip, 20);\n"
+        "    uint16_t ck = onl_api_csum_update(onl_api_rd16(ip + 10), onl_api_rd16(ip + 8),\n"
+        "                                      (uint16_t)(ttl << 8 | ip[9]));\n"
+        "    ip[8] = ttl; onl_api_wr16(ip + 10, ck);\n"
+        "    onl_api_pkt_write(pkt, 14, ip, 20);\n"
+        "    onl_api_send_qm(pkt, onl_api_pkt_out_port(pkt), onl_api_pkt_qid(pkt));\n"
+        "}\n")
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(CONFIG + "plugins:\n  - {file: elsewhere/ttl_stamp.c, me: 2}\n"
+                   "filters:\n  - {dst: 192.168.2.0/24, action: plugin, plugin: 2}\n")
+    frames = [_udp("02:00:00:00:00:01", "192.168.1.5", "192.168.2.9", i) for i in range(4)]
+    wrpcap(str(tmp_path / "in.pcap"), _stamp(frames, T0, 1e-5))
+    out = tmp_path / "out"
+    assert main(["run", str(cfg), "--pcap", f"0={tmp_path / 'in.pcap'}", "--out", str(out)]) == 0
+    sent = rdpcap(str(out / "port1.pcap"))
+    assert [p[IP].ttl for p in sent] == [7] * 4                     # its effect
+    for p in sent:                                                  # with a correct checksum
+        ck = p[IP].chksum
+        del p[IP].chksum
+        assert IP(bytes(p[IP])).chksum == ck
+    st = json.loads((out / "stats.json").read_text())
+    pl = st["plugins"]["ttl_stamp"]                                 # and its cost
+    assert pl["packets"] == 4 and pl["cycles_min"] > 0 and pl["cycles_mean"] >= pl["cycles_min"]
