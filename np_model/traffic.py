@@ -12,6 +12,7 @@ arrays ``NPR.feed_arrays`` takes, sorted per port by arrival time.
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -174,7 +175,7 @@ def build(streams: Sequence[Stream], duration_ns: float, *, start_ns: float = 0.
         blob = np.empty(int(lens.sum()), dtype=np.uint8)
         for idx, f in _frames(s, lens, rng, first_ipid):
             blob[offs[idx][:, None] + np.arange(f.shape[1])[None, :]] = f
-        t_all.append(np.round(t_ns * f_me_hz / 1e9).astype(np.uint64))
+        t_all.append(np.maximum(np.ceil(t_ns * f_me_hz / 1e9 - 1e-6), 0).astype(np.uint64))   # as NPR.ns_to_cycles
         p_all.append(np.full(len(lens), s.port, dtype=np.uint8))
         l_all.append(lens.astype(np.uint32))
         o_all.append((offs + base).astype(np.uint64))
@@ -187,6 +188,6 @@ def build(streams: Sequence[Stream], duration_ns: float, *, start_ns: float = 0.
     t, p = np.concatenate(t_all), np.concatenate(p_all)
     order = np.lexsort((t, p))                     # per port, by time (frames may stay where they are)
     data = np.concatenate(blobs)
-    end = int(round((start_ns + duration_ns) * f_me_hz / 1e9))
+    end = max(0, math.ceil((start_ns + duration_ns) * f_me_hz / 1e9 - 1e-6))
     return Batch(t[order], p[order], np.concatenate(l_all)[order], np.concatenate(o_all)[order], data, end,
                  list(np.concatenate(sid_all)[order]))

@@ -227,7 +227,10 @@ class NPR:
 
     # ------------------------------------------------------------------ time
     def ns_to_cycles(self, ns: float) -> int:
-        return int(round(ns * self.f_me / 1e9))
+        """Simulated ns to ME cycles, rounded up (so ``run(until_ns=x)`` ends at or
+        just after x, and frames offered at x are not in the past); the small
+        allowance absorbs float noise in values that are exact cycle counts."""
+        return max(0, math.ceil(ns * self.f_me / 1e9 - 1e-6))
 
     def cycles_to_ns(self, cycles: float | np.ndarray) -> float | np.ndarray:
         return cycles * 1e9 / self.f_me
@@ -555,9 +558,7 @@ class NPR:
         """Advance simulated time (by ``duration_ns`` or to ``until_ns``)."""
         if (duration_ns is None) == (until_ns is None):
             raise ValueError("give exactly one of duration_ns and until_ns")
-        # round up: after run(until_ns=x), now_ns >= x although ns and cycles do not convert exactly
-        until = (self.engine.now + math.ceil(duration_ns * self.f_me / 1e9) if until_ns is None
-                 else math.ceil(until_ns * self.f_me / 1e9))
+        until = self.engine.now + self.ns_to_cycles(duration_ns) if until_ns is None else self.ns_to_cycles(until_ns)
         self._run_to(until)
 
     def run_until_idle(self, max_ns: float = 1e9) -> None:
