@@ -12,11 +12,12 @@ arrays ``NPR.feed_arrays`` takes, sorted per port by arrival time.
 from __future__ import annotations
 
 import ipaddress
-import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+
+from .timebase import ns_to_cycles
 
 __all__ = ["Stream", "Batch", "build", "ipv4_checksum", "wire_bytes", "IMIX"]
 
@@ -175,7 +176,7 @@ def build(streams: Sequence[Stream], duration_ns: float, *, start_ns: float = 0.
         blob = np.empty(int(lens.sum()), dtype=np.uint8)
         for idx, f in _frames(s, lens, rng, first_ipid):
             blob[offs[idx][:, None] + np.arange(f.shape[1])[None, :]] = f
-        t_all.append(np.maximum(np.ceil(t_ns * f_me_hz / 1e9 - 1e-6), 0).astype(np.uint64))   # as NPR.ns_to_cycles
+        t_all.append(ns_to_cycles(t_ns, f_me_hz))
         p_all.append(np.full(len(lens), s.port, dtype=np.uint8))
         l_all.append(lens.astype(np.uint32))
         o_all.append((offs + base).astype(np.uint64))
@@ -188,6 +189,6 @@ def build(streams: Sequence[Stream], duration_ns: float, *, start_ns: float = 0.
     t, p = np.concatenate(t_all), np.concatenate(p_all)
     order = np.lexsort((t, p))                     # per port, by time (frames may stay where they are)
     data = np.concatenate(blobs)
-    end = max(0, math.ceil((start_ns + duration_ns) * f_me_hz / 1e9 - 1e-6))
+    end = ns_to_cycles(start_ns + duration_ns, f_me_hz)
     return Batch(t[order], p[order], np.concatenate(l_all)[order], np.concatenate(o_all)[order], data, end,
                  list(np.concatenate(sid_all)[order]))

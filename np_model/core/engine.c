@@ -249,7 +249,6 @@ static void rx_schedule(np_t *m, int pi) {
     ev_push(m, CEIL_SUB(p->rx_free_sub), EV_RX, (uint32_t)pi);
 }
 
-static uint32_t tbuf_need(np_t *m, uint32_t len) { return np_fx_rbuf_elems(m, len); }
 
 /* Start the head TBUF frame on the wire if the wire is free. */
 static void tx_next(np_t *m, int pi, uint64_t now) {
@@ -268,7 +267,7 @@ static void tx_next(np_t *m, int pi, uint64_t now) {
 /* Place a frame in the port's TBUF if it fits (an empty TBUF takes any). */
 static int tx_admit(np_t *m, int pi, uint32_t h, uint32_t len, uint64_t now) {
     np_port_t *p = &m->port[pi];
-    uint32_t need = tbuf_need(m, len);
+    uint32_t need = np_fx_tbuf_need(m, len);
     if (p->txf_n && (p->tbuf_used + need > m->p.tbuf_elements || p->txf_n >= NP_MAX_TBUF)) return 0;
     int k = (p->txf_head + p->txf_n) % NP_MAX_TBUF;
     p->txf_h[k] = h; p->txf_len[k] = len;
@@ -418,7 +417,7 @@ static void tx_done(np_t *m, int pi, uint64_t now) {
     p->txf_head = (p->txf_head + 1) % NP_MAX_TBUF;
     p->txf_n--;
     p->wire_busy = 0;
-    p->tbuf_used -= tbuf_need(m, len);
+    p->tbuf_used -= np_fx_tbuf_need(m, len);
     m->now = now;
     np_fx_tx_done(m, pi, h, len, p->tx_cur_start, now);
     int ri = m->role_ring[NP_ROLE_TXDONE];

@@ -345,14 +345,22 @@ int np_fx_next_arrival(np_t *m, int port, uint64_t *t, uint32_t *len) {
     return 1;
 }
 
-uint64_t np_fx_wire_sub(np_t *m, int port, uint32_t len) {
+/* Bytes a frame of len data bytes occupies: FCS, padding to the minimum frame,
+ * and (with_gap) preamble + inter-frame gap. */
+static uint64_t frame_bytes(np_t *m, uint32_t len, int with_gap) {
     uint64_t bytes = len + m->p.fcs_bytes;
     if (bytes < m->p.min_frame) bytes = m->p.min_frame;
-    bytes += m->p.wire_overhead;
-    /* bits * f_me / rate, in sub-cycles, rounded up */
+    return bytes + (with_gap ? m->p.wire_overhead : 0);
+}
+
+/* Sub-cycles bytes take at bps, rounded up. */
+static uint64_t bytes_sub(np_t *m, uint64_t bytes, uint64_t bps) {
     unsigned __int128 num = (unsigned __int128)bytes * 8 * m->p.f_me_hz * NP_SUB;
-    uint64_t r = m->port[port].wire_bps;
-    return (uint64_t)((num + r - 1) / r);
+    return (uint64_t)((num + bps - 1) / bps);
+}
+
+uint64_t np_fx_wire_sub(np_t *m, int port, uint32_t len) {
+    return bytes_sub(m, frame_bytes(m, len, 1), m->port[port].wire_bps);
 }
 
 uint32_t np_fx_tbuf_need(np_t *m, uint32_t len) { return np_fx_rbuf_elems(m, len); }
@@ -418,12 +426,7 @@ void np_drop_h(np_t *m, uint32_t h, int reason, int block) {
  * preamble and inter-frame gap) so a port at line rate is paced exactly
  * at line rate. */
 uint64_t np_pace_sub(np_t *m, int port, uint32_t len) {
-    uint64_t bytes = len + m->p.fcs_bytes;
-    if (bytes < m->p.min_frame) bytes = m->p.min_frame;
-    if (m->cost[NP_C_QM_RATE_OVERHEAD]) bytes += m->p.wire_overhead;
-    unsigned __int128 num = (unsigned __int128)bytes * 8 * m->p.f_me_hz * NP_SUB;
-    uint64_t bps = m->port[port].qm_kbps * 1000;
-    return (uint64_t)((num + bps - 1) / bps);
+    return bytes_sub(m, frame_bytes(m, len, m->cost[NP_C_QM_RATE_OVERHEAD] != 0), m->port[port].qm_kbps * 1000);
 }
 
 void np_count_drop(np_t *m, int reason, uint64_t pkt, int port, int block) {

@@ -16,7 +16,6 @@ import collections
 import heapq
 import ipaddress
 import itertools
-import math
 import os
 import shutil
 import tempfile
@@ -30,6 +29,7 @@ from ..engine.cengine import RUN_FULL, RUN_HOST, RUN_IDLE
 from ..engine.machine import (DROP_REASONS, EXC_REASONS, SUB, TX_DTYPE, Block, Machine, MemKind,
                               MemRole, RingKind, Role)
 from ..profile import IXP2800, Profile
+from ..timebase import ns_to_cycles
 from .npr_types import (NIC_META, Conservation, ConservationError, FilterAction, HostPacket, PortConfig,
                         TxPacket, default_ports, int_to_mac, ip_to_int, mac_to_int)
 
@@ -227,10 +227,8 @@ class NPR:
 
     # ------------------------------------------------------------------ time
     def ns_to_cycles(self, ns: float) -> int:
-        """Simulated ns to ME cycles, rounded up (so ``run(until_ns=x)`` ends at or
-        just after x, and frames offered at x are not in the past); the small
-        allowance absorbs float noise in values that are exact cycle counts."""
-        return max(0, math.ceil(ns * self.f_me / 1e9 - 1e-6))
+        """Simulated ns to ME cycles (np_model.timebase: rounded up)."""
+        return ns_to_cycles(ns, self.f_me)
 
     def cycles_to_ns(self, cycles: float | np.ndarray) -> float | np.ndarray:
         return cycles * 1e9 / self.f_me
@@ -477,8 +475,7 @@ class NPR:
         if at_ns is None:
             t = np.full(n, self.engine.now, dtype=np.uint64)
         else:
-            t = np.asarray([self.ns_to_cycles(x) for x in np.broadcast_to(np.asarray(at_ns, dtype=float), (n,))],
-                           dtype=np.uint64)
+            t = np.atleast_1d(ns_to_cycles(np.broadcast_to(np.asarray(at_ns, dtype=float), (n,)), self.f_me))
         if self.nic is not None:
             raw, ports, t, meta = self._through_nic(raw, ports, t)
             n = len(raw)

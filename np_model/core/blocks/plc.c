@@ -102,7 +102,8 @@ static void plc_forward(np_t *m, np_plc_l *L, const plc_pkt_t *p, int port, uint
     }
 }
 
-static void plc_action(np_t *m, np_plc_l *L, const plc_pkt_t *p, const np_faction_t *a, int copy) {
+static void plc_action(np_t *m, np_plc_l *L, const plc_pkt_t *p, const np_faction_t *a, int copy,
+                       const np_route_t *r) {
     switch (a->kind) {
     case NP_FA_DROP:
         if (!copy) out_add(L, NP_PO_DROP, NP_DROP_FILTER_DROP);
@@ -110,10 +111,10 @@ static void plc_action(np_t *m, np_plc_l *L, const plc_pkt_t *p, const np_factio
     case NP_FA_PLUGIN: {
         /* The plug-in gets the route table's decision as its default: the
          * port, queue and next-hop MAC a plain forward would use (the TTL is
-         * left alone: a plug-in may send the packet back to be classified). */
+         * left alone: a plug-in may send the packet back to be classified).
+         * r is the route search PLC already made for this packet. */
         np_plc_out_t *o = out_add(L, NP_PO_PLUGIN, a->plugin);
         o->qid = a->qid; o->port = a->port; o->stats = a->stats;
-        const np_route_t *r = np_tbl_route(m, p->daddr, (int)L->in_port);
         if (r && !(r->flags & (NP_RT_LOCAL | NP_RT_MCAST))) {
             uint32_t nh = (r->flags & NP_RT_ONLINK) ? p->daddr : r->nh_ip;
             uint64_t mac = 0;
@@ -172,13 +173,13 @@ static void plc_classify(np_t *m, np_plc_l *L) {
     if (m->n_af) { L->ntcam++; af = np_tbl_filter(m, 1, &p.key); }
 
     if (p.daddr == 0xFFFFFFFFu) out_add(L, NP_PO_LD, NP_EXC_LOCAL);
-    else if (pf && (!r || pf->a.prio <= r->prio)) plc_action(m, L, &p, &pf->a, 0);
+    else if (pf && (!r || pf->a.prio <= r->prio)) plc_action(m, L, &p, &pf->a, 0, r);
     else if (!r) out_add(L, NP_PO_EXC, NP_EXC_NO_ROUTE);
     else if (r->flags & NP_RT_LOCAL) out_add(L, NP_PO_LD, NP_EXC_LOCAL);
     else if (r->flags & NP_RT_MCAST) plc_forward(m, L, &p, 0, r->port_mask, r->qid, r->stats, 0, 0);
     else plc_forward(m, L, &p, r->out_port, 0, r->qid, r->stats, r->nh_mac,
                      (r->flags & NP_RT_ONLINK) ? p.daddr : r->nh_ip);
-    if (af && L->nout < 11 && (uint32_t)(np_rand(m) & 0xFFFF) <= af->a.sample) plc_action(m, L, &p, &af->a, 1);
+    if (af && L->nout < 11 && (uint32_t)(np_rand(m) & 0xFFFF) <= af->a.sample) plc_action(m, L, &p, &af->a, 1, r);
     if (!L->nout) out_add(L, NP_PO_DROP, NP_DROP_MCAST_NO_PORTS);
 }
 
