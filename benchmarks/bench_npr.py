@@ -22,11 +22,10 @@ import os
 import sys
 import time
 
-import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from np_model.routers import NPR  # noqa: E402
+from np_model.assemblies import NPR  # noqa: E402
 from np_model.traffic import Stream, build, wire_bytes  # noqa: E402
 
 SIZES = (64, 128, 256, 512, 1024, 1280, 1518)       # on the wire, with FCS

@@ -22,7 +22,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from np_model.plugin_loader import build, shipped  # noqa: E402
-from np_model.routers import NPR, FilterAction  # noqa: E402
+from np_model.assemblies import NPR, FilterAction  # noqa: E402
 from np_model.traffic import Stream, build as traffic  # noqa: E402
 
 ARGS = {"delay": "delay=100", "drop_delay": "drop=100 delay=50", "emulink": "rate=950000 delay=50 limit=2000000",

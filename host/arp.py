@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from .packet import BROADCAST_MAC, ETH_ARP, ETH_IPV4, IPv4, arp_packet, ether, ip_str, parse_arp
 
 if TYPE_CHECKING:
-    from np_model.routers.npr import HostPacket
+    from np_model.assemblies.npr import HostPacket
 
     from .slowpath import SlowPath
 

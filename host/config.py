@@ -462,5 +462,5 @@ def _plain(x: Any) -> Any:
 
 def npr_accepts(name: str) -> bool:
     """Whether this build's NPR constructor takes keyword ``name`` (e.g. nic)."""
-    from np_model.routers.npr import NPR
+    from np_model.assemblies.npr import NPR
     return name in inspect.signature(NPR.__init__).parameters

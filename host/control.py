@@ -22,14 +22,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 from np_model.engine.machine import DROP_REASONS, EXC_REASONS
-from np_model.routers.npr import FilterAction
-from np_model.routers.npr_stats import flatten
+from np_model.assemblies.npr import FilterAction
+from np_model.assemblies.stats import flatten
 
 from .handlers import Counters, HandlerRegistry
 from .rib import Rib, Route
 
 if TYPE_CHECKING:
-    from np_model.routers.npr import NPR
+    from np_model.assemblies.npr import NPR
 
     from .slowpath import SlowPath
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from np_model.routers.npr import NPR, PortConfig
+from np_model.assemblies import NPR, PortConfig
 
 from .config import ConfigError, Entry, RouterConfig, load_config, npr_accepts
 from .control import ControlError, ControlPlane

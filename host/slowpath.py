@@ -70,7 +70,7 @@ from .packet import (ETH_ARP, ETH_IPV4, ICMP_QUERY_TYPES, IPv4, checksum, ether,
 from .rib import Rib
 
 if TYPE_CHECKING:
-    from np_model.routers.npr import NPR, HostPacket
+    from np_model.assemblies.npr import NPR, HostPacket
 
 __all__ = ["SlowPath", "SlowPathConfig", "DEFAULT_COSTS_US", "COUNTERS", "Interface", "fragment"]
 

@@ -3,7 +3,7 @@
 Layout (the architecture):
   core/     compiled machine, NPR microcode (core/blocks/) and fast engine
   engine/   engines driving the machine (compiled and pure-Python reference)
-  routers/  assemblies of blocks: the NPR
+  assemblies/  assemblies of blocks: the router base class, the NPR
   nic/      SmartNIC front-end (VMDq receive classifier)
   profile   every hardware parameter, with its source
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .routers import NPR
+from .assemblies import NPR
 from .traffic import IMIX, Stream, build
 
 __all__ = ["build_demo_router", "run_demo"]

@@ -9,7 +9,7 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
-from np_model.routers import NPR
+from np_model.assemblies import NPR
 
 
 def port_mac(p: int) -> str:

@@ -2,7 +2,7 @@
 
 A machine is built (servers, memories, rings, MEs, ports), started, and
 then driven by an engine -- the compiled one (CEngine) or the pure-Python
-reference (PyEngine). Building it is the router's job (np_model.routers).
+reference (PyEngine). Building it is the router's job (np_model.assemblies).
 """
 from __future__ import annotations
 

@@ -1,4 +1,3 @@
-"""Routers: assemblies of NP blocks on the modelled hardware."""
-from .npr import NPR, ConservationError, FilterAction, PortConfig
-
-__all__ = ["NPR", "PortConfig", "FilterAction", "ConservationError"]
+"""Old name of ``np_model.assemblies`` (kept so existing scripts keep working)."""
+from ..assemblies import *  # noqa: F401,F403
+from ..assemblies import __all__  # noqa: F401

@@ -16,7 +16,7 @@ from scapy.packet import Raw
 
 from host.control import ControlPlane
 from host.slowpath import SlowPath, SlowPathConfig
-from np_model.routers import NPR
+from np_model.assemblies import NPR
 from tests.helpers import host_ip, host_mac, port_ip, port_mac
 
 HOST_QID = 0x1FFF

@@ -6,7 +6,7 @@ from scapy.layers.inet import ICMP, IP, TCP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
-from np_model.routers.npr import PortConfig, default_ports
+from np_model.assemblies.npr import PortConfig, default_ports
 from tests.helpers import host_ip, host_mac, port_ip, port_mac, routed, udp_frame
 from tests.host.hostlab import icmp_error, make_lab
 

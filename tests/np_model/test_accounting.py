@@ -6,7 +6,7 @@ import pytest
 
 from np_model.core import CoreError
 from np_model.profile import IXP2800
-from np_model.routers import NPR, FilterAction
+from np_model.assemblies import NPR, FilterAction
 from np_model.traffic import Stream, build
 from tests.helpers import host_ip, host_mac, make_npr, port_mac, udp_frame
 

@@ -6,7 +6,7 @@ from scapy.layers.inet import IP
 from scapy.layers.l2 import Ether
 
 from np_model.core import CoreError
-from np_model.routers import FilterAction
+from np_model.assemblies import FilterAction
 from tests.helpers import host_ip, host_mac, make_npr, routed, udp_frame
 
 

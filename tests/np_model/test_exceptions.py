@@ -7,7 +7,7 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 
-from np_model.routers import FilterAction
+from np_model.assemblies import FilterAction
 from tests.helpers import host_ip, host_mac, make_npr, port_ip, port_mac, routed, udp_frame
 
 
@@ -129,7 +129,7 @@ def test_malformed_frames_dropped_with_reason(engine, reason, frame):
 
 
 def test_larger_than_output_mtu_goes_to_host(engine):
-    from np_model.routers.npr import PortConfig, default_ports
+    from np_model.assemblies.npr import PortConfig, default_ports
     ports = default_ports()
     ports[1] = PortConfig(ports[1].address, ports[1].mac, mtu=576)
     r = make_npr(engine, ports=ports)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from np_model.routers import FilterAction
+from np_model.assemblies import FilterAction
 from np_model.traffic import Stream, build, wire_bytes
 from tests.helpers import host_ip, host_mac, make_npr, port_mac, udp_frame
 

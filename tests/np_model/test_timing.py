@@ -8,7 +8,7 @@ import pytest
 
 from np_model.engine.machine import Block
 from np_model.profile import IXP2800
-from np_model.routers.synth import SynthBench
+from np_model.assemblies.synth import SynthBench
 from np_model.traffic import Stream, build
 from tests.helpers import host_ip, make_npr, port_mac
 

@@ -9,7 +9,7 @@ import pytest
 
 from np_model.plugin_loader import PluginCompileError, build
 from np_model.profile import IXP2800
-from np_model.routers import FilterAction
+from np_model.assemblies import FilterAction
 from np_model.traffic import Stream, build as traffic
 from tests.helpers import host_ip, host_mac, make_npr, port_mac, routed, udp_frame
 

@@ -7,7 +7,7 @@ from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
-from np_model.routers import FilterAction
+from np_model.assemblies import FilterAction
 from tests.helpers import host_ip, host_mac, make_npr, port_mac, routed, udp_frame
 
 

@@ -28,7 +28,7 @@ from np_model.engine.cengine import FOREVER, RUN_HOST, RUN_IDLE, RUN_TIME
 from np_model.engine.machine import DROP_REASONS, Block, Machine, MemKind, MemRole, RingKind, Role
 from np_model.engine.pyengine import Memory, MicroEngine, Port, PyEngine, Ring, Server
 from np_model.profile import IXP2800
-from np_model.routers.npr import NPR, FilterAction, HostPacket
+from np_model.assemblies.npr import NPR, FilterAction, HostPacket
 from tests.helpers import host_ip, host_mac, port_ip, port_mac
 
 N_PORTS = 5

@@ -12,26 +12,20 @@ modelled as a 17th, two-thread processor.
 """
 from __future__ import annotations
 
-import collections
-import heapq
 import ipaddress
-import itertools
 import os
 import shutil
 import tempfile
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..core import CoreError, ffi, lib
-from ..engine import make_engine
-from ..engine.cengine import RUN_FULL, RUN_HOST, RUN_IDLE
-from ..engine.machine import (DROP_REASONS, EXC_REASONS, SUB, TX_DTYPE, Block, Machine, MemKind,
-                              MemRole, RingKind, Role)
+from ..core import ffi, lib
+from ..engine.machine import SUB, Block, Machine, MemKind, MemRole, RingKind, Role
 from ..profile import IXP2800, Profile
-from ..timebase import ns_to_cycles
-from .npr_types import (NIC_META, Conservation, ConservationError, FilterAction, HostPacket, PortConfig,
-                        TxPacket, default_ports, int_to_mac, ip_to_int, mac_to_int)
+from .base import DEFAULT_KEEP_RECORDS, Assembly
+from .types import (Conservation, ConservationError, FilterAction, HostPacket, PortConfig, TxPacket,
+                    default_ports, int_to_mac, ip_to_int, mac_to_int)
 
 __all__ = ["NPR", "PortConfig", "TxPacket", "HostPacket", "Conservation", "ConservationError",
            "FilterAction", "mac_to_int", "int_to_mac", "ip_to_int"]
@@ -53,7 +47,7 @@ _COSTS = {"cost_rx_base": "RX_BASE", "cost_rx_per_mpkt": "RX_PER_MPKT", "cost_mu
           "mux_quantum_plugin": "MUX_Q_PLUGIN", "mux_quantum_xscale": "MUX_Q_XSCALE"}
 
 
-class NPR:
+class NPR(Assembly):
     """A 5-port NPR on a cycle-level IXP2800.
 
     Args:
@@ -65,8 +59,11 @@ class NPR:
         connected_routes: install on-link routes for each port's subnet and
             local-delivery routes for the router's own addresses, as the
             control processor does at start-up.
-        keep_records: keep every transmitted packet's record (not only the
-            running statistics); ``capture`` keeps their bytes too.
+        keep_records: how many transmitted frames (and host packets) to keep
+            for ``transmitted()``/``host_packets()`` -- the latest 100,000 by
+            default, ``True`` all (memory then grows with the run), ``False``
+            none; statistics always count everything. ``tx_sink`` streams
+            them instead. ``capture`` keeps their bytes, not only their records.
         seed: the deterministic random source (aux-filter sampling).
         nic: a SmartNIC VMDq front-end on the receive side: ``"model"``,
             ``"rtl"`` (the Verilated classifier through pyverilator), a
@@ -78,11 +75,13 @@ class NPR:
 
     def __init__(self, profile: Profile = IXP2800, ports: Sequence[PortConfig] | None = None, *,
                  engine: str = "c", threads: Mapping[str, int] | None = None, buffers: int | None = None,
-                 connected_routes: bool = True, keep_records: bool = True, capture: bool = True,
+                 connected_routes: bool = True, keep_records: bool | int = DEFAULT_KEEP_RECORDS,
+                 capture: bool = True,
                  seed: int = 1, nic: Any = None):
         self.profile = profile
-        self.ports = list(ports) if ports is not None else default_ports(profile.value("n_ports"),
-                                                                            profile.value("port_rate_bps"))
+        self._setup(list(ports) if ports is not None else default_ports(profile.value("n_ports"),
+                                                                         profile.value("port_rate_bps")),
+                    keep_records=keep_records, capture=capture)
         if not 1 <= len(self.ports) <= 5:
             raise ValueError(f"an NPR has 1..5 ports, got {len(self.ports)}")
         self.threads = {k: profile.value("threads_per_me") for k in _BLOCK_KEYS}
@@ -99,8 +98,6 @@ class NPR:
             raise ValueError(f"threads for qm must be at least {need}: {profile.value('qm_enqueue_threads')} "
                              f"enqueue threads and one scheduler per port ({len(self.ports)} ports)")
         self.f_me = profile.value("me_clock_hz")
-        self.keep_records = keep_records
-        self.capture = capture
         self.m = Machine(f_me_hz=self.f_me,
                          n_buffers=buffers or profile.value("packet_buffers"),
                          swap_cycles=profile.value("ctx_swap_cycles"),
@@ -111,28 +108,15 @@ class NPR:
                          fcs_bytes=profile.value("fcs_bytes"),
                          min_frame=profile.value("min_frame_bytes"), seed=seed)
         self._build()
-        self.engine = make_engine(engine, self.m)
-        lib.np_set_capture(self.m.ptr, 1 if capture else 0)
-        self._next_id = 0
+        self._start_engine(self.m, engine)
         self._filters: dict[int, tuple[bool, dict[str, Any]]] = {}
-        self._tx_recs: list[np.ndarray] = []
-        self._tx_caps: list[bytes] = []
-        self._host: list[HostPacket] = []
-        self._drop_recs: list[np.ndarray] = []
-        self._trace_recs: list[np.ndarray] = []
-        self._lat = {p: _LatencyStats() for p in range(len(self.ports))}
-        self.host_handler: Callable[["NPR", HostPacket], None] | None = None
         if nic is None or hasattr(nic, "classify"):
             self.nic = nic
         else:
             from ..nic import nic_from_router_config
             self.nic = nic_from_router_config(nic)
-        self._nic = {"frames": 0, "replicas": 0, "drops": collections.Counter(), "pools": collections.Counter(),
-                     "queues": collections.Counter()}
         self._rates: dict[int, int] = {}
         self._plugins: dict[int, str] = {}          # plug-in ME -> name
-        self._timers: list[tuple[int, int, Callable[[], None]]] = []
-        self._timer_seq = itertools.count()
         # The daemon's default QM rate is 1,048,576 Kb/s for a 1 GbE port [C-code]:
         # above line rate, so the wire (through TBUF credits) sets the pace.
         for i, pc in enumerate(self.ports):
@@ -225,29 +209,7 @@ class NPR:
             m.add_port(pc.rate_bps, mac_to_int(pc.mac), int(pc.interface.ip), pc.mtu)
         m.start()
 
-    # ------------------------------------------------------------------ time
-    def ns_to_cycles(self, ns: float) -> int:
-        """Simulated ns to ME cycles (np_model.timebase: rounded up)."""
-        return ns_to_cycles(ns, self.f_me)
-
-    def cycles_to_ns(self, cycles: float | np.ndarray) -> float | np.ndarray:
-        return cycles * 1e9 / self.f_me
-
-    @property
-    def now_ns(self) -> float:
-        return self.cycles_to_ns(self.engine.now)
-
     # ------------------------------------------------------------------ tables
-    def _check(self, rc: int) -> int:
-        if rc < 0:
-            raise CoreError(ffi.string(lib.np_error(self.m.ptr)).decode())
-        return rc
-
-    def _port(self, port: int, what: str = "port") -> int:
-        if not 0 <= int(port) < len(self.ports):
-            raise ValueError(f"{what} {port} does not exist (0..{len(self.ports) - 1})")
-        return int(port)
-
     def add_route(self, prefix: str, port: int = 0, next_hop: str | None = None, *, mac: str | None = None,
                   qid: int = 0, stats: int = 0, priority: int | None = None, in_port: int | None = None,
                   local: bool = False, multicast_ports: Iterable[int] = ()) -> None:
@@ -458,90 +420,6 @@ class NPR:
         return [int(out[i]) for i in range(n)]
 
     # ------------------------------------------------------------------ traffic
-    def send(self, frames: Sequence[bytes] | Sequence[Any], port: int | Sequence[int] = 0, *,
-             at_ns: float | Sequence[float] | None = None, meta: Sequence[int] | None = None) -> np.ndarray:
-        """Offer frames on input ports; returns their packet ids.
-
-        ``at_ns``: arrival start times (simulated ns). Default: back to back
-        from now. Frames overlapping on one wire are serialised at its rate.
-        """
-        raw = [bytes(f) for f in frames]
-        n = len(raw)
-        if n == 0:
-            return np.zeros(0, dtype=np.uint64)
-        ports = np.full(n, port, dtype=np.int64) if np.isscalar(port) else np.asarray(port, dtype=np.int64)
-        if len(ports) != n or (ports < 0).any() or (ports >= len(self.ports)).any():
-            raise ValueError(f"ports must be one port or one per frame, each in 0..{len(self.ports) - 1}")
-        if at_ns is None:
-            t = np.full(n, self.engine.now, dtype=np.uint64)
-        else:
-            t = np.atleast_1d(ns_to_cycles(np.broadcast_to(np.asarray(at_ns, dtype=float), (n,)), self.f_me))
-        if self.nic is not None:
-            raw, ports, t, meta = self._through_nic(raw, ports, t)
-            n = len(raw)
-            if n == 0:
-                return np.zeros(0, dtype=np.uint64)
-        lens = np.array([len(f) for f in raw], dtype=np.uint32)
-        offs = np.zeros(n, dtype=np.uint64)
-        offs[1:] = np.cumsum(lens[:-1], dtype=np.uint64)
-        order = np.lexsort((np.arange(n), t, ports))      # per port, by time, stable
-        data = b"".join(raw)
-        ids = np.arange(self._next_id, self._next_id + n, dtype=np.uint64)
-        # the core numbers frames in feed order; keep caller order in ids
-        self.m.feed(t[order], ports[order], lens[order], offs[order], data,
-                    None if meta is None else np.asarray(meta, dtype=np.uint32)[order], self._next_id)
-        out = np.empty(n, dtype=np.uint64)
-        out[order] = ids
-        self._next_id += n
-        return out
-
-    def feed_arrays(self, t_cycles: np.ndarray, ports: np.ndarray, lens: np.ndarray, offsets: np.ndarray,
-                    data: np.ndarray, meta: np.ndarray | None = None) -> int:
-        """Bulk traffic (already sorted per port by time); returns the first id."""
-        if self.nic is not None:
-            raw = [bytes(data[o:o + n]) for o, n in zip(offsets, lens)]
-            raw, ports, t_cycles, meta = self._through_nic(raw, np.asarray(ports), np.asarray(t_cycles))
-            lens = np.array([len(f) for f in raw], dtype=np.uint32)
-            offsets = np.zeros(len(raw), dtype=np.uint64)
-            offsets[1:] = np.cumsum(lens[:-1], dtype=np.uint64)
-            data = np.frombuffer(b"".join(raw), dtype=np.uint8)
-        first = self._next_id
-        self.m.feed(t_cycles, ports, lens, offsets, data, meta, first)
-        self._next_id += len(t_cycles)
-        return first
-
-    NIC_META = NIC_META
-
-    def _through_nic(self, raw: list[bytes], ports: np.ndarray, t: np.ndarray):
-        """Classify frames with the NIC front-end: drop, replicate, tag with pool and queue."""
-        res = self.nic.classify(raw)
-        lat = self.ns_to_cycles(self.profile.value("nic_latency_ns"))
-        out_f, out_p, out_t, out_m = [], [], [], []
-        st = self._nic
-        for f, p, tt, r in zip(raw, ports, t, res):
-            st["frames"] += 1
-            if r.drop:
-                st["drops"][r.reason] += 1
-                continue
-            pools = [i for i in range(64) if (r.pools >> i) & 1]
-            st["replicas"] += len(pools) - 1
-            for pool in pools:
-                st["pools"][pool] += 1
-                st["queues"][f"{pool}.{r.queue}"] += 1
-                out_f.append(f)
-                out_p.append(p)
-                out_t.append(int(tt) + lat)
-                out_m.append(self.NIC_META | pool << 8 | r.queue)
-        return (out_f, np.asarray(out_p, dtype=np.int64), np.asarray(out_t, dtype=np.uint64),
-                np.asarray(out_m, dtype=np.uint32))
-
-    def nic_stats(self) -> dict[str, Any]:
-        """Frames the NIC front-end saw, dropped (by reason), replicated, per pool and queue."""
-        st = self._nic
-        return {"backend": getattr(self.nic, "backend", None), "frames": st["frames"], "replicas": st["replicas"],
-                "drops": dict(st["drops"]), "pools": dict(sorted(st["pools"].items())),
-                "queues": dict(sorted(st["queues"].items()))}
-
     def inject(self, frame: bytes, *, at_ns: float | None = None, out_port: int = -1, qid: int = 0,
                passthru: bool = False, keep_l2: bool = True, in_port: int = -1, ptag: int = 0) -> None:
         """The host sends a frame through the control processor into Mux:
@@ -550,187 +428,3 @@ class NPR:
         self.m.inject(max(t, self.engine.now), bytes(frame), passthru=passthru, keep_l2=keep_l2,
                       in_port=in_port, out_port=out_port, qid=qid, ptag=ptag)
 
-    # ------------------------------------------------------------------ running
-    def run(self, duration_ns: float | None = None, *, until_ns: float | None = None) -> None:
-        """Advance simulated time (by ``duration_ns`` or to ``until_ns``)."""
-        if (duration_ns is None) == (until_ns is None):
-            raise ValueError("give exactly one of duration_ns and until_ns")
-        until = self.engine.now + self.ns_to_cycles(duration_ns) if until_ns is None else self.ns_to_cycles(until_ns)
-        self._run_to(until)
-
-    def run_until_idle(self, max_ns: float = 1e9) -> None:
-        """Run until nothing is left to do -- no packet in flight, no timer due --
-        and stop there (or after ``max_ns`` of simulated time). A plug-in with
-        a periodic thread keeps the router busy, so then ``max_ns`` ends it."""
-        self._run_to(self.engine.now + self.ns_to_cycles(max_ns), idle_ok=True)
-
-    def call_at(self, t_ns: float, fn: Callable[[], None]) -> None:
-        """Call ``fn()`` when simulated time reaches ``t_ns`` (host timers: ARP
-        retries, ageing, delayed table installs). Calls due at the same time
-        run in the order they were scheduled."""
-        t = max(self.ns_to_cycles(t_ns), self.engine.now)
-        heapq.heappush(self._timers, (t, next(self._timer_seq), fn))
-
-    def call_after(self, delay_ns: float, fn: Callable[[], None]) -> None:
-        self.call_at(self.now_ns + delay_ns, fn)
-
-    def _run_to(self, until: int, idle_ok: bool = False) -> None:
-        while True:
-            stop = min(until, self._timers[0][0]) if self._timers else until
-            stay = idle_ok and not self._timers
-            rc = self.engine.run(stop, stop_on_host=self.host_handler is not None, idle_stay=stay)
-            self._drain()
-            if rc in (RUN_HOST, RUN_FULL):
-                continue
-            while self._timers and self._timers[0][0] <= self.engine.now:
-                heapq.heappop(self._timers)[2]()
-            if self.engine.now >= until or (stay and rc == RUN_IDLE):
-                return
-
-    def _drain(self) -> None:
-        out = self.m.take_outputs()
-        tx = out["tx"]
-        if len(tx):
-            for p in np.unique(tx["port"]):
-                sel = tx[tx["port"] == p]
-                self._lat[int(p)].add(self.cycles_to_ns(sel["t_start"].astype(np.float64) - sel["t_rx"]), sel["len"])
-            if self.keep_records:
-                if self.capture:
-                    base = sum(len(c) for c in self._tx_caps)
-                    tx = tx.copy()
-                    tx["cap_off"] += base
-                    self._tx_caps.append(out["tx_cap"])
-                self._tx_recs.append(tx)
-        if len(out["drops"]):
-            self._drop_recs.append(out["drops"])
-        if len(out["trace"]):
-            self._trace_recs.append(out["trace"])
-        host, cap = out["host"], out["host_cap"]
-        for r in host:
-            hp = HostPacket(pkt=int(r["pkt"]), reason=EXC_REASONS[r["reason"]],
-                            data=cap[r["cap_off"]:r["cap_off"] + r["len"]], in_port=int(r["in_port"]),
-                            out_port=int(r["out_port"]), nh_ip=str(ipaddress.IPv4Address(int(r["nh_ip"]))),
-                            t_rx_ns=float(self.cycles_to_ns(int(r["t_rx"]))),
-                            t_host_ns=float(self.cycles_to_ns(int(r["t_host"]))),
-                            ptag=int(r["ptag"]), src=int(r["src"]))
-            self._host.append(hp)
-            if self.host_handler is not None:
-                self.host_handler(self, hp)
-
-    # ------------------------------------------------------------------ results
-    def tx_records(self) -> np.ndarray:
-        """Every transmitted frame's record (numpy structured array, cycles)."""
-        return np.concatenate(self._tx_recs) if self._tx_recs else np.zeros(0, dtype=TX_DTYPE)
-
-    def transmitted(self, port: int | None = None) -> list[TxPacket]:
-        """Frames sent, in order of their first bit on the wire."""
-        recs = self.tx_records()
-        cap = b"".join(self._tx_caps)
-        order = np.lexsort((recs["port"], recs["t_start"]))
-        out = []
-        for r in recs[order]:
-            if port is not None and r["port"] != port:
-                continue
-            data = cap[r["cap_off"]:r["cap_off"] + r["len"]] if r["flags"] & 4 else b""
-            out.append(TxPacket(pkt=int(r["pkt"]), port=int(r["port"]), data=data,
-                                t_rx_ns=float(self.cycles_to_ns(int(r["t_rx"]))),
-                                t_start_ns=float(self.cycles_to_ns(int(r["t_start"]))),
-                                t_end_ns=float(self.cycles_to_ns(int(r["t_end"]))),
-                                copy=bool(r["flags"] & 1), from_host=bool(r["flags"] & 2), qid=int(r["qid"]),
-                                meta=int(r["meta"])))
-        return out
-
-    def host_packets(self, reason: str | None = None) -> list[HostPacket]:
-        if reason is not None and reason not in EXC_REASONS:
-            raise ValueError(f"unknown reason {reason!r}; valid: {', '.join(EXC_REASONS[1:])}")
-        return [h for h in self._host if reason is None or h.reason == reason]
-
-    def drop_records(self) -> np.ndarray:
-        from ..engine.machine import DROP_DTYPE
-        return np.concatenate(self._drop_recs) if self._drop_recs else np.zeros(0, dtype=DROP_DTYPE)
-
-    def drops(self) -> dict[str, int]:
-        """Drop counts by reason (only reasons with drops)."""
-        out = {f"nic_{k}": v for k, v in self._nic["drops"].items()}
-        for i, name in enumerate(DROP_REASONS):
-            c = lib.np_drop_count(self.m.ptr, i)
-            if c:
-                out[name] = int(c)
-        return out
-
-    def exceptions(self) -> dict[str, int]:
-        out = {}
-        for i, name in enumerate(EXC_REASONS):
-            c = lib.np_exc_count(self.m.ptr, i)
-            if c:
-                out[name] = int(c)
-        return out
-
-    def record_drops(self, on: bool = True) -> None:
-        lib.np_set_record_drops(self.m.ptr, 1 if on else 0)
-
-    def set_trace(self, on: bool = True) -> None:
-        """Switch the per-packet trace (block, ME, thread, op, times) on or off."""
-        lib.np_set_trace(self.m.ptr, 1 if on else 0)
-
-    def trace_records(self) -> np.ndarray:
-        from ..engine.machine import TRACE_DTYPE
-        return np.concatenate(self._trace_recs) if self._trace_recs else np.zeros(0, dtype=TRACE_DTYPE)
-
-    def line_trace(self) -> str:
-        return self.engine.line_trace()
-
-    def conservation(self) -> Conservation:
-        c = ffi.new("np_counters_t *")
-        lib.np_get_counters(self.m.ptr, c)
-        nic = self._nic            # frames the NIC dropped never reached Rx; its replicas are copies
-        nic_drops = sum(nic["drops"].values())
-        return Conservation(arrived=c.arrived - nic["replicas"] + nic_drops, injected=c.injected,
-                            copies=c.copies + nic["replicas"], created=c.created,
-                            transmitted=c.transmitted, to_host=c.to_host, dropped=c.dropped + nic_drops,
-                            in_flight=int(lib.np_packets_in_flight(self.m.ptr)), double_ends=c.double_end)
-
-    def check_conservation(self) -> Conservation:
-        c = self.conservation()
-        if not c.ok:
-            raise ConservationError(str(c))
-        return c
-
-    # ------------------------------------------------------------------ statistics
-    def stats(self) -> dict[str, Any]:
-        """Everything measurable, as plain data (JSON-friendly)."""
-        from .npr_stats import collect
-        return collect(self)
-
-    def latency(self, port: int) -> "_LatencyStats":
-        return self._lat[self._port(port)]
-
-
-class _LatencyStats:
-    """Running per-port latency and throughput figures."""
-
-    def __init__(self):
-        self.n = 0
-        self.bytes = 0
-        self.sum = 0.0
-        self.min = float("inf")
-        self.max = 0.0
-        self.samples: list[np.ndarray] = []
-
-    def add(self, lat_ns: np.ndarray, lens: np.ndarray) -> None:
-        self.n += len(lat_ns)
-        self.bytes += int(lens.sum())
-        self.sum += float(lat_ns.sum())
-        self.min = min(self.min, float(lat_ns.min()))
-        self.max = max(self.max, float(lat_ns.max()))
-        if sum(len(s) for s in self.samples) < 1_000_000:
-            self.samples.append(lat_ns.astype(np.float32))
-
-    @property
-    def mean(self) -> float:
-        return self.sum / self.n if self.n else 0.0
-
-    def percentile(self, q: float) -> float:
-        if not self.samples:
-            return 0.0
-        return float(np.percentile(np.concatenate(self.samples), q))
