@@ -227,8 +227,11 @@ class ControlPlane:
         if old is not None and not replace_existing:
             raise self._reject(f"a route for {net}" + (f" from port {in_port}" if in_port is not None else "")
                                + " exists; delete it first or pass replace_existing=True")
-        if old is None and len(self.rib) >= self.r.profile.value("route_entries"):
-            raise self._reject(f"route table full ({self.r.profile.value('route_entries')} entries)")
+        if old is None:
+            kind = "multicast" if mports else "unicast"
+            cap = self.r.profile.value(f"route_entries_{kind}")
+            if sum(1 for r in self.rib if bool(r.multicast_ports) == bool(mports)) >= cap:
+                raise self._reject(f"{kind} route table full ({cap} entries)")
         route = Route(net, port=None if mports else port, next_hop=next_hop, mac=mac, qid=qid, stats=stats,
                       priority=priority, in_port=in_port, multicast_ports=mports, origin="static")
         self.rib.put(route)

@@ -36,6 +36,7 @@ USER_FLAGS = ["-std=gnu11", "-O2", "-fPIC", "-fsanitize-coverage=trace-pc", "-fn
               "-Wall", "-Werror=implicit-function-declaration"]
 STUB_FLAGS = ["-std=gnu11", "-O2", "-fPIC", "-fvisibility=hidden"]
 LOCAL_MEMORY_BYTES = 2560          # 640 words of ME local memory [C HRM p.39-40]
+CONTROL_STORE = 8192               # instructions in an ME's control store [C HRM]
 
 
 class PluginCompileError(ValueError):
@@ -171,8 +172,10 @@ def block_weights(so: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(offs, dtype=np.uint32), np.array(ws, dtype=np.uint16)
 
 
-def build(source: str | os.PathLike, name: str | None = None) -> PluginBuild:
-    """Compile (or fetch from the cache) the plug-in ``source``."""
+def build(source: str | os.PathLike, name: str | None = None, *, local_memory_bytes: int = LOCAL_MEMORY_BYTES,
+          control_store: int = CONTROL_STORE) -> PluginBuild:
+    """Compile (or fetch from the cache) the plug-in ``source``; refuse one whose
+    globals exceed the ME's local memory or whose code exceeds its control store."""
     src = resolve(source)
     key = _key(src)
     d = _cache_dir() / key
@@ -184,10 +187,6 @@ def build(source: str | os.PathLike, name: str | None = None) -> PluginBuild:
             inc = ["-I", str(INCLUDE)]
             _run(["gcc", *USER_FLAGS, *inc, "-c", str(src), "-o", str(tmp / "user.o")], src)
             data = _data_bytes(tmp / "user.o")
-            if data > LOCAL_MEMORY_BYTES:
-                raise PluginCompileError(
-                    f"{src}: its global variables take {data} bytes; an ME's local memory holds "
-                    f"{LOCAL_MEMORY_BYTES}: keep larger state in plug-in SRAM (onl_api_sram_read/write)")
             _run(["gcc", *STUB_FLAGS, *inc, "-c", str(STUB), "-o", str(tmp / "stub.o")], STUB)
             _run(["gcc", "-shared", "-Wl,-z,defs", "-o", str(tmp / "plugin.so"), str(tmp / "user.o"),
                   str(tmp / "stub.o")], src)
@@ -202,6 +201,14 @@ def build(source: str | os.PathLike, name: str | None = None) -> PluginBuild:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
     w = json.loads(meta.read_text())
+    if int(w["data_bytes"]) > local_memory_bytes:
+        raise PluginCompileError(
+            f"{src}: its global variables take {w['data_bytes']} bytes; an ME's local memory holds "
+            f"{local_memory_bytes}: keep larger state in plug-in SRAM (onl_api_sram_read/write)")
+    code = int(sum(w["weights"]))
+    if code > control_store:
+        raise PluginCompileError(f"{src}: its code has {code} instructions; an ME's control store holds "
+                                 f"{control_store}")
     return PluginBuild(name=name or src.stem, source=src, so_path=so,
                        offsets=np.array(w["offsets"], dtype=np.uint32), weights=np.array(w["weights"], dtype=np.uint16),
                        data_bytes=int(w["data_bytes"]))

@@ -11,6 +11,12 @@ Each value carries a *status* saying how much to trust it:
   IXP2xxx literature or an engineering guess, to be replaced when the
   number is found. ``Profile.estimates()`` lists them.
 
+Two kinds of key: the hardware's and the NPR software's (below, with
+their sources), and every block's parameters, named ``<block>.<param>``
+(``plc.cost_parse``, ``qm.threshold``), read from the block contracts in
+np_model/core/blocks/ -- declared once, there, with their sources. An
+assembly gives each block instance its type's values from the profile.
+
 The reference notes behind the citations are ``shared/reference/
 npr_spp_ixp.md`` (short name *notes*) and ``npr_capacities.md``
 (*capacities*).
@@ -48,16 +54,16 @@ _IXP2800: dict[str, Param] = {
     # --- clocks and microengines -------------------------------------------------------
     "me_clock_hz": _p(1_400_000_000, "Hz", "confirmed",
                       "Intel Press: 10 Gb/s line card of two IXP2800 at 1.4 GHz (notes 3.1)"),
-    "n_me": _p(16, "MEs", "confirmed", f"{HRM}: 16 MEv2 in two clusters (notes 3.1)"),
+    "n_me": _p(16, "MEs", "confirmed", f"{HRM}: 16 MEv2 in two clusters (notes 3.1); the control processor "
+               "is modelled as one more, two-thread processor"),
     "threads_per_me": _p(8, "threads", "confirmed", f"{HRM}: 8 hardware contexts per ME"),
     "ctx_swap_cycles": _p(3, "cycles", "derived",
                           f"{HRM}: a context swap is similar to a taken branch; branch defer "
                           "slots imply a taken-branch bubble of up to 3 cycles (capacities 3)"),
-    "local_memory_words": _p(640, "32-bit words", "confirmed", f"{HRM} p.39-40"),
-    "control_store_instr": _p(8192, "instructions", "confirmed", f"{HRM}: 8K x 40-bit control store"),
-    "cam_entries": _p(16, "entries", "confirmed", f"{HRM} p.176"),
-    "xscale_clock_hz": _p(700_000_000, "Hz", "estimate",
-                          "commonly quoted for the IXP2800's XScale; not found in the HRM pages read"),
+    "local_memory_words": _p(640, "32-bit words", "confirmed",
+                             f"{HRM} p.39-40; a plug-in's global variables must fit in it"),
+    "control_store_instr": _p(8192, "instructions", "confirmed",
+                              f"{HRM}: 8K x 40-bit control store; a plug-in's code must fit in it"),
     # --- scratchpad ----------------------------------------------------------------------
     "scratch_bytes": _p(16384, "B", "confirmed", f"{HRM} p.57, 227: 4K x 32-bit words"),
     "scratch_rings": _p(16, "rings", "confirmed", f"{HRM} p.57"),
@@ -85,87 +91,74 @@ _IXP2800: dict[str, Param] = {
                        "IDT NSE on a QDR interface: search latency not found (capacities 1.2)"),
     "tcam_searches_per_s": _p(66_000_000, "144-bit searches/s", "estimate",
                               "a 133 MHz 72-bit NSE doing two cycles per 144-bit key; not found"),
-    "tcam_key_bytes": _p(18, "B", "code", f"{ONLD} npr_tcam.ini: 144-bit filter key"),
     # --- MSF -----------------------------------------------------------------------------
     "rbuf_elements": _p(128, "elements", "confirmed", f"{HRM} p.249: 8 KB RBUF, 128 x 64-B elements"),
     "rbuf_element_bytes": _p(64, "B", "confirmed", f"{HRM} p.249"),
     "tbuf_elements_per_port": _p(128, "64-B elements", "estimate",
                                  "per-port transmit buffering between QM and the wire: the MSF TBUF "
                                  "share plus the GbE MAC's transmit FIFO (8 KB); sizes not found"),
+    "nn_ring_words": _p(128, "registers", "confirmed", f"{HRM}: 128 next-neighbour registers per ME"),
     "nn_ring_latency": _p(5, "cycles", "confirmed", f"{HRM}: next-neighbour registers, 5-instruction latency"),
     # --- Ethernet ------------------------------------------------------------------------
     "wire_overhead_bytes": _p(20, "B", "confirmed", "IEEE 802.3: 8-B preamble/SFD + 12-B inter-frame gap"),
     "fcs_bytes": _p(4, "B", "confirmed", "IEEE 802.3 frame check sequence (not in frame data)"),
     "min_frame_bytes": _p(64, "B", "confirmed", "IEEE 802.3 minimum frame incl. FCS"),
     "nic_latency_ns": _p(80, "ns", "estimate",
-                         "SmartNIC VMDq classifier's first-beat latency (~12 cycles at 156.25 MHz, rtl/README)"),
+                         "SmartNIC VMDq classifier's first-beat latency (~12 cycles at 156.25 MHz, rtl/README); "
+                         "used by the functional front-end only"),
     "port_rate_bps": _p(1_000_000_000, "b/s", "confirmed", "ONL: 5 x 1 GbE per NPR (capacities 1.1)"),
     "port_mtu": _p(1500, "B", "confirmed", "Ethernet MTU"),
     "n_ports": _p(5, "ports", "confirmed", "ONL tutorial: five ports per NPR"),
     # --- NPR software capacities and defaults ---------------------------------------------
     "packet_buffers": _p(229_376, "buffers", "code", f"{ONLD} nprd_configuration.h BUF_DESC_NUM 0x38000"),
-    "queues_per_port": _p(8192, "queues", "code", f"{RLI}: datagram queues 0-63, reserved 64-8191"),
-    "datagram_queues": _p(64, "queues", "confirmed", "ONL tutorial: Mapping Flows to Queues"),
-    "queue_threshold": _p(524_288, "B", "code", f"{ONLD} DEF_Q_THRESHOLD 0x80000; RLI default 524288"),
-    "queue_quantum": _p(256, "B", "code",
-                        f"{ONLD} DEF_Q_QUANTUM 0x100 (RLI shows 346); unit bytes is an estimate"),
     "qm_rate_granularity_kbps": _p(683, "Kb/s", "code", f"{ONLD} QPORT_RATE_CONVERSION 683"),
     "qm_default_rate_kbps": _p(1_048_576, "Kb/s", "code",
                                f"{ONLD} default port rate (per 1 Gb/s of wire; RLI shows 1,000,000)"),
-    "qm_rate_counts_framing": _p(1, "bool", "estimate",
-                                 "QM paces on wire bytes (FCS + preamble + IFG) so 1 Gb/s is line rate"),
-    "qm_enqueue_threads": _p(3, "threads", "estimate",
-                             "QM ME: 3 enqueue threads, one scheduling thread per port"),
-    "mux_quantum_rx": _p(256, "packets", "code", f"{ONLD} DEF_MUX_RX_QUANTUM (unit estimate)"),
-    "mux_quantum_plugin": _p(128, "packets", "code", f"{ONLD} DEF_MUX_PLUGIN_QUANTUM (unit estimate)"),
-    "mux_quantum_xscale": _p(16, "packets", "code", f"{ONLD} DEF_MUX_XSCALE_*_QUANTUM (unit estimate)"),
     "route_priority": _p(56, "priority", "code", f"{RLI}: route table priority default 56 (0-60)"),
     "filter_priority": _p(50, "priority", "code", f"{RLI}: filter priority default 50, lower first"),
-    "route_entries": _p(16_384, "entries", "code", f"{ONLD} npr_tcam.ini route DB"),
+    "route_entries_unicast": _p(8_192, "entries", "code", f"{ONLD} npr_tcam.ini route DB: 16,384, the second half unicast"),
+    "route_entries_multicast": _p(8_192, "entries", "code", f"{ONLD} npr_tcam.ini route DB: the first half multicast"),
     "primary_filter_entries": _p(32_768, "entries", "code", f"{ONLD} npr_tcam.ini primary filter DB"),
     "aux_filter_entries": _p(16_384, "entries", "code", f"{ONLD} npr_tcam.ini auxiliary filter DB"),
     "arp_entries": _p(16_384, "entries", "code", f"{ONLD} npr_tcam.ini ARP DB"),
-    # --- NPR rings (capacity in entries) ----------------------------------------------------
-    "ring_rx_mux": _p(256, "entries", "estimate", "scratch ring Rx->Mux (3 words; 1K-word ring)"),
-    "ring_mux_plc": _p(256, "entries", "estimate", "scratch ring Mux->PLC (3 words)"),
-    "ring_plc_qm": _p(256, "entries", "estimate", "scratch ring 7 PLC->QM [C-code number; size estimate]"),
-    "ring_qm_hf": _p(32, "entries", "estimate", "next-neighbour ring QM->HdrFmt (128 NN registers)"),
-    "ring_hf_tx": _p(32, "entries", "estimate", "next-neighbour ring HdrFmt->Tx"),
-    "ring_exc": _p(128, "entries", "estimate", "scratch ring 2 exceptions [C-code number; size estimate]"),
-    "ring_ld": _p(128, "entries", "estimate", "scratch ring 1 local delivery [C-code number; size estimate]"),
-    "ring_err": _p(128, "entries", "estimate", "scratch ring 3 errors [C-code number; size estimate]"),
-    "ring_stats": _p(512, "entries", "estimate", "scratch ring 4 counters [C-code number; size estimate]"),
-    "ring_free": _p(1024, "entries", "estimate", "scratch ring 5 free list [C-code number; size estimate]"),
-    "ring_plugin": _p(2730, "entries", "derived",
-                      "SRAM rings 2-6 of 0x8000 words [C-code] / 12 B entries"),
-    "ring_xs_mux": _p(2730, "entries", "derived", "SRAM ring 8 to Mux of 0x8000 words [C-code]"),
-    "ring_plug_mux": _p(2730, "entries", "derived", "SRAM ring 19 plug-ins to Mux [C-code]"),
-    "ring_host_in": _p(256, "entries", "estimate", "host to control processor transmit queue"),
-    "ring_plugin_msg": _p(64, "entries", "estimate", "SRAM rings 9-13 control messages to plug-ins [C-code numbers]"),
+    "plugin_mes": _p(5, "MEs", "confirmed", "notes 1.2: five plug-in MEs (DeHart-rings figure)"),
     "plugin_budget_cycles": _p(50_000, "cycles", "estimate",
                                "ALU cycles one plug-in call may use before it is stopped (a safety net, ~36 us)"),
-    # --- NPR microcode costs (ME cycles of ALU work per packet; all estimates) ---------------
-    "cost_rx_base": _p(60, "cycles", "estimate", "Rx: RBUF status, buffer setup"),
-    "cost_rx_per_mpkt": _p(20, "cycles", "estimate", "Rx: per 64-B mpacket moved"),
-    "cost_mux_base": _p(30, "cycles", "estimate", "Mux: arbitration and entry build"),
-    "cost_plc_base": _p(40, "cycles", "estimate", "PLC: ring entry decode"),
-    "cost_plc_parse": _p(80, "cycles", "estimate", "PLC: Ethernet/IPv4 parse, checksum, key build"),
-    "cost_plc_lookup": _p(30, "cycles", "estimate", "PLC: TCAM command and result handling"),
-    "cost_plc_decide": _p(40, "cycles", "estimate", "PLC: priority resolution, next hop"),
-    "cost_plc_ttl": _p(15, "cycles", "estimate", "PLC: TTL decrement, RFC 1624 update"),
-    "cost_plc_copy": _p(30, "cycles", "estimate", "PLC: per copy made"),
-    "cost_plc_exc": _p(20, "cycles", "estimate", "PLC: exception entry build"),
-    "cost_qm_enq": _p(40, "cycles", "estimate", "QM: enqueue"),
-    "cost_qm_deq": _p(50, "cycles", "estimate", "QM: dequeue"),
-    "cost_qm_sched_visit": _p(8, "cycles", "estimate", "QM: per queue visited by WDRR"),
-    "cost_hf_base": _p(40, "cycles", "estimate", "HdrFmt: Ethernet header build"),
-    "cost_tx_base": _p(40, "cycles", "estimate", "Tx: TBUF element setup"),
-    "cost_tx_done": _p(20, "cycles", "estimate", "Tx: transmit status, buffer free, QM credit"),
-    "cost_stats_base": _p(20, "cycles", "estimate", "Stats: counter update"),
-    "cost_free_base": _p(20, "cycles", "estimate", "FreeList: reference count"),
-    "cost_xscale_rx": _p(2800, "cycles", "estimate", "control processor: ~2 us per packet to the host"),
-    "cost_xscale_tx": _p(2800, "cycles", "estimate", "control processor: ~2 us per packet from the host"),
+    "plugin_cycles_per_host_instruction": _p(1, "cycles", "estimate",
+                                             "a plug-in block's ALU cost: its host (x86-64) instruction count, one ME "
+                                             "cycle each (the MEv2 issues one instruction per cycle [HRM])"),
+    # --- NPR rings: size in 32-bit words; scratch rings 128..1024 words, SRAM rings 512..64K ----
+    "ring_rx_mux_words": _p(512, "words", "estimate", "scratch ring Rx->Mux (2-word entries)"),
+    "ring_mux_plc_words": _p(512, "words", "estimate", "scratch ring Mux->PLC (3-word entries)"),
+    "ring_plc_qm_words": _p(512, "words", "estimate", "scratch ring 7 PLC->QM [C-code number; size estimate]"),
+    "ring_qm_hf_words": _p(32, "registers", "estimate", "next-neighbour ring QM->HdrFmt"),
+    "ring_hf_tx_words": _p(64, "registers", "estimate", "next-neighbour ring HdrFmt->Tx"),
+    "ring_exc_words": _p(512, "words", "estimate", "scratch ring 2 exceptions [C-code number; size estimate]"),
+    "ring_ld_words": _p(256, "words", "estimate", "scratch ring 1 local delivery [C-code number; size estimate]"),
+    "ring_err_words": _p(128, "words", "estimate", "scratch ring 3 errors [C-code number; size estimate]"),
+    "ring_stats_words": _p(512, "words", "estimate", "scratch ring 4 counters [C-code number; size estimate]"),
+    "ring_free_words": _p(512, "words", "estimate", "scratch ring 5 free list [C-code number; size estimate]"),
+    "ring_plugin_words": _p(0x8000, "words", "code", f"{ONLD}: SRAM rings 2-6 of 0x8000 longwords (bank 1)"),
+    "ring_xs_mux_words": _p(0x8000, "words", "code", f"{ONLD}: SRAM ring 8 to Mux, 0x8000 longwords"),
+    "ring_plug_mux_words": _p(0x8000, "words", "code", f"{ONLD}: SRAM ring 19 plug-ins to Mux, 0x8000 longwords"),
+    "ring_plugin_msg_words": _p(512, "words", "estimate", "SRAM rings 9-13 control messages to plug-ins [C-code numbers]"),
+    "ring_host_in": _p(256, "entries", "estimate", "host to control processor transmit queue"),
 }
+
+
+def _block_params() -> dict[str, Param]:
+    """Every block type's parameters, as its contract declares them ("type.param").
+    Parameters an assembly sets per instance (status "wiring") are not hardware
+    parameters and are left out."""
+    from .blocks import BLOCK_TYPES
+    out = {}
+    for bt in BLOCK_TYPES.values():
+        for p in bt.params:
+            if p.status == "wiring":
+                continue
+            out[f"{bt.name}.{p.name}"] = Param(p.default, p.unit, p.source or "block contract", p.status,
+                                              f"block {bt.name}, range {p.min}..{p.max}")
+    return out
 
 
 class Profile(Mapping[str, Param]):
@@ -196,10 +189,11 @@ class Profile(Mapping[str, Param]):
     def value(self, key: str) -> Any:
         return self[key].value
 
-    def replace(self, **values: Any) -> "Profile":
-        """A copy with some values changed (marked as user settings)."""
+    def replace(self, values: Mapping[str, Any] | None = None, /, **kw: Any) -> "Profile":
+        """A copy with some values changed (marked as user settings). Block
+        parameters have dotted names: ``replace({"plc.cost_parse": 120})``."""
         new = dict(self._params)
-        for k, v in values.items():
+        for k, v in {**(values or {}), **kw}.items():
             old = self[k]
             new[k] = dc_replace(old, value=v, status="estimate", source=f"user setting (was {old.value})")
         return Profile(self.name + "*", new)
@@ -217,4 +211,4 @@ class Profile(Mapping[str, Param]):
         return "\n".join(lines)
 
 
-IXP2800 = Profile("ixp2800-npr", _IXP2800)
+IXP2800 = Profile("ixp2800-npr", {**_IXP2800, **_block_params()})

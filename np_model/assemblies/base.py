@@ -29,7 +29,9 @@ import numpy as np
 from ..core import CoreError, ffi, lib
 from ..engine import make_engine
 from ..engine.cengine import RUN_FULL, RUN_HOST, RUN_IDLE
-from ..engine.machine import DROP_DTYPE, DROP_REASONS, EXC_REASONS, TRACE_DTYPE, TX_DTYPE, Machine
+from ..engine.machine import (DROP_DTYPE, DROP_REASONS, EXC_REASONS, RINGTRACE_DTYPE, TRACE_DTYPE, TX_DTYPE,
+                              Machine)
+from ..formats import EXC_BITS, FORMATS, exc_reasons
 from ..timebase import ns_to_cycles
 from .types import NIC_META, Conservation, ConservationError, HostPacket, PortConfig, TxPacket
 
@@ -180,6 +182,7 @@ class Assembly:
         self._host_discarded = 0
         self._drop_recs: list[np.ndarray] = []
         self._trace_recs: list[np.ndarray] = []
+        self._ring_recs: list[np.ndarray] = []
         self._lat = {p: LatencyStats() for p in range(len(self.ports))}
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
@@ -367,16 +370,22 @@ class Assembly:
         if len(out["trace"]):
             self._trace_recs.append(out["trace"])
         host, cap = out["host"], out["host_cap"]
-        for r in host:
-            hp = HostPacket(pkt=int(r["pkt"]), reason=EXC_REASONS[r["reason"]],
-                            data=cap[r["cap_off"]:r["cap_off"] + r["len"]], in_port=int(r["in_port"]),
-                            out_port=int(r["out_port"]), nh_ip=str(ipaddress.IPv4Address(int(r["nh_ip"]))),
-                            t_rx_ns=float(self.cycles_to_ns(int(r["t_rx"]))),
-                            t_host_ns=float(self.cycles_to_ns(int(r["t_host"]))),
-                            ptag=int(r["ptag"]), src=int(r["src"]))
-            self._keep_host(hp)
-            if self.host_handler is not None:
-                self.host_handler(self, hp)
+        if len(host):
+            e = FORMATS["exc"].decode_array(host["entry"])
+            for k, r in enumerate(host):
+                fields = {name: int(v[k]) for name, v in e.items()}
+                reasons = exc_reasons(fields, EXC_REASONS[1 + len(EXC_BITS):])
+                hp = HostPacket(pkt=int(r["pkt"]), reason=reasons[0] if reasons else "none",
+                                data=cap[r["cap_off"]:r["cap_off"] + r["len"]], in_port=fields["in_port"],
+                                out_port=fields["out_port"], nh_ip=str(ipaddress.IPv4Address(int(r["nh_ip"]))),
+                                t_rx_ns=float(self.cycles_to_ns(int(r["t_rx"]))),
+                                t_host_ns=float(self.cycles_to_ns(int(r["t_host"]))),
+                                ptag=fields["ptag"], src=int(r["src"]), reasons=tuple(reasons), qid=fields["qid"])
+                self._keep_host(hp)
+                if self.host_handler is not None:
+                    self.host_handler(self, hp)
+        if len(out["rings"]):
+            self._ring_recs.append(out["rings"])
 
     def _keep_host(self, hp: HostPacket) -> None:
         if self.keep_records == 0:
@@ -448,6 +457,36 @@ class Assembly:
         if len(self._trace_recs) > 1:
             self._trace_recs = [np.concatenate(self._trace_recs)]
         return self._trace_recs[0] if self._trace_recs else np.zeros(0, dtype=TRACE_DTYPE)
+
+    def set_ring_trace(self, on: bool = True) -> None:
+        """Record every ring entry written (ring, time, words); ``ring_entries``
+        decodes them with each ring's declared format."""
+        lib.np_set_ring_trace(self.m.ptr, 1 if on else 0)
+
+    def ring_trace_records(self) -> np.ndarray:
+        if len(self._ring_recs) > 1:
+            self._ring_recs = [np.concatenate(self._ring_recs)]
+        return self._ring_recs[0] if self._ring_recs else np.zeros(0, dtype=RINGTRACE_DTYPE)
+
+    def ring_entries(self, ring: str) -> list[dict[str, int]]:
+        """The entries written to one ring while the ring trace was on, decoded
+        with the ring's record format."""
+        ri = self.m.ring_names.index(ring) if ring in self.m.ring_names else -1
+        if ri < 0:
+            raise ValueError(f"no ring {ring!r}; valid: {', '.join(self.m.ring_names)}")
+        fmt = ffi.string(lib.np_ring_format(self.m.ptr, ri)).decode()
+        recs = self.ring_trace_records()
+        sel = recs[recs["ring"] == ri]
+        if not fmt:
+            return [{"words": list(map(int, r["words"][:r["nwords"]]))} for r in sel]
+        return [FORMATS[fmt].decode(r["words"]) for r in sel]
+
+    def in_flight(self) -> int:
+        """Packets inside the router now, from the running counters (cheap; the
+        conservation check counts them independently by scanning buffers)."""
+        c = ffi.new("np_counters_t *")
+        lib.np_get_counters(self.m.ptr, c)
+        return int(c.in_flight_hint)
 
     def line_trace(self) -> str:
         """One line: every ME's threads and every ring's occupancy (PyMTL style)."""

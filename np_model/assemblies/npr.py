@@ -1,18 +1,21 @@
 """NPR: the Open Network Laboratory's 5-port IPv4 router on one IXP2800.
 
-This module is the router's wiring diagram: which block runs on which of
-the 16 microengines, which rings join them, in which memories they live
--- all in ``NPR._build`` -- followed by the API an experimenter uses:
-tables (routes, filters, ARP, queues, port rates), traffic in, results
-out, statistics, conservation, trace.
+This module is the router's wiring diagram -- which rings join which block
+instances, in which memories they live, which ME runs which instance, all
+in ``NPR._build`` -- followed by the NPR's own table API (routes, filters,
+ARP, queues, port rates, plug-ins). Packets in and out, time, records,
+statistics and conservation come from the router base class
+(``Assembly``, base.py).
 
 ME allocation [C DeHart-rings]: Rx 2, Mux 1, PLC 3, QM 1, HdrFmt 1, Tx 1,
 plug-ins 5, Stats 1, FreeList 1 = 16; the control processor (XScale) is
-modelled as a 17th, two-thread processor.
+modelled as a 17th, two-thread processor. Ring numbers and SRAM banks follow
+the NPR daemon [C-code nprd_configuration.h]; ring sizes are in the profile.
 """
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import os
 import shutil
 import tempfile
@@ -20,38 +23,29 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..core import ffi, lib
-from ..engine.machine import SUB, Block, Machine, MemKind, MemRole, RingKind, Role
+from ..blocks import BLOCK_TYPES
+from ..core import CoreError, ffi, lib
+from ..engine.machine import SUB, HwRing, Machine, MemKind, RingKind, TableKind
 from ..profile import IXP2800, Profile
 from .base import DEFAULT_KEEP_RECORDS, Assembly
 from .types import (Conservation, ConservationError, FilterAction, HostPacket, PortConfig, TxPacket,
-                    default_ports, int_to_mac, ip_to_int, mac_to_int)
+                    default_ports, encode_qid, int_to_mac, ip_to_int, mac_to_int)
 
 __all__ = ["NPR", "PortConfig", "TxPacket", "HostPacket", "Conservation", "ConservationError",
            "FilterAction", "mac_to_int", "int_to_mac", "ip_to_int"]
 
-# block names users may give thread counts for
-_BLOCK_KEYS = {"rx": Block.RX, "mux": Block.MUX, "plc": Block.PLC, "qm": Block.QM,
-               "hdrfmt": Block.HDRFMT, "tx": Block.TX, "stats": Block.STATS, "freelist": Block.FREELIST,
-               "xscale": Block.XSCALE}
-
-# profile key -> core microcode cost name
-_COSTS = {"cost_rx_base": "RX_BASE", "cost_rx_per_mpkt": "RX_PER_MPKT", "cost_mux_base": "MUX_BASE",
-          "cost_plc_base": "PLC_BASE", "cost_plc_parse": "PLC_PARSE", "cost_plc_lookup": "PLC_LOOKUP",
-          "cost_plc_decide": "PLC_DECIDE", "cost_plc_ttl": "PLC_TTL", "cost_plc_copy": "PLC_COPY",
-          "cost_plc_exc": "PLC_EXC", "cost_qm_enq": "QM_ENQ", "cost_qm_deq": "QM_DEQ",
-          "cost_qm_sched_visit": "QM_SCHED_VISIT", "cost_hf_base": "HF_BASE", "cost_tx_base": "TX_BASE", "cost_tx_done": "TX_DONE",
-          "cost_stats_base": "STATS_BASE", "cost_free_base": "FREE_BASE", "cost_xscale_rx": "XS_RX",
-          "cost_xscale_tx": "XS_TX", "qm_enqueue_threads": "QM_ENQ_THREADS",
-          "qm_rate_counts_framing": "QM_RATE_OVERHEAD", "mux_quantum_rx": "MUX_Q_RX",
-          "mux_quantum_plugin": "MUX_Q_PLUGIN", "mux_quantum_xscale": "MUX_Q_XSCALE"}
+# block instances users may give thread counts for (the plug-in MEs always have 8)
+THREAD_KEYS = ("rx", "mux", "plc", "qm", "hdrfmt", "tx", "stats", "freelist", "xscale")
+N_PLUGINS = 5
+MAC_VALID = 1 << 48
 
 
 class NPR(Assembly):
     """A 5-port NPR on a cycle-level IXP2800.
 
     Args:
-        profile: hardware parameters and NPR defaults (np_model.profile).
+        profile: hardware parameters, NPR defaults and block parameters
+            (np_model.profile).
         ports: port configurations; default five 1 Gb/s ports 10.0.{1..5}.1/24.
         engine: ``"c"`` (compiled, fast) or ``"py"`` (pure-Python reference).
         threads: threads per ME by block, e.g. ``{"plc": 4}`` (default 8).
@@ -65,6 +59,11 @@ class NPR(Assembly):
             none; statistics always count everything. ``tx_sink`` streams
             them instead. ``capture`` keeps their bytes, not only their records.
         seed: the deterministic random source (aux-filter sampling).
+        port_buffers: at most this many packet buffers may hold frames
+            received on one port (Rx drops the rest as ``port_buffers``), and
+            at most this many packets may wait for one output port (QM drops
+            as ``qm_port_limit``); ``None`` (the NPR's behaviour) shares the
+            whole pool.
         nic: a SmartNIC VMDq front-end on the receive side: ``"model"``,
             ``"rtl"`` (the Verilated classifier through pyverilator), a
             ``nic:`` configuration mapping (np_model.nic), or a front-end
@@ -76,47 +75,57 @@ class NPR(Assembly):
     def __init__(self, profile: Profile = IXP2800, ports: Sequence[PortConfig] | None = None, *,
                  engine: str = "c", threads: Mapping[str, int] | None = None, buffers: int | None = None,
                  connected_routes: bool = True, keep_records: bool | int = DEFAULT_KEEP_RECORDS,
-                 capture: bool = True,
-                 seed: int = 1, nic: Any = None):
+                 capture: bool = True, seed: int = 1, port_buffers: int | None = None, nic: Any = None):
         self.profile = profile
         self._setup(list(ports) if ports is not None else default_ports(profile.value("n_ports"),
-                                                                         profile.value("port_rate_bps")),
+                                                                         profile.value("port_rate_bps"),
+                                                                         profile.value("port_mtu")),
                     keep_records=keep_records, capture=capture)
         if not 1 <= len(self.ports) <= 5:
             raise ValueError(f"an NPR has 1..5 ports, got {len(self.ports)}")
-        self.threads = {k: profile.value("threads_per_me") for k in _BLOCK_KEYS}
+        tpm = profile.value("threads_per_me")
+        self.threads = {k: tpm for k in THREAD_KEYS}
         self.threads["xscale"] = 2
         for k, v in (threads or {}).items():
-            if k not in _BLOCK_KEYS:
-                raise KeyError(f"unknown block {k!r} in threads; valid: {', '.join(_BLOCK_KEYS)}")
-            limit = 2 if k == "xscale" else profile.value("threads_per_me")
+            if k not in THREAD_KEYS:
+                raise KeyError(f"unknown block {k!r} in threads; valid: {', '.join(THREAD_KEYS)}")
+            limit = 2 if k == "xscale" else tpm
             if not 1 <= int(v) <= limit:
                 raise ValueError(f"threads for {k} must be 1..{limit}, got {v}")
             self.threads[k] = int(v)
-        need = profile.value("qm_enqueue_threads") + len(self.ports)
+        need = profile.value("qm.enq_threads") + len(self.ports)
         if self.threads["qm"] < need:
-            raise ValueError(f"threads for qm must be at least {need}: {profile.value('qm_enqueue_threads')} "
+            raise ValueError(f"threads for qm must be at least {need}: {profile.value('qm.enq_threads')} "
                              f"enqueue threads and one scheduler per port ({len(self.ports)} ports)")
+        if port_buffers is not None and not 1 <= int(port_buffers) <= (1 << 24):
+            raise ValueError(f"port_buffers must be 1..16777216 buffers (or None: one shared pool), got {port_buffers}")
+        self.port_buffers = None if port_buffers is None else int(port_buffers)
         self.f_me = profile.value("me_clock_hz")
-        self.m = Machine(f_me_hz=self.f_me,
-                         n_buffers=buffers or profile.value("packet_buffers"),
+        n_buffers = buffers or profile.value("packet_buffers")
+        if not 16 <= n_buffers <= (1 << 24):
+            raise ValueError(f"buffers must be 16..16777216, got {n_buffers}")
+        # the scratchpad holds the scratch rings and each plug-in's scratch memory
+        scratch_words = profile.value("scratch_bytes") // 4 - N_PLUGINS * lib.NP_PL_SCRATCH // 4
+        self.m = Machine(f_me_hz=self.f_me, n_buffers=n_buffers,
                          swap_cycles=profile.value("ctx_swap_cycles"),
                          rbuf_elements=profile.value("rbuf_elements"),
                          rbuf_element_bytes=profile.value("rbuf_element_bytes"),
                          tbuf_elements=profile.value("tbuf_elements_per_port"),
                          wire_overhead=profile.value("wire_overhead_bytes"),
                          fcs_bytes=profile.value("fcs_bytes"),
-                         min_frame=profile.value("min_frame_bytes"), seed=seed)
+                         min_frame=profile.value("min_frame_bytes"),
+                         scratch_ring_words=scratch_words, scratch_rings=profile.value("scratch_rings"),
+                         nn_ring_words=profile.value("nn_ring_words"), seed=seed)
         self._build()
         self._start_engine(self.m, engine)
-        self._filters: dict[int, tuple[bool, dict[str, Any]]] = {}
+        self._seq = {t: itertools.count(1) for t in ("pfilter", "afilter", "routes")}
         if nic is None or hasattr(nic, "classify"):
             self.nic = nic
         else:
             from ..nic import nic_from_router_config
             self.nic = nic_from_router_config(nic)
         self._rates: dict[int, int] = {}
-        self._plugins: dict[int, str] = {}          # plug-in ME -> name
+        self._plugins: dict[int, str] = {}          # plug-in ME (slot) -> name
         # The daemon's default QM rate is 1,048,576 Kb/s for a 1 GbE port [C-code]:
         # above line rate, so the wire (through TBUF credits) sets the pace.
         for i, pc in enumerate(self.ports):
@@ -131,6 +140,7 @@ class NPR(Assembly):
     def _build(self) -> None:
         p, m, S = self.profile, self.m, SUB
         f = self.f_me
+        n_ports = len(self.ports)
 
         def occ(cycles: float) -> int:
             return int(round(cycles * S))
@@ -138,12 +148,15 @@ class NPR(Assembly):
         # servers and memories
         scr = m.add_server(p.value("scratch_latency"), 4, occ(4 / p.value("scratch_bytes_per_cycle")))
         mem_scr = m.add_mem(MemKind.SCRATCH, scr, scr)
-        word = f / p.value("sram_clock_hz")                 # ME cycles per 32-bit QDR transfer
+        word = f / p.value("sram_clock_hz")                 # ME cycles per QDR transfer
+        unit_s = p.value("sram_bytes_per_transfer")
         sram = []
         for _ in range(p.value("sram_channels")):
-            rd = m.add_server(p.value("sram_latency"), 4, occ(word), occ(p.value("sram_cmd_cycles")))
-            wr = m.add_server(p.value("sram_latency"), 4, occ(word), occ(p.value("sram_cmd_cycles")))
+            rd = m.add_server(p.value("sram_latency"), unit_s, occ(word), occ(p.value("sram_cmd_cycles")))
+            wr = m.add_server(p.value("sram_latency"), unit_s, occ(word), occ(p.value("sram_cmd_cycles")))
             sram.append(m.add_mem(MemKind.SRAM, rd, wr))
+        if len(sram) < 4:
+            raise ValueError(f"the NPR uses 4 SRAM channels (banks 0-3 [C-code]); the profile has {len(sram)}")
         unit = p.value("dram_min_access")
         d0 = None
         for _ in range(p.value("dram_channels")):
@@ -151,58 +164,102 @@ class NPR(Assembly):
             d0 = s if d0 is None else d0
         dram = m.add_mem(MemKind.DRAM, d0, d0, p.value("dram_channels"),
                          int(p.value("dram_interleave_bytes")).bit_length() - 1)
-        tcs = m.add_server(p.value("tcam_latency"), p.value("tcam_key_bytes"),
+        tcs = m.add_server(p.value("tcam_latency"), p.value("plc.tcam_key_bytes"),
                            occ(f / p.value("tcam_searches_per_s")))
         tcam = m.add_mem(MemKind.TCAM, tcs, tcs)
-        # memory roles: bank numbers from nprd_configuration.h [C-code]
-        for role, mem in ((MemRole.SCRATCH, mem_scr), (MemRole.DESC, sram[2]), (MemRole.QPARAM, sram[1]),
-                          (MemRole.QDESC, sram[2]), (MemRole.RESULT, sram[1]), (MemRole.STATS, sram[0]),
-                          (MemRole.PKT, dram), (MemRole.TCAM, tcam), (MemRole.PLUGIN, sram[3])):
-            m.set_role_mem(role, mem)
         self.mems = {"scratch": mem_scr, "sram0": sram[0], "sram1": sram[1], "sram2": sram[2],
                      "sram3": sram[3], "dram": dram, "tcam": tcam}
 
-        # rings: (role, name, kind, memory, words, capacity)
+        # rings: name -> (kind, memory, entry words, size in words, format)
         nn = p.value("nn_ring_latency")
-        rings = [
-            (Role.RBUF, "rbuf", RingKind.PUSH, -1, 3, p.value("rbuf_elements")),
-            (Role.RX_MUX, "rx_mux", RingKind.MEM, mem_scr, 3, p.value("ring_rx_mux")),
-            (Role.XS_MUX, "xs_mux", RingKind.MEM, sram[1], 1, p.value("ring_xs_mux")),
-            (Role.PLUG_MUX, "plug_mux", RingKind.MEM, sram[1], 1, p.value("ring_plug_mux")),
-            (Role.MUX_PLC, "mux_plc", RingKind.MEM, mem_scr, 3, p.value("ring_mux_plc")),
-            (Role.PLC_QM, "plc_qm", RingKind.MEM, mem_scr, 3, p.value("ring_plc_qm")),
-            (Role.QM_HF, "qm_hf", RingKind.NN, -1, 2, p.value("ring_qm_hf")),
-            (Role.HF_TX, "hf_tx", RingKind.NN, -1, 3, p.value("ring_hf_tx")),
-            (Role.EXC, "exc", RingKind.MEM, mem_scr, 6, p.value("ring_exc")),
-            (Role.LD, "ld", RingKind.MEM, mem_scr, 6, p.value("ring_ld")),
-            (Role.ERR, "err", RingKind.MEM, mem_scr, 6, p.value("ring_err")),
-            (Role.STATS, "stats", RingKind.MEM, mem_scr, 3, p.value("ring_stats")),
-            (Role.FREE, "free", RingKind.MEM, mem_scr, 1, p.value("ring_free")),
-            (Role.BUFQ, "bufq", RingKind.MEM, sram[2], 1, self.m.n_buffers),
-            (Role.HOST_IN, "host_in", RingKind.PUSH, -1, 1, p.value("ring_host_in")),
-            (Role.TXDONE, "txdone", RingKind.PUSH, -1, 2, 256 * len(self.ports)),
-        ] + [(Role(Role.PLUGIN0 + i), f"plugin{i}", RingKind.MEM, sram[1], 3, p.value("ring_plugin"))
-             for i in range(5)] + [(Role(Role.PLMSG0 + i), f"plmsg{i}", RingKind.MEM, sram[3], 1, p.value("ring_plugin_msg"))
-                                  for i in range(5)]
-        self.rings: dict[str, int] = {}
-        for role, name, kind, mem, words, cap in rings:
-            r = m.add_ring(name, kind, mem, words, cap, nn if kind == RingKind.NN else 0)
-            m.set_role_ring(role, r)
-            self.rings[name] = r
+        spec = {
+            "rbuf": (RingKind.PUSH, -1, 2, 2 * p.value("rbuf_elements"), "rbuf_status"),
+            "txdone": (RingKind.PUSH, -1, 1, 256 * n_ports, "txdone"),
+            "host_in": (RingKind.PUSH, -1, 1, p.value("ring_host_in"), "host_in"),
+            "bufq": (RingKind.QUEUE, sram[2], 1, self.m.n_buffers, "buf"),
+            "rx_mux": (RingKind.MEM, mem_scr, 2, p.value("ring_rx_mux_words"), "rx_mux"),
+            "mux_plc": (RingKind.MEM, mem_scr, 3, p.value("ring_mux_plc_words"), "mux_plc"),
+            "plc_qm": (RingKind.MEM, mem_scr, 3, p.value("ring_plc_qm_words"), "plc_qm"),
+            "qm_hf": (RingKind.NN, -1, 1, p.value("ring_qm_hf_words"), "qm_hf"),
+            "hf_tx": (RingKind.NN, -1, 2, p.value("ring_hf_tx_words"), "hf_tx"),
+            "exc": (RingKind.MEM, mem_scr, 6, p.value("ring_exc_words"), "exc"),
+            "ld": (RingKind.MEM, mem_scr, 6, p.value("ring_ld_words"), "exc"),
+            "err": (RingKind.MEM, mem_scr, 6, p.value("ring_err_words"), "exc"),
+            "stats": (RingKind.MEM, mem_scr, 3, p.value("ring_stats_words"), "stats_upd"),
+            "free": (RingKind.MEM, mem_scr, 1, p.value("ring_free_words"), "buf"),
+            "xs_mux": (RingKind.MEM, sram[1], 1, p.value("ring_xs_mux_words"), "buf"),
+            "xs_mux_qm": (RingKind.MEM, sram[1], 1, p.value("ring_xs_mux_words"), "buf"),
+            "plug_mux": (RingKind.MEM, sram[1], 1, p.value("ring_plug_mux_words"), "buf"),
+        }
+        for i in range(N_PLUGINS):
+            spec[f"plugin{i}"] = (RingKind.MEM, sram[1], 3, p.value("ring_plugin_words"), "mux_plc")
+            spec[f"plmsg{i}"] = (RingKind.MEM, sram[3], 1, p.value("ring_plugin_msg_words"), "plmsg")
+        R = self.rings = {}
+        for name, (kind, mem, ew, words, fmt) in spec.items():
+            R[name] = m.add_ring(name, kind, mem, ew, words, fmt=fmt, nn_lat=nn if kind == RingKind.NN else 0)
+        for hw, name in ((HwRing.RBUF, "rbuf"), (HwRing.TXDONE, "txdone"), (HwRing.HOST_IN, "host_in"),
+                         (HwRing.BUFQ, "bufq")):
+            m.set_hw_ring(hw, R[name])
+
+        # tables: the NPR's four TCAM databases [C-code npr_tcam.ini] (routes split in halves)
+        self.tables = {
+            "routes_mc": m.add_table("routes_mc", TableKind.TCAM, p.value("route_entries_multicast"), "route_key"),
+            "routes_uc": m.add_table("routes_uc", TableKind.TCAM, p.value("route_entries_unicast"), "route_key"),
+            "pfilter": m.add_table("pfilter", TableKind.TCAM, p.value("primary_filter_entries"), "filter_key"),
+            "afilter": m.add_table("afilter", TableKind.TCAM, p.value("aux_filter_entries"), "filter_key"),
+            "arp": m.add_table("arp", TableKind.HASH, p.value("arp_entries"), "arp_key"),
+        }
+
+        # block instances: ports bound by name, parameters from the profile
+        pkt_desc = {"pkt": dram, "desc": sram[2]}
+        plugins = {f"plugin.{i}": R[f"plugin{i}"] for i in range(N_PLUGINS)}
+        pb = self.port_buffers or 0
+        insts = {
+            "rx": ("rx", dict(rings={"in": R["rbuf"], "bufq": R["bufq"], "out": R["rx_mux"]}, mems=pkt_desc,
+                              params={"port_buffers": pb})),
+            "mux": ("mux", dict(rings={"in_rx": R["rx_mux"], "in_plugin": R["plug_mux"], "in_xs_qm": R["xs_mux_qm"],
+                                       "in_xs": R["xs_mux"], "out": R["mux_plc"]})),
+            "plc": ("plc", dict(rings={"in": R["mux_plc"], "qm": R["plc_qm"], "exc": R["exc"], "ld": R["ld"],
+                                       "stats": R["stats"], "free": R["free"], "bufq": R["bufq"], **plugins},
+                                mems={**pkt_desc, "tcam": tcam, "result": sram[1]}, tables=self.tables)),
+            "qm": ("qm", dict(rings={"in": R["plc_qm"], "out": R["qm_hf"], "stats": R["stats"], "free": R["free"]},
+                              mems={"qparam": sram[1], "qdesc": sram[2]},
+                              params={"port_base": 0, "ports": n_ports, "port_buffers": pb})),
+            "hdrfmt": ("hdrfmt", dict(rings={"in": R["qm_hf"], "out": R["hf_tx"]}, mems={"desc": sram[2]})),
+            "tx": ("tx", dict(rings={"in": R["hf_tx"], "txdone": R["txdone"], "free": R["free"]}, mems=pkt_desc)),
+        }
+        for i in range(N_PLUGINS):
+            insts[f"plugin{i}"] = ("plugin", dict(
+                rings={"in": R[f"plugin{i}"], "msg": R[f"plmsg{i}"], "qm": R["plc_qm"], "mux": R["plug_mux"],
+                       "exc": R["exc"], "free": R["free"], "bufq": R["bufq"], **plugins},
+                mems={"pkt": dram, "sram": sram[3], "scratch": mem_scr}, params={"slot": i}))
+        insts["stats"] = ("stats", dict(rings={"in": R["stats"]}, mems={"stats": sram[0]}))
+        insts["freelist"] = ("freelist", dict(rings={"in": R["free"], "bufq": R["bufq"]}, mems={"desc": sram[2]}))
+        insts["xscale"] = ("xscale", dict(
+            rings={"err": R["err"], "ld": R["ld"], "exc": R["exc"], "host_in": R["host_in"], "to_mux": R["xs_mux"],
+                   "to_mux_qm": R["xs_mux_qm"], "free": R["free"], "bufq": R["bufq"],
+                   **{f"plmsg.{i}": R[f"plmsg{i}"] for i in range(N_PLUGINS)}},
+            mems=pkt_desc))
+        self.insts = {}
+        for name, (typ, kw) in insts.items():
+            params = {prm.name: p.value(f"{typ}.{prm.name}") for prm in BLOCK_TYPES[typ].params
+                      if prm.status != "wiring"}
+            params.update(kw.pop("params", {}))
+            self.insts[name] = m.add_block(typ, name, params=params, **kw)
+        self.qm = self.insts["qm"]
+        self.stats_block = self.insts["stats"]
 
         # microengines, in NPR order, then the control processor
         t = self.threads
-        alloc = ([("rx0", Block.RX, t["rx"]), ("rx1", Block.RX, t["rx"]), ("mux", Block.MUX, t["mux"])]
-                 + [(f"plc{i}", Block.PLC, t["plc"]) for i in range(3)]
-                 + [("qm", Block.QM, t["qm"]), ("hdrfmt", Block.HDRFMT, t["hdrfmt"]), ("tx", Block.TX, t["tx"])]
-                 + [(f"plugin{i}", Block.PLUGIN, 8) for i in range(5)]
-                 + [("stats", Block.STATS, t["stats"]), ("freelist", Block.FREELIST, t["freelist"]),
-                    ("xscale", Block.XSCALE, t["xscale"])])
-        self.mes = {name: m.add_me(name, blk, n) for name, blk, n in alloc}
-        for i in range(5):
-            m.set_me_arg(self.mes[f"plugin{i}"], i)
-        for key, cname in _COSTS.items():
-            m.set_cost(cname, int(p.value(key)))
+        alloc = ([("rx0", "rx", t["rx"]), ("rx1", "rx", t["rx"]), ("mux", "mux", t["mux"])]
+                 + [(f"plc{i}", "plc", t["plc"]) for i in range(3)]
+                 + [("qm", "qm", t["qm"]), ("hdrfmt", "hdrfmt", t["hdrfmt"]), ("tx", "tx", t["tx"])]
+                 + [(f"plugin{i}", f"plugin{i}", p.value("threads_per_me")) for i in range(N_PLUGINS)]
+                 + [("stats", "stats", t["stats"]), ("freelist", "freelist", t["freelist"])])
+        if len(alloc) > p.value("n_me"):
+            raise ValueError(f"the NPR puts blocks on {len(alloc)} microengines; the profile's NP has {p.value('n_me')}")
+        alloc.append(("xscale", "xscale", t["xscale"]))
+        self.mes = {name: m.add_me(name, self.insts[inst], n) for name, inst, n in alloc}
         for pc in self.ports:
             if pc.mtu + 18 > lib.NP_MAX_FRAME:
                 raise ValueError(f"port MTU {pc.mtu} too large for the {lib.NP_MAX_FRAME}-byte buffers")
@@ -210,33 +267,90 @@ class NPR(Assembly):
         m.start()
 
     # ------------------------------------------------------------------ tables
+    def _qid(self, port: int, qid: int, what: str = "qid") -> int:
+        """An encoded QID for (port, qid); qid may already be encoded for that port."""
+        try:
+            return encode_qid(port, qid)
+        except ValueError as e:
+            raise ValueError(f"{what}: {e}") from None
+
+    def _route_kv(self, net: ipaddress.IPv4Network, in_port: int | None, src: ipaddress.IPv4Network | None,
+                  ptag: int | None) -> tuple[Any, Any]:
+        v, k = ffi.new("uint32_t[5]"), ffi.new("uint32_t[5]")
+        v[0], k[0] = int(net.network_address), int(net.netmask)
+        if src is not None:
+            v[1], k[1] = int(src.network_address), int(src.netmask)
+        v[2] = ((ptag or 0) & 0x1F) | ((in_port if in_port is not None else 0) & 7) << 5
+        k[2] = (0x1F if ptag is not None else 0) | (7 << 5 if in_port is not None else 0)
+        return v, k
+
     def add_route(self, prefix: str, port: int = 0, next_hop: str | None = None, *, mac: str | None = None,
                   qid: int = 0, stats: int = 0, priority: int | None = None, in_port: int | None = None,
-                  local: bool = False, multicast_ports: Iterable[int] = ()) -> None:
-        """Install a route. With no ``next_hop`` the prefix is on-link (the next
-        hop is the packet's destination); ``mac`` pins the next-hop MAC;
-        ``local`` delivers to the control processor (router's own address)."""
+                  local: bool = False, multicast_ports: Iterable[int] = (), src: str | None = None,
+                  ptag: int | None = None) -> None:
+        """Install a route (the 72-bit key: destination prefix, and optionally
+        source prefix, plug-in tag and input port). With no ``next_hop`` the
+        prefix is on-link (the next hop is the packet's destination); ``mac``
+        pins the next-hop MAC; ``local`` delivers to the control processor
+        (router's own address); ``multicast_ports`` makes it a multicast route
+        (the first half of the route database). ``qid``: 0 = the datagram queue
+        SFQ picks, else a queue 1..8191 of the port (or a QID encoded for it).
+        A route with the same key replaces the old one."""
         net = ipaddress.IPv4Network(prefix, strict=False)
-        r = ffi.new("np_route_t *")
-        r.prefix = int(net.network_address)
-        r.plen = net.prefixlen
-        r.in_port = -1 if in_port is None else self._port(in_port, "input port")
-        mports = list(multicast_ports)
-        r.out_port = 0 if (local or mports) else self._port(port)
-        r.prio = self.profile.value("route_priority") if priority is None else int(priority)
-        r.flags = ((lib.NP_RT_LOCAL if local else 0) | (lib.NP_RT_MCAST if mports else 0)
-                   | (lib.NP_RT_ONLINK if next_hop is None and not local else 0))
-        r.nh_ip = 0 if next_hop is None else ip_to_int(next_hop)
-        r.nh_mac = (mac_to_int(mac) | (1 << 48)) if mac else 0
-        r.port_mask = sum(1 << self._port(x) for x in mports)
-        r.qid = qid
+        snet = None if src is None else ipaddress.IPv4Network(src, strict=False)
+        mports = sorted({self._port(x, "multicast port") for x in multicast_ports})
+        if in_port is not None:
+            self._port(in_port, "input port")
+        if ptag is not None and not 0 <= ptag < 32:
+            raise ValueError(f"plug-in tag must be 0..31, got {ptag}")
+        prio = self.profile.value("route_priority") if priority is None else int(priority)
+        if not 0 <= prio <= 63:
+            raise ValueError(f"route priority must be 0..63, got {prio}")
+        r = ffi.new("np_result_t *")
+        if local:
+            r.kind, r.ports = lib.NP_RK_LOCAL, self._port(port)
+        elif mports:
+            r.kind, r.ports = lib.NP_RK_MCAST, sum(1 << x for x in mports)
+        else:
+            r.kind, r.ports = (lib.NP_RK_ONLINK if next_hop is None else lib.NP_RK_NEXTHOP), self._port(port)
+        r.prio = prio
+        if qid:
+            r.qid = qid & 0x1FFF if mports else self._qid(int(r.ports) if not local else 0, qid)
         r.stats = stats
-        self._check(lib.np_route_add(self.m.ptr, r))
+        r.nh_ip = 0 if next_hop is None else ip_to_int(next_hop)
+        r.nh_mac = (mac_to_int(mac) | MAC_VALID) if mac else 0
+        v, k = self._route_kv(net, in_port, snet, ptag)
+        # TCAM order within a database: longest prefix first; for equal prefixes the
+        # entry that names a source, a plug-in tag, an input port comes first
+        rank = ((32 - net.prefixlen) << 48 | (32 - (snet.prefixlen if snet else 0)) << 40
+                | (0 if ptag is not None else 1) << 39 | (0 if in_port is not None else 1) << 38
+                | next(self._seq["routes"]))
+        kind = "multicast" if mports else "unicast"
+        table = self.tables["routes_mc" if mports else "routes_uc"]
+        if lib.np_tcam_add(self.m.ptr, table, v, k, rank, r, 1) < 0:
+            cap = self.profile.value(f"route_entries_{kind}")
+            if lib.np_table_count(self.m.ptr, table) >= cap:
+                raise CoreError(f"{kind} route table full ({cap} entries: the "
+                                f"{'first' if mports else 'second'} half of the route database)")
+            self._check(-1)
 
-    def del_route(self, prefix: str, in_port: int | None = None) -> None:
+    def del_route(self, prefix: str, in_port: int | None = None, *, src: str | None = None,
+                  ptag: int | None = None) -> None:
+        """Remove the route with this key (from either half of the route database)."""
         net = ipaddress.IPv4Network(prefix, strict=False)
-        self._check(lib.np_route_del(self.m.ptr, int(net.network_address), net.prefixlen,
-                                     -1 if in_port is None else in_port))
+        snet = None if src is None else ipaddress.IPv4Network(src, strict=False)
+        v, k = self._route_kv(net, in_port, snet, ptag)
+        for t in ("routes_uc", "routes_mc"):
+            rid = lib.np_tcam_find(self.m.ptr, self.tables[t], v, k)
+            if rid > 0:
+                self._check(lib.np_tcam_del(self.m.ptr, self.tables[t], rid))
+                return
+        raise ValueError(f"no route for {net}" + (f" from port {in_port}" if in_port is not None else ""))
+
+    def route_count(self, multicast: bool | None = None) -> int:
+        """Routes installed (unicast, multicast, or both when None)."""
+        names = {None: ("routes_uc", "routes_mc"), False: ("routes_uc",), True: ("routes_mc",)}[multicast]
+        return sum(lib.np_table_count(self.m.ptr, self.tables[t]) for t in names)
 
     def add_filter(self, action: FilterAction, *, priority: int | None = None, aux: bool = False,
                    dst: str = "0.0.0.0/0", src: str = "0.0.0.0/0", proto: int | None = None,
@@ -250,60 +364,92 @@ class NPR(Assembly):
         """
         if action.kind not in FilterAction.KINDS:
             raise ValueError(f"unknown filter action {action.kind!r}; valid: {', '.join(FilterAction.KINDS)}")
-        k = ffi.new("np_fkey_t *")
         dn, sn = ipaddress.IPv4Network(dst, strict=False), ipaddress.IPv4Network(src, strict=False)
-        k.daddr, k.daddr_mask = int(dn.network_address), int(dn.netmask)
-        k.saddr, k.saddr_mask = int(sn.network_address), int(sn.netmask)
-        k.proto, k.proto_mask = (proto or 0, 0xFF if proto is not None else 0)
-        k.dport, k.dport_mask = (dport or 0, 0xFFFF if dport is not None else 0)
-        k.sport, k.sport_mask = (sport or 0, 0xFFFF if sport is not None else 0)
-        k.ptag, k.ptag_mask = (ptag or 0, 0x1F if ptag is not None else 0)
-        k.tcp_flags, k.tcp_flags_mask = tcp_flags or (0, 0)
-        k.in_port = -1 if in_port is None else self._port(in_port, "input port")
-        a = ffi.new("np_faction_t *")
+        for name, val, width in (("proto", proto, 8), ("dport", dport, 16), ("sport", sport, 16), ("ptag", ptag, 5)):
+            if val is not None and not 0 <= int(val) < (1 << width):
+                raise ValueError(f"{name} must be 0..{(1 << width) - 1}, got {val}")
+        if in_port is not None:
+            self._port(in_port, "input port")
+        tf, tfm = tcp_flags or (0, 0)
+        if not (0 <= tf <= 0xFFF and 0 <= tfm <= 0xFFF):
+            raise ValueError("tcp_flags value and mask must be 0..0xfff")
+        v, k = ffi.new("uint32_t[5]"), ffi.new("uint32_t[5]")
+        v[0], k[0] = int(dn.network_address), int(dn.netmask)
+        v[1], k[1] = int(sn.network_address), int(sn.netmask)
+        v[2] = ((ptag or 0) | (in_port or 0) << 5 | (proto or 0) << 8 | (dport or 0) << 16)
+        k[2] = ((0x1F if ptag is not None else 0) | (7 << 5 if in_port is not None else 0)
+                | (0xFF << 8 if proto is not None else 0) | (0xFFFF << 16 if dport is not None else 0))
+        v[3], k[3] = (sport or 0), (0xFFFF if sport is not None else 0)
+        v[4], k[4] = tf, tfm
+        prio = self.profile.value("filter_priority") if priority is None else int(priority)
+        if not 0 <= prio <= 63:
+            raise ValueError(f"filter priority {prio} out of range 0..63")
+        a = ffi.new("np_result_t *")
         a.kind = FilterAction.KINDS[action.kind]
-        a.port = action.port
-        a.plugin = action.plugin
-        a.prio = self.profile.value("filter_priority") if priority is None else int(priority)
-        a.qid = action.qid
+        a.prio = prio
         a.stats = action.stats
-        a.port_mask = sum(1 << self._port(x) for x in action.ports)
+        if action.kind == "queue":
+            a.qid = self._qid(self._port(action.port, "filter output port"), action.qid or 0)
+        elif action.kind == "plugin":
+            if not 0 <= action.plugin < N_PLUGINS:
+                raise ValueError(f"plug-in {action.plugin} does not exist (0..{N_PLUGINS - 1})")
+            a.arg = action.plugin
+            a.ports = self._port(action.port)
+            if action.qid:
+                a.qid = self._qid(self._port(action.port), action.qid)
+        elif action.kind == "multicast":
+            a.ports = sum(1 << self._port(x, "multicast port") for x in action.ports)
+            a.qid = action.qid & 0x1FFF
         a.nh_ip = 0 if action.next_hop is None else ip_to_int(action.next_hop)
-        a.nh_mac = (mac_to_int(action.mac) | (1 << 48)) if action.mac else 0
+        a.nh_mac = (mac_to_int(action.mac) | MAC_VALID) if action.mac else 0
         if not 0 < sample <= 1:
             raise ValueError(f"sample must be in (0, 1], got {sample}")
-        a.sample = min(0xFFFF, int(round(sample * 0x10000)) - 1)
-        return self._check(lib.np_filter_add(self.m.ptr, 1 if aux else 0, k, a))
+        if aux:
+            a.aux = min(0xFFFF, int(round(sample * 0x10000)) - 1)
+        table = "afilter" if aux else "pfilter"
+        rank = prio << 40 | next(self._seq[table])
+        return self._check(lib.np_tcam_add(self.m.ptr, self.tables[table], v, k, rank, a, 0))
 
     def del_filter(self, fid: int, aux: bool = False) -> None:
-        self._check(lib.np_filter_del(self.m.ptr, 1 if aux else 0, fid))
+        self._check(lib.np_tcam_del(self.m.ptr, self.tables["afilter" if aux else "pfilter"], fid))
+
+    def filter_count(self, aux: bool = False) -> int:
+        return lib.np_table_count(self.m.ptr, self.tables["afilter" if aux else "pfilter"])
 
     def set_arp(self, ip: str, mac: str) -> None:
-        self._check(lib.np_arp_set(self.m.ptr, ip_to_int(ip), mac_to_int(mac)))
+        self._check(lib.np_hash_set(self.m.ptr, self.tables["arp"], ip_to_int(ip), mac_to_int(mac)))
 
     def del_arp(self, ip: str) -> None:
-        self._check(lib.np_arp_del(self.m.ptr, ip_to_int(ip)))
+        self._check(lib.np_hash_del(self.m.ptr, self.tables["arp"], ip_to_int(ip)))
 
     def arp_lookup(self, ip: str) -> str | None:
         """The MAC the fast path's ARP table holds for ``ip``, or None."""
         mac = ffi.new("uint64_t *")
-        return int_to_mac(mac[0]) if lib.np_arp_get(self.m.ptr, ip_to_int(ip), mac) else None
+        return int_to_mac(mac[0]) if lib.np_hash_get(self.m.ptr, self.tables["arp"], ip_to_int(ip), mac) > 0 else None
 
     def arp_entries(self) -> dict[str, str]:
         """The fast path's whole ARP table (IP -> MAC)."""
-        ips, macs = ffi.new("uint32_t[16384]"), ffi.new("uint64_t[16384]")
-        n = lib.np_arp_list(self.m.ptr, ips, macs, 16384)
+        n = lib.np_table_count(self.m.ptr, self.tables["arp"])
+        ips, macs = ffi.new("uint64_t[]", max(n, 1)), ffi.new("uint64_t[]", max(n, 1))
+        n = lib.np_hash_list(self.m.ptr, self.tables["arp"], ips, macs, n)
         return {str(ipaddress.IPv4Address(ips[i])): int_to_mac(macs[i]) for i in range(n)}
 
     def set_queue(self, port: int, qid: int, *, threshold: int | None = None, quantum: int | None = None) -> None:
         """Set a queue's threshold (bytes; arrivals beyond it are dropped) and
-        WDRR quantum (bytes per round); unset values are kept."""
-        if not 0 <= qid < lib.NP_QUEUES_PER_PORT:
-            raise ValueError(f"queue id {qid} out of range 0..{lib.NP_QUEUES_PER_PORT - 1}")
+        WDRR quantum (bytes per round); unset values are kept. ``qid``: the
+        queue 0..8191 of the port, or a QID encoded for it."""
+        q = self._qid(self._port(port), qid)
         th, qu, pk, by = (ffi.new("uint32_t *") for _ in range(4))
-        self._check(lib.np_queue_get(self.m.ptr, self._port(port), qid, th, qu, pk, by))
-        self._check(lib.np_queue_set(self.m.ptr, port, qid, th[0] if threshold is None else int(threshold),
+        self._check(lib.np_queue_get(self.m.ptr, self.qm, q, th, qu, pk, by))
+        self._check(lib.np_queue_set(self.m.ptr, self.qm, q, th[0] if threshold is None else int(threshold),
                                      qu[0] if quantum is None else int(quantum)))
+
+    def queue(self, port: int, qid: int) -> dict[str, int]:
+        """A queue's threshold, quantum and what it holds now."""
+        q = self._qid(self._port(port), qid)
+        th, qu, pk, by = (ffi.new("uint32_t *") for _ in range(4))
+        self._check(lib.np_queue_get(self.m.ptr, self.qm, q, th, qu, pk, by))
+        return {"qid": q, "threshold": th[0], "quantum": qu[0], "pkts": pk[0], "bytes": by[0]}
 
     def set_port_rate(self, port: int, kbps: int) -> int:
         """Set the QM's port rate; the NPR stores rate/683, so the rate applied
@@ -312,13 +458,19 @@ class NPR(Assembly):
         eff = (int(kbps) // g) * g
         if eff <= 0:
             raise ValueError(f"port rate {kbps} Kb/s is below the {g} Kb/s granularity")
-        self._check(lib.np_port_rate(self.m.ptr, self._port(port), eff))
+        self._check(lib.np_port_rate(self.m.ptr, self.qm, self._port(port), eff))
         self._rates[port] = eff
         return eff
 
     def port_rate_kbps(self, port: int) -> int:
         """The QM rate in force on a port (Kb/s, after rounding)."""
         return self._rates[self._port(port)]
+
+    def stats_counters(self, index: int) -> dict[str, int]:
+        """The Stats block's counter block ``index``: pre- and post-queue packets and bytes."""
+        out = ffi.new("uint64_t[4]")
+        self._check(lib.np_stats_index(self.m.ptr, self.stats_block, int(index), out))
+        return {"pre_pkts": out[0], "pre_bytes": out[1], "post_pkts": out[2], "post_bytes": out[3]}
 
     # ------------------------------------------------------------------ plug-ins
     def load_plugin(self, source: str | os.PathLike, me: int, *, name: str | None = None, args: str = "",
@@ -328,24 +480,28 @@ class NPR(Assembly):
         ``FilterAction("plugin", plugin=me)`` steer packets to it. ``args``
         reaches ``plugin_init_user``. Names must be unique. Returns the name."""
         from ..plugin_loader import build
-        if not 0 <= int(me) < 5:
-            raise ValueError(f"plug-in ME {me} does not exist (0..4)")
+        if not 0 <= int(me) < N_PLUGINS:
+            raise ValueError(f"plug-in ME {me} does not exist (0..{N_PLUGINS - 1})")
         if me in self._plugins:
             raise ValueError(f"plug-in ME {me} already runs {self._plugins[me]!r}; unload it first")
-        b = build(source, name)
+        b = build(source, name, local_memory_bytes=4 * self.profile.value("local_memory_words"),
+                  control_store=self.profile.value("control_store_instr"))
         if b.name in self._plugins.values():
             other = next(k for k, v in self._plugins.items() if v == b.name)
             raise ValueError(f"a plug-in named {b.name!r} already runs on ME {other}; load this one under another name")
         budget = self.profile.value("plugin_budget_cycles") if budget_cycles is None else int(budget_cycles)
+        scale = int(self.profile.value("plugin_cycles_per_host_instruction"))
         # a private copy: each ME gets its own instance of the plug-in's globals
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=b.so_path.parent)
         os.close(fd)
         try:
             shutil.copyfile(b.so_path, tmp)
             offs = b.offsets if len(b.offsets) else np.zeros(1, np.uint32)
-            ws = b.weights if len(b.weights) else np.ones(1, np.uint16)
+            ws = np.minimum(b.weights.astype(np.uint32) * scale, 0xFFFF).astype(np.uint16) if len(b.weights) \
+                else np.ones(1, np.uint16)
             rc = lib.np_plugin_load(self.m.ptr, me, tmp.encode(), b.name.encode(), ffi.from_buffer("uint32_t[]", offs),
-                                    ffi.from_buffer("uint16_t[]", ws), len(b.offsets), 4, budget, args.encode())
+                                    ffi.from_buffer("uint16_t[]", ws), len(b.offsets), 4 * scale, budget,
+                                    args.encode())
         finally:
             os.unlink(tmp)
         self._check(rc)
@@ -423,8 +579,10 @@ class NPR(Assembly):
     def inject(self, frame: bytes, *, at_ns: float | None = None, out_port: int = -1, qid: int = 0,
                passthru: bool = False, keep_l2: bool = True, in_port: int = -1, ptag: int = 0) -> None:
         """The host sends a frame through the control processor into Mux:
-        ``passthru`` skips classification and goes to (out_port, qid)."""
+        ``passthru`` skips classification and goes to (out_port, qid); qid is a
+        queue of that port (0..8191) or a QID encoded for it."""
         t = self.engine.now if at_ns is None else self.ns_to_cycles(at_ns)
+        if passthru:
+            qid = self._qid(self._port(out_port, "output port"), qid)
         self.m.inject(max(t, self.engine.now), bytes(frame), passthru=passthru, keep_l2=keep_l2,
                       in_port=in_port, out_port=out_port, qid=qid, ptag=ptag)
-

@@ -1,13 +1,14 @@
-"""Statistics of a router, gathered from the machine as plain data.
+"""Statistics of an assembly, gathered from the machine as plain data.
 
 ``collect`` returns a nested dict (JSON-friendly); ``flatten`` turns it into
-Click-style named handlers ("port0.tx_pkts", "me.plc0.busy_pct", ...) that
-the control plane reads by name.
+Click-style named handlers ("ports.port0.tx_pkts", "mes.plc0.busy_pct",
+"blocks.plc.copies", ...) that the control plane reads by name.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ..blocks import BLOCK_TYPES
 from ..core import ffi, lib
 from ..engine.machine import SUB
 
@@ -18,6 +19,10 @@ def _pct(x: float, total: float) -> float:
     return round(100.0 * x / total, 2) if total else 0.0
 
 
+def _s(p) -> str:
+    return ffi.string(p).decode()
+
+
 def collect(r) -> dict[str, Any]:
     m = r.m.ptr
     now = r.engine.now
@@ -26,6 +31,7 @@ def collect(r) -> dict[str, Any]:
                            "events": r.engine.events}
     ports = {}
     ps = ffi.new("np_port_stats_t *")
+    rates = getattr(r, "port_rate_kbps", None)
     for i in range(len(r.ports)):
         lib.np_port_stats(m, i, ps)
         lat = r.latency(i)
@@ -34,23 +40,31 @@ def collect(r) -> dict[str, Any]:
             "tx_pkts": ps.tx_pkts, "tx_bytes": ps.tx_bytes,
             "tx_mbps": round(ps.tx_bytes * 8 / elapsed_ns * 1e3, 3) if elapsed_ns else 0.0,
             "tx_wire_util_pct": _pct(ps.tx_busy_sub / SUB, now),
-            "qm_rate_kbps": r.port_rate_kbps(i),
             "latency_ns": {"mean": round(lat.mean, 1), "min": round(lat.min, 1) if lat.n else 0.0,
                            "max": round(lat.max, 1), "p50": round(lat.percentile(50), 1),
                            "p99": round(lat.percentile(99), 1)},
         }
+        if rates is not None:
+            ports[f"port{i}"]["qm_rate_kbps"] = rates(i)
     out["ports"] = ports
     mes = {}
     es = ffi.new("np_me_stats_t *")
     for e in range(lib.np_n_mes(m)):
         lib.np_me_stats(m, e, es)
         total = es.busy + es.stall + es.idle
-        name = ffi.string(lib.np_me_name(m, e)).decode()
-        mes[name] = {"block": ffi.string(lib.np_block_name(lib.np_me_block(m, e))).decode(),
-                     "threads": lib.np_me_threads(m, e), "busy_pct": _pct(es.busy, total),
-                     "waiting_pct": _pct(es.stall, total), "idle_pct": _pct(es.idle, total),
-                     "dispatches": es.dispatches}
+        inst = lib.np_me_inst(m, e)
+        mes[_s(lib.np_me_name(m, e))] = {
+            "block": _s(lib.np_block_type_name(lib.np_inst_type(m, inst))), "instance": _s(lib.np_inst_name(m, inst)),
+            "threads": lib.np_me_threads(m, e), "busy_pct": _pct(es.busy, total),
+            "waiting_pct": _pct(es.stall, total), "idle_pct": _pct(es.idle, total), "dispatches": es.dispatches}
     out["mes"] = mes
+    blocks = {}
+    ctr = ffi.new("uint64_t[64]")
+    for i in range(lib.np_n_insts(m)):
+        bt = BLOCK_TYPES[_s(lib.np_block_type_name(lib.np_inst_type(m, i)))]
+        n = lib.np_inst_counters(m, i, ctr, 64)
+        blocks[_s(lib.np_inst_name(m, i))] = {"type": bt.name, **{bt.counters[k][0]: int(ctr[k]) for k in range(n)}}
+    out["blocks"] = blocks
     rings = {}
     rs = ffi.new("np_ring_stats_t *")
     kind, mem, words, cap, nnl = (ffi.new("int *"), ffi.new("int *"), ffi.new("int *"),
@@ -58,9 +72,9 @@ def collect(r) -> dict[str, Any]:
     for i in range(lib.np_n_rings(m)):
         lib.np_ring_stats(m, i, rs)
         lib.np_ring_info(m, i, kind, mem, words, cap, nnl)
-        name = ffi.string(lib.np_ring_name(m, i)).decode()
-        rings[name] = {"puts": rs.puts, "gets": rs.gets, "full": rs.full, "hwm": rs.hwm,
-                       "count": rs.count, "capacity": cap[0]}
+        rings[_s(lib.np_ring_name(m, i))] = {"puts": rs.puts, "gets": rs.gets, "full": rs.full, "hwm": rs.hwm,
+                                             "count": rs.count, "capacity": cap[0],
+                                             "format": _s(lib.np_ring_format(m, i))}
     out["rings"] = rings
     srvs = {}
     ss = ffi.new("np_srv_stats_t *")
@@ -71,18 +85,30 @@ def collect(r) -> dict[str, Any]:
                                          "mean_wait_cycles": round(ss.wait_sub / SUB / ss.ops, 2) if ss.ops else 0.0,
                                          "max_wait_cycles": round(ss.max_wait_sub / SUB, 1)}
     out["memory"] = srvs
-    qs = ffi.new("np_queue_stats_t *")
-    qids = ffi.new("uint16_t[]", 8192)
-    queues = {}
-    for p in range(len(r.ports)):
-        n = lib.np_active_queues(m, p, qids, 8192)
-        for k in range(n):
-            lib.np_queue_stats(m, p, qids[k], qs)
-            queues[f"port{p}.q{qids[k]}"] = {"enq_pkts": qs.enq_pkts, "enq_bytes": qs.enq_bytes,
-                                              "deq_pkts": qs.deq_pkts, "deq_bytes": qs.deq_bytes,
-                                              "drops": qs.drops, "pkts": qs.pkts, "bytes": qs.bytes}
-    out["queues"] = queues
-    out["plugins"] = {name: r.plugin_stats(me) for me, name in r.plugins.items()}
+    qm = getattr(r, "qm", None)
+    if qm is not None:
+        qs = ffi.new("np_queue_stats_t *")
+        qids = ffi.new("uint32_t[]", 65536)
+        queues = {}
+        n = lib.np_active_queues(m, qm, qids, 65536)
+        for k in range(max(n, 0)):
+            q = int(qids[k])
+            lib.np_queue_stats(m, qm, q, qs)
+            queues[f"port{(q >> 13) - 1}.q{q & 0x1FFF}"] = {
+                "qid": q, "enq_pkts": qs.enq_pkts, "enq_bytes": qs.enq_bytes, "deq_pkts": qs.deq_pkts,
+                "deq_bytes": qs.deq_bytes, "drops": qs.drops, "pkts": qs.pkts, "bytes": qs.bytes}
+        out["queues"] = queues
+    tables = {}
+    ts = ffi.new("np_tcam_stats_t *")
+    for name, t in getattr(r, "tables", {}).items():
+        cnt = lib.np_table_count(m, t)
+        lib.np_tcam_stats(m, t, ts)
+        tables[name] = {"entries": cnt, **({"groups": ts.groups, "searches": ts.searches, "hits": ts.hits}
+                                           if ts.searches or ts.groups else {})}
+    lib.np_error(m)     # np_tcam_stats on a hash table leaves an error message: harmless here
+    out["tables"] = tables
+    plugins = getattr(r, "plugins", {})
+    out["plugins"] = {name: r.plugin_stats(me) for me, name in plugins.items()}
     if r.nic is not None:
         out["nic"] = r.nic_stats()
     out["drops"] = r.drops()
@@ -92,14 +118,15 @@ def collect(r) -> dict[str, Any]:
                            "transmitted": c.transmitted, "to_host": c.to_host, "dropped": c.dropped,
                            "in_flight": c.in_flight, "ok": c.ok}
     out["buffers_free"] = int(lib.np_buffers_free(m))
+    out["records_discarded"] = r.records_discarded
     return out
 
 
 def _server_names(r) -> dict[int, str]:
-    """Names of the memory servers as the router built them."""
+    """Names of the memory servers as the assembly built them."""
     names = {}
     kind, rd, wr, nsrv, shift = (ffi.new("int *") for _ in range(5))
-    for mname, mi in r.mems.items():
+    for mname, mi in getattr(r, "mems", {}).items():
         lib.np_mem_info(r.m.ptr, mi, kind, rd, wr, nsrv, shift)
         if nsrv[0] > 1:
             for k in range(nsrv[0]):

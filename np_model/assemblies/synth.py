@@ -1,22 +1,22 @@
 """A synthetic assembly for measuring the engine's timing relations.
 
-MEs running the ``synth`` microcode loop forever: ``compute`` ALU cycles,
-then ``refs`` waited references to one memory. Nothing else runs, so the
+MEs running the ``synth`` block loop forever: ``compute`` ALU cycles, then
+``refs`` waited references to one memory. Nothing else runs, so the
 iteration rate shows in isolation how threads hide memory latency and how a
 shared memory channel saturates.
 """
 from __future__ import annotations
 
-from ..engine import make_engine
-from ..engine.machine import SUB, Block, Machine, MemKind, RingKind, Role
-from ..profile import IXP2800, Profile
 from ..core import ffi, lib
+from ..engine import make_engine
+from ..engine.machine import SUB, HwRing, Machine, MemKind, RingKind
+from ..profile import IXP2800, Profile
 
 __all__ = ["SynthBench"]
 
 
 class SynthBench:
-    """``mes`` MEs x ``threads`` threads doing compute + refs on one SRAM channel.
+    """``mes`` MEs x ``threads`` threads doing compute + refs on one memory channel.
 
     Args:
         compute: ALU cycles per iteration.
@@ -34,22 +34,20 @@ class SynthBench:
                     rbuf_element_bytes=64, tbuf_elements=4, wire_overhead=20, fcs_bytes=4, min_frame=64)
         if memory == "sram":
             word = f / p.value("sram_clock_hz")
-            rd = m.add_server(p.value("sram_latency"), 4, round(word * SUB), round(p.value("sram_cmd_cycles") * SUB))
-            wr = m.add_server(p.value("sram_latency"), 4, round(word * SUB), round(p.value("sram_cmd_cycles") * SUB))
+            rd = m.add_server(p.value("sram_latency"), p.value("sram_bytes_per_transfer"), round(word * SUB),
+                              round(p.value("sram_cmd_cycles") * SUB))
+            wr = m.add_server(p.value("sram_latency"), p.value("sram_bytes_per_transfer"), round(word * SUB),
+                              round(p.value("sram_cmd_cycles") * SUB))
             mem = m.add_mem(MemKind.SRAM, rd, wr)
         else:
             unit = p.value("dram_min_access")
             s = m.add_server(p.value("dram_latency"), unit, round(unit * f / p.value("dram_bytes_per_s") * SUB))
             mem = m.add_mem(MemKind.DRAM, s, s)
-        # the machine needs its buffer rings even when no packet flows
-        for role, name in ((Role.RBUF, "rbuf"), (Role.FREE, "free")):
-            m.set_role_ring(role, m.add_ring(name, RingKind.PUSH, -1, 3, 4))
-        m.set_role_ring(Role.BUFQ, m.add_ring("bufq", RingKind.PUSH, -1, 1, 16))
+        # the machine needs its buffer free list even when no packet flows
+        m.set_hw_ring(HwRing.BUFQ, m.add_ring("bufq", RingKind.PUSH, -1, 1, 16, fmt="buf"))
+        inst = m.add_block("synth", "synth", mems={"mem": mem}, params={"compute": compute, "refs": refs})
         for i in range(mes):
-            m.add_me(f"synth{i}", Block.SYNTH, threads)
-        m.set_cost("SYNTH_COMPUTE", compute)
-        m.set_cost("SYNTH_REFS", refs)
-        m.set_cost("SYNTH_MEM", mem)
+            m.add_me(f"synth{i}", inst, threads)
         m.start()
         self.m = m
         self.mem = mem

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..core import lib
 
 __all__ = ["PortConfig", "default_ports", "TxPacket", "HostPacket", "Conservation", "ConservationError",
-           "FilterAction", "mac_to_int", "int_to_mac", "ip_to_int", "NIC_META"]
+           "FilterAction", "mac_to_int", "int_to_mac", "ip_to_int", "NIC_META", "encode_qid", "decode_qid"]
 
 NIC_META = 1 << 31          # a packet's metadata came from the NIC front-end (pool << 8 | queue)
 
@@ -34,6 +34,33 @@ def ip_to_int(ip: str | int) -> int:
     return ip if isinstance(ip, int) else int(ipaddress.IPv4Address(ip))
 
 
+QUEUES_PER_PORT = lib.NP_QUEUES_PER_PORT
+QID_PORT_SHIFT = lib.NP_QID_PORT_SHIFT
+
+
+def encode_qid(port: int, qid: int) -> int:
+    """The NPR's encoded QID, ``queue | (port + 1) << 13`` [C-code nprd_configuration.cc].
+
+    ``qid`` is a queue of the port (0..8191) or already encoded for that port;
+    ports 0..6 can be encoded (16 bits)."""
+    if not 0 <= port <= 6:
+        raise ValueError(f"port {port} cannot be encoded in a QID (ports 0..6)")
+    qid = int(qid)
+    if 0 <= qid < QUEUES_PER_PORT:
+        return qid | (port + 1) << QID_PORT_SHIFT
+    if QUEUES_PER_PORT <= qid <= 0xFFFF:
+        if (qid >> QID_PORT_SHIFT) - 1 != port:
+            raise ValueError(f"QID 0x{qid:04x} is encoded for port {(qid >> QID_PORT_SHIFT) - 1}, not port {port}")
+        return qid
+    raise ValueError(f"queue id {qid} out of range: a queue 0..{QUEUES_PER_PORT - 1} or an encoded QID "
+                     f"(queue | (port+1) << {QID_PORT_SHIFT})")
+
+
+def decode_qid(qid: int) -> tuple[int, int]:
+    """(port, queue) of an encoded QID."""
+    return (int(qid) >> QID_PORT_SHIFT) - 1, int(qid) & (QUEUES_PER_PORT - 1)
+
+
 @dataclass(frozen=True)
 class PortConfig:
     """One router port: its interface address (with prefix), MAC and rate."""
@@ -48,9 +75,9 @@ class PortConfig:
         return ipaddress.IPv4Interface(self.address)
 
 
-def default_ports(n: int = 5, rate_bps: int = 1_000_000_000) -> list[PortConfig]:
+def default_ports(n: int = 5, rate_bps: int = 1_000_000_000, mtu: int = 1500) -> list[PortConfig]:
     """Port i: 10.0.i.1/24, MAC 02:00:00:00:00:0i (i = 1..n on the wire as 0..n-1)."""
-    return [PortConfig(f"10.0.{i + 1}.1/24", f"02:00:00:00:00:{i + 1:02x}", rate_bps) for i in range(n)]
+    return [PortConfig(f"10.0.{i + 1}.1/24", f"02:00:00:00:00:{i + 1:02x}", rate_bps, mtu) for i in range(n)]
 
 
 @dataclass(frozen=True)
@@ -65,8 +92,13 @@ class TxPacket:
     t_end_ns: float         # last bit out
     copy: bool
     from_host: bool
-    qid: int
+    qid: int                # the encoded QID it was queued in (queue | (port+1) << 13)
     meta: int = 0
+
+    @property
+    def queue(self) -> int:
+        """The queue of its port it was sent from (0..8191)."""
+        return self.qid & (QUEUES_PER_PORT - 1)
 
     @property
     def pool(self) -> int | None:
@@ -98,6 +130,8 @@ class HostPacket:
     t_host_ns: float
     ptag: int
     src: int
+    reasons: tuple[str, ...] = ()     # every exception bit set (and the model's extension reason)
+    qid: int = 0
 
 
 class ConservationError(AssertionError):

@@ -28,6 +28,7 @@
 
 enum { EV_ISSUE = 0, EV_WAKE, EV_ME_FREE, EV_RING_VIS, EV_TIMER, EV_RX, EV_TX_DONE, EV_INJECT };
 
+#define RING_MEMREF(r) ((r)->kind == NP_RING_MEM || (r)->kind == NP_RING_QUEUE)
 #define CEIL_SUB(x) (((x) + NP_SUB - 1) / NP_SUB)
 
 /* ---- event heap ordered by (t, seq) ---- */
@@ -67,12 +68,12 @@ static np_ev_t ev_pop(np_t *m) {
 
 /* ---- wait queues ---- */
 static void wq_push(np_wq_t *q, int tid) {
-    q->buf[(q->head + q->n) % (NP_MAX_THREADS + 1)] = (uint16_t)tid;
+    q->buf[(q->head + q->n) % q->cap] = (uint16_t)tid;
     q->n++;
 }
 static int wq_pop(np_wq_t *q) {
     int v = q->buf[q->head];
-    q->head = (q->head + 1) % (NP_MAX_THREADS + 1);
+    q->head = (q->head + 1) % q->cap;
     q->n--;
     return v;
 }
@@ -164,8 +165,7 @@ static void ring_pop(np_t *m, int ri, uint32_t *out) {
     np_ring_t *r = &m->ring[ri];
     memcpy(out, &r->buf[(size_t)r->head * r->words], r->words * sizeof(uint32_t));
     r->head = (r->head + 1) % r->cap;
-    r->count--; r->nvis--; r->st.gets++; r->st.count = r->count;
-    if (!r->nvis) m->ring_nonempty &= ~(1ULL << ri);
+    r->count--; m->ring_vis[ri]--; r->st.gets++; r->st.count = r->count;
 }
 
 /* Append an entry; returns when it becomes visible. */
@@ -174,10 +174,11 @@ static uint64_t ring_append(np_t *m, int ri, const uint32_t *w, uint32_t nw, uin
     uint32_t *dst = &r->buf[(size_t)((r->head + r->count) % r->cap) * r->words];
     memset(dst, 0, r->words * sizeof(uint32_t));
     memcpy(dst, w, (nw < (uint32_t)r->words ? nw : (uint32_t)r->words) * sizeof(uint32_t));
+    if (m->ring_trace_on) np_fx_ring_put(m, ri, dst, (uint32_t)r->words, now);
     r->count++; r->st.puts++; r->st.count = r->count;
     if (r->count > r->st.hwm) r->st.hwm = r->count;
     *unloaded = r->nn_lat;
-    if (r->kind == NP_RING_MEM) return mem_access(m, r->mem, 1, 0, (uint32_t)r->words * 4, now, unloaded);
+    if (RING_MEMREF(r)) return mem_access(m, r->mem, 1, 0, (uint32_t)r->words * 4, now, unloaded);
     return now + r->nn_lat;
 }
 
@@ -187,9 +188,9 @@ static int ring_put_issue(np_t *m, int ri, np_thread_t *t, uint64_t now) {
     np_ring_t *r = &m->ring[ri];
     uint32_t unl;
     uint64_t done = ring_append(m, ri, t->op.words, t->op.nwords, now, &unl);
-    int posted = (t->op.flags & NP_OPF_POSTED) || r->kind != NP_RING_MEM;
+    int posted = (t->op.flags & NP_OPF_POSTED) || !RING_MEMREF(r);
     trace_op(m, t, now, done, unl);
-    ev_push(m, done, EV_RING_VIS, (uint32_t)ri | (posted ? 0u : (uint32_t)(t->id + 1) << 8));
+    ev_push(m, done, EV_RING_VIS, (uint32_t)ri | (posted ? 0u : (uint32_t)(t->id + 1) << 16));
     return posted;
 }
 
@@ -208,7 +209,7 @@ static void ring_deliver(np_t *m, int ri, np_thread_t *w, uint64_t now) {
     np_ring_t *r = &m->ring[ri];
     ring_pop(m, ri, w->xin);
     w->result = NP_R_OK;
-    if (r->kind == NP_RING_MEM) {
+    if (RING_MEMREF(r)) {
         uint32_t unl;
         uint64_t done = mem_access(m, r->mem, 0, 0, (uint32_t)r->words * 4, now, &unl);
         thr_set_state(m, w, NP_TS_WAIT_MEM, now);
@@ -219,17 +220,21 @@ static void ring_deliver(np_t *m, int ri, np_thread_t *w, uint64_t now) {
     ring_space(m, ri, now);
 }
 
+static int waits_on(const np_thread_t *w, int ri) {
+    for (uint32_t i = 0; i < w->nwait; i++) if (w->wait[i] == (uint32_t)ri) return 1;
+    return 0;
+}
+
 static void ring_visible(np_t *m, int ri, int putter, uint64_t now) {
     np_ring_t *r = &m->ring[ri];
-    r->nvis++;
-    m->ring_nonempty |= 1ULL << ri;
+    m->ring_vis[ri]++;
     if (putter >= 0) thr_ready(m, &m->thr[putter], now);
-    while (r->nvis && r->getw.n) ring_deliver(m, ri, &m->thr[wq_pop(&r->getw)], now);
-    if (r->nvis && m->n_any) {
+    while (m->ring_vis[ri] && r->getw.n) ring_deliver(m, ri, &m->thr[wq_pop(&r->getw)], now);
+    if (m->ring_vis[ri] && m->n_any) {
         int k = 0;
         for (int i = 0; i < m->n_any; i++) {
             np_thread_t *w = &m->thr[m->any_waiters[i]];
-            if (w->wait_mask & (1ULL << ri)) thr_ready(m, w, now);
+            if (waits_on(w, ri)) thr_ready(m, w, now);
             else m->any_waiters[k++] = m->any_waiters[i];
         }
         m->n_any = k;
@@ -293,11 +298,11 @@ static int op_exec(np_t *m, np_thread_t *t, uint64_t now) {
     case NP_OP_RING_GET: {
         int ri = (int)op->target;
         np_ring_t *r = &m->ring[ri];
-        if (r->nvis) {
+        if (m->ring_vis[ri]) {
             ring_pop(m, ri, t->xin);
             t->result = NP_R_OK;
             ring_space(m, ri, now);
-            if (r->kind != NP_RING_MEM) return 1;
+            if (!RING_MEMREF(r)) return 1;
             uint64_t done = mem_access(m, r->mem, 0, 0, (uint32_t)r->words * 4, now, &unl);
             trace_op(m, t, now, done, unl);
             thr_set_state(m, t, NP_TS_WAIT_MEM, now);
@@ -306,7 +311,7 @@ static int op_exec(np_t *m, np_thread_t *t, uint64_t now) {
         }
         if (op->flags & NP_OPF_TRY) {
             t->result = NP_R_EMPTY;
-            if (r->kind != NP_RING_MEM) return 1;
+            if (!RING_MEMREF(r)) return 1;
             uint64_t done = mem_access(m, r->mem, 0, 0, 4, now, &unl);
             thr_set_state(m, t, NP_TS_WAIT_MEM, now);
             ev_push(m, done, EV_WAKE, (uint32_t)t->id);
@@ -332,8 +337,9 @@ static int op_exec(np_t *m, np_thread_t *t, uint64_t now) {
         return 0;
     }
     case NP_OP_WAIT_ANY:
-        if (m->ring_nonempty & op->addr) return 1;
-        t->wait_mask = op->addr;
+        for (uint32_t i = 0; i < op->nwords; i++) if (m->ring_vis[op->words[i]]) return 1;
+        t->nwait = op->nwords < NP_WAIT_MAX ? op->nwords : NP_WAIT_MAX;
+        memcpy(t->wait, op->words, t->nwait * sizeof(uint32_t));
         m->any_waiters[m->n_any++] = t->id;
         thr_set_state(m, t, NP_TS_WAIT_WORK, now);
         return 0;
@@ -372,8 +378,7 @@ static int op_exec(np_t *m, np_thread_t *t, uint64_t now) {
         return 1;
     case NP_OP_HOST:
         trace_op(m, t, now, now, 0);
-        m->now = now;
-        np_host_record(m, op->words[0], op->words[1], now);
+        np_fx_host(m, op, now);
         return 1;
     case NP_OP_HALT:
         thr_set_state(m, t, NP_TS_HALTED, now);
@@ -390,7 +395,7 @@ static void thread_run(np_t *m, np_thread_t *t, uint64_t now) {
         if (!t->op_pending) {
             t->op.compute = 0;
             m->now = now;
-            np_blocks[t->block](m, t);
+            t->inst->d->run(m, t);
             t->op_pending = 1;
         }
         if (t->op.compute) {
@@ -420,10 +425,12 @@ static void tx_done(np_t *m, int pi, uint64_t now) {
     p->tbuf_used -= np_fx_tbuf_need(m, len);
     m->now = now;
     np_fx_tx_done(m, pi, h, len, p->tx_cur_start, now);
-    int ri = m->role_ring[NP_ROLE_TXDONE];
+    int ri = m->hw_ring[NP_HW_TXDONE];
     if (ri >= 0) {
-        uint32_t entry[2] = { h, (uint32_t)pi }, unl;
-        uint64_t vis = ring_append(m, ri, entry, 2, now, &unl);
+        uint32_t entry[NP_W_txdone], unl;
+        np_txdone_t e = { .handle = h, .port = (uint32_t)pi };
+        np_pack_txdone(entry, &e);
+        uint64_t vis = ring_append(m, ri, entry, NP_W_txdone, now, &unl);
         ev_push(m, vis, EV_RING_VIS, (uint32_t)ri);
     }
     while (p->txwait.n) {
@@ -485,16 +492,17 @@ int np_run(np_t *m, uint64_t until, int flags) {
             break;
         }
         case EV_RING_VIS:
-            ring_visible(m, (int)(ev.arg & 0xFF), (int)(ev.arg >> 8) - 1, now);
+            ring_visible(m, (int)(ev.arg & 0xFFFF), (int)(ev.arg >> 16) - 1, now);
             break;
         case EV_RX: {
             int pi = (int)ev.arg;
             uint32_t entry[NP_XWORDS] = { 0 };
             m->port[pi].rx_pending = 0;
-            if (np_fx_rx_accept(m, pi, now, entry) > 0) {
-                int ri = m->role_ring[NP_ROLE_RBUF];
+            int nw = np_fx_rx_accept(m, pi, now, entry);
+            if (nw > 0) {
+                int ri = m->hw_ring[NP_HW_RBUF];
                 uint32_t unl;
-                uint64_t vis = ring_append(m, ri, entry, 3, now, &unl);
+                uint64_t vis = ring_append(m, ri, entry, (uint32_t)nw, now, &unl);
                 ev_push(m, vis, EV_RING_VIS, (uint32_t)ri);
             }
             rx_schedule(m, pi);
@@ -506,15 +514,15 @@ int np_run(np_t *m, uint64_t until, int flags) {
         case EV_INJECT: {
             m->inj_pending = 0;
             uint32_t entry[NP_XWORDS] = { 0 };
-            int ri = m->role_ring[NP_ROLE_HOST_IN];
-            if (np_fx_take_inject(m, entry) > 0) {
-                np_ring_t *r = &m->ring[ri];
-                if (ri < 0 || r->count >= r->cap) {
+            int ri = m->hw_ring[NP_HW_HOST_IN];
+            int nw = np_fx_take_inject(m, entry);
+            if (nw > 0) {
+                if (ri < 0 || m->ring[ri].count >= m->ring[ri].cap) {
                     np_fx_host_in_drop(m, entry[0]);
-                    if (ri >= 0) r->st.full++;
+                    if (ri >= 0) m->ring[ri].st.full++;
                 } else {
                     uint32_t unl;
-                    uint64_t vis = ring_append(m, ri, entry, 1, now, &unl);
+                    uint64_t vis = ring_append(m, ri, entry, (uint32_t)nw, now, &unl);
                     ev_push(m, vis, EV_RING_VIS, (uint32_t)ri);
                 }
             }
@@ -559,7 +567,7 @@ int np_line_trace(np_t *m, char *buf, int len) {
         buf[n] = 0;
     }
     for (int i = 0; i < m->n_ring && n < len; i++) {
-        if (i == m->role_ring[NP_ROLE_BUFQ]) continue;
+        if (i == m->hw_ring[NP_HW_BUFQ]) continue;
         n += snprintf(buf + n, (size_t)(len - n), " %s=%u", m->ring[i].name, m->ring[i].count);
     }
     return n;

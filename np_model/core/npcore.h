@@ -1,9 +1,10 @@
 /* npcore.h -- internal structures of the compiled core (not parsed by cffi).
  *
- * Read npcore_api.h first: it states the split between machine, blocks
- * and engine. This header holds the machine's layout, the names tables
- * (X-macros, one source of truth for C and Python) and the protothread
- * macros in which the NPR microcode is written.
+ * Read npcore_api.h first: it states the split between machine, blocks and
+ * engine. This header holds the machine's layout, the names tables
+ * (X-macros, one source of truth for C and Python), the block contract
+ * (np_block_desc_t) and the instance a contract becomes in an assembly.
+ * Blocks include blocks/block.h, which adds the protothread and op macros.
  */
 #ifndef NPCORE_H
 #define NPCORE_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "npcore_api.h"
+#include "formats.h"
 
 /* ------------------------------------------------------------------ */
 /* Name tables                                                         */
@@ -23,6 +25,7 @@
     X(GIANT, "giant")                   /* MSF: longer than MTU + L2 header */ \
     X(RBUF_FULL, "rbuf_full")           /* MSF: no receive buffer element free */ \
     X(NO_BUFFER, "no_buffer")           /* Rx: packet-buffer free list empty */ \
+    X(PORT_BUFFERS, "port_buffers")     /* Rx: the input port's buffer share is used up */ \
     X(L2_NOT_FOR_ROUTER, "l2_not_for_router") /* PLC: unicast MAC of another station */ \
     X(IP_BAD_VERSION, "ip_bad_version") /* RFC 1812 5.2.2 */             \
     X(IP_BAD_IHL, "ip_bad_ihl")                                            \
@@ -34,6 +37,8 @@
     X(PLUGIN_RING_FULL, "plugin_ring_full")                                \
     X(EXC_RING_FULL, "exc_ring_full")   /* exception ring to the control processor full */ \
     X(QM_THRESHOLD, "qm_threshold")     /* queue over its threshold */     \
+    X(QM_PORT_LIMIT, "qm_port_limit")   /* the output port's buffer limit reached */ \
+    X(BAD_QID, "bad_qid")               /* a QID naming a port the QM does not serve */ \
     X(HOST_IN_FULL, "host_in_full")     /* host -> control processor queue full */ \
     X(HOST_NO_BUFFER, "host_no_buffer") /* control processor found no free buffer */ \
     X(PLUGIN_DROP, "plugin_drop")       /* a plug-in dropped it */           \
@@ -41,6 +46,9 @@
     X(PLUGIN_CRASH, "plugin_crash")     /* its plug-in call faulted */        \
     X(PLUGIN_UNLOADED, "plugin_unloaded") /* held by a plug-in that was unloaded */
 
+/* Reasons a packet reaches the control processor: the NPR's six exception
+ * bits first (NP_XB_*, in bit order), then the model's extension codes (the
+ * exc format's ext field, NP_XE_* = index - NP_EXC_EXT0 + 1). */
 #define NP_EXC_REASONS(X)                                                   \
     X(NONE, "none")                                                         \
     X(TTL, "ttl_expired")                                                   \
@@ -53,32 +61,61 @@
     X(FILTER, "filter_to_host")                                             \
     X(PLUGIN, "plugin_to_host")                                             \
     X(MTU, "mtu_exceeded")      /* larger than the output port's MTU: the host fragments or answers */
-
-/* Microcode costs in ME cycles. Defaults are set by the router from the
- * profile (np_model/profile.py), where each carries its source. */
-#define NP_COSTS(X)                                                          \
-    X(RX_BASE)          X(RX_PER_MPKT)                                       \
-    X(MUX_BASE)                                                              \
-    X(PLC_BASE)         X(PLC_PARSE)     X(PLC_LOOKUP)   X(PLC_DECIDE)        \
-    X(PLC_TTL)          X(PLC_COPY)      X(PLC_EXC)                           \
-    X(QM_ENQ)           X(QM_DEQ)        X(QM_SCHED_VISIT)                    \
-    X(HF_BASE)          X(TX_BASE)       X(TX_DONE)      X(STATS_BASE)   X(FREE_BASE) \
-    X(XS_RX)            X(XS_TX)                                              \
-    X(SYNTH_COMPUTE)    X(SYNTH_REFS)    X(SYNTH_MEM)                         \
-    X(QM_ENQ_THREADS)   X(QM_RATE_OVERHEAD)                                  \
-    X(MUX_Q_RX)         X(MUX_Q_PLUGIN)  X(MUX_Q_XSCALE)
+#define NP_EXC_EXT0 NP_EXC_LOCAL
 
 #define NP_ENUM_DROP(id, s) NP_DROP_##id,
 enum np_drop { NP_DROP_REASONS(NP_ENUM_DROP) NP_DROP_COUNT };
 #define NP_ENUM_EXC(id, s) NP_EXC_##id,
 enum np_exc { NP_EXC_REASONS(NP_ENUM_EXC) NP_EXC_COUNT };
-#define NP_ENUM_COST(id) NP_C_##id,
-enum np_cost { NP_COSTS(NP_ENUM_COST) NP_C_COUNT };
+#define NP_XE(reason) ((uint32_t)((reason) - NP_EXC_EXT0 + 1))   /* the exc format's ext code */
 
 /* Mux -> PLC ring flags [C DeHart-rings: Src 2b (00 Rx, 01 XScale, 10 plugin), PT 1b] */
 #define NP_SRC_RX 0
 #define NP_SRC_XSCALE 1
 #define NP_SRC_PLUGIN 2
+
+#define NP_INST_MSF 0xFFFF   /* drop records: the MSF (no block instance) */
+
+/* ------------------------------------------------------------------ */
+/* Block contracts and instances                                       */
+/* ------------------------------------------------------------------ */
+typedef struct np_thread np_thread_t;
+typedef struct np_inst np_inst_t;
+
+/* A block type's contract, as a Click element declares itself. Ports,
+ * memories, tables, parameters and counters are arrays indexed by the
+ * block's own enums (designated initialisers: the index is the slot); a
+ * ring port with count n occupies slots [i, i + n) and the slots after the
+ * first are left empty. */
+typedef struct np_block_desc {
+    const char *name, *doc;
+    const np_ring_port_t *rings; int n_rings;
+    const np_named_t *mems; int n_mems;
+    const np_named_t *tables; int n_tables;
+    const np_param_desc_t *params; int n_params;
+    const np_named_t *counters; int n_counters;
+    size_t locals;               /* per-thread state (its "GPRs") */
+    size_t state;                /* per-instance state */
+    int (*init)(np_t *m, np_inst_t *inst);     /* at np_start: check, allocate; -1 with m->err */
+    void (*fini)(np_t *m, np_inst_t *inst);
+    void (*run)(np_t *m, np_thread_t *t);      /* the hot routine: one protothread step */
+} np_block_desc_t;
+
+struct np_inst {
+    int id, type;
+    const np_block_desc_t *d;
+    char name[NP_NAME];
+    int *ring;                   /* slot -> ring id, -1 unbound */
+    int *mem;                    /* memory port -> memory id */
+    int *table;                  /* table port -> table id */
+    int64_t *param;
+    uint64_t *ctr;
+    void *state;
+    int threads;                 /* threads running it (all its MEs) */
+};
+
+extern const np_block_desc_t *const np_block_types[];
+extern const int np_n_block_types_;
 
 /* ------------------------------------------------------------------ */
 /* Machine state                                                       */
@@ -97,45 +134,24 @@ typedef struct np_desc {
     uint32_t next;         /* queue link */
     uint32_t meta;         /* NIC front-end metadata */
     uint32_t nh_ip;
-    uint16_t qid;
+    uint16_t qid;          /* encoded QID */
+    uint16_t off;          /* data offset in the buffer (headroom to prepend headers) */
+    uint16_t stats;
+    uint16_t vlan;         /* 802.1Q TCI of the frame (valid with NP_DF_VLAN) */
     uint8_t in_port, out_port;
     uint8_t refcnt;        /* on the data owner: descriptors sharing the buffer */
     uint8_t ptag;
     uint8_t flags;         /* NP_DF_* */
     uint8_t src;
-    uint16_t stats;
-    uint8_t l2[14];        /* Ethernet header written by HdrFmt */
+    uint8_t l2len;         /* bytes of l2 HdrFmt wrote */
+    uint8_t l2[22];        /* Ethernet header written by HdrFmt (room for an 802.1Q tag) */
 } np_desc_t;
 #define NP_DF_COPY 1
 #define NP_DF_HOST 2
 #define NP_DF_KEEP_L2 4
 #define NP_DF_PASSTHRU 8
+#define NP_DF_VLAN 16
 #define NP_DF_LIVE 0x80      /* the descriptor holds a packet that has not ended */
-
-/* ---- ring entry formats ------------------------------------------------
- * Mux -> PLC and PLC -> plug-in entries follow the NPR layout
- * [C DeHart-rings]: w0 = buffer handle 24 | out port 4 | rsv 4;
- * w1 = flags 8 (src 2, PT 1) | plugin tag 5 | in port 3 | QID 16;
- * w2 = stats index 16 | packet length 16.  PLC -> XScale adds w3..w5:
- * next-hop MAC 48, unicast/multicast bits 16, EtherType 16; the model keeps
- * the exception reason in the flags' reserved bits (w1 bits 3..7).
- */
-static inline void np_fmt_mux(uint32_t *w, uint32_t h, uint32_t out_port, uint32_t src, uint32_t pt,
-                              uint32_t ptag, uint32_t in_port, uint32_t qid, uint32_t stats, uint32_t len) {
-    w[0] = (h & 0xFFFFFF) | (out_port & 0xF) << 24;
-    w[1] = (src & 3) | (pt & 1) << 2 | (ptag & 0x1F) << 8 | (in_port & 7) << 13 | (qid & 0xFFFF) << 16;
-    w[2] = (stats & 0xFFFF) | (len & 0xFFFF) << 16;
-}
-#define NP_MUX_H(w) ((w)[0] & 0xFFFFFF)
-#define NP_MUX_OUT(w) (((w)[0] >> 24) & 0xF)
-#define NP_MUX_SRC(w) ((w)[1] & 3)
-#define NP_MUX_PT(w) (((w)[1] >> 2) & 1)
-#define NP_MUX_REASON(w) (((w)[1] >> 3) & 0x1F)
-#define NP_MUX_PTAG(w) (((w)[1] >> 8) & 0x1F)
-#define NP_MUX_INPORT(w) (((w)[1] >> 13) & 7)
-#define NP_MUX_QID(w) ((w)[1] >> 16)
-#define NP_MUX_STATS(w) ((w)[2] & 0xFFFF)
-#define NP_MUX_LEN(w) ((w)[2] >> 16)
 
 typedef struct np_srv {
     uint64_t free_sub;
@@ -146,66 +162,42 @@ typedef struct np_srv {
 
 typedef struct np_mem {
     int kind, srv_rd, srv_wr, nsrv, shift;
+    uint32_t ring_words;         /* words of rings placed in it */
 } np_mem_t;
 
 typedef struct np_wq {           /* FIFO of waiting thread ids */
-    uint16_t buf[NP_MAX_THREADS + 1];
-    int head, n;
+    uint16_t *buf;
+    int head, n, cap;
 } np_wq_t;
 
 typedef struct np_ring {
-    int kind, mem, words;
-    uint32_t cap, nn_lat;
-    uint32_t head, count, nvis;
+    int kind, mem, words;        /* words: of one entry */
+    uint32_t cap, size_words, nn_lat;
+    uint32_t head, count;        /* visible entries: m->ring_vis[ring] */
     uint32_t *buf;               /* cap * words */
     np_wq_t getw, putw;
     np_ring_stats_t st;
-    char name[32];
+    char name[NP_NAME];
+    char format[NP_NAME];
 } np_ring_t;
 
-/* Per-block thread-local state ("GPRs"): one union member per block. */
-typedef struct { uint32_t slot, port, len, h, meta; } np_rx_l;
-typedef struct { int r; uint32_t e[NP_XWORDS]; } np_mux_l;
-typedef struct np_plc_out {
-    uint8_t kind, port;          /* kind: NP_PO_* */
-    uint16_t qid;
-    uint32_t arg;                /* drop reason / exception reason / plug-in */
-    uint32_t nh_ip;
-    uint16_t stats;
-    uint64_t mac;
-} np_plc_out_t;
-enum { NP_PO_DROP = 0, NP_PO_QM, NP_PO_PLUGIN, NP_PO_EXC, NP_PO_LD };
-typedef struct {
-    uint32_t h, c, in_port, len, src, pt, ptag, nout, i, k, ntcam, ttl_dec;
-    uint32_t e[6];
-    np_plc_out_t out[12];
-} np_plc_l;
-typedef struct { uint32_t h, port, qid, len, port_i; } np_qm_l;
-typedef struct { uint32_t h, port, len; } np_hf_l;
-typedef struct { uint32_t h, port, len; } np_tx_l;
-typedef struct { uint32_t e[4]; } np_st_l;
-typedef struct { uint32_t h, len, r, e[NP_XWORDS]; } np_xs_l;
-typedef struct { uint32_t i, n; } np_sy_l;
-typedef struct { uint32_t h, k, kind, slot; uint64_t next; } np_pl_l;
-typedef struct { uint32_t h, o, n, i, ret[2]; } np_fl2_l;
+#define NP_LOCAL_BYTES 2048      /* per-thread locals any block may use */
 
-typedef struct np_thread {
-    int id, me, idx, block, state, pc;
+struct np_thread {
+    int id, me, idx, state, pc;
+    np_inst_t *inst;
     np_op_t op;
     int op_pending;
     uint32_t xin[NP_XWORDS];
     int32_t result;
     uint64_t pkt;
-    uint64_t wait_mask;          /* WAIT_ANY */
-    union {
-        np_rx_l rx; np_mux_l mux; np_plc_l plc; np_qm_l qm; np_hf_l hf;
-        np_tx_l tx; np_st_l st; np_fl2_l fl; np_xs_l xs; np_sy_l sy; np_pl_l pl;
-    } u;
-} np_thread_t;
+    uint32_t nwait;              /* WAIT_ANY: rings it waits on */
+    uint32_t wait[NP_WAIT_MAX];
+    uint64_t local[NP_LOCAL_BYTES / 8];
+};
 
 typedef struct np_me {
-    int block, nthreads, tid0;
-    int arg;                     /* block argument (plug-in ME: its plug-in number) */
+    int inst, nthreads, tid0;
     int running;                 /* thread index or -1 */
     int swapping;                /* in a swap until EV_ME_FREE */
     int last;                    /* last thread dispatched (round robin) */
@@ -213,11 +205,10 @@ typedef struct np_me {
     uint64_t acct_t;             /* start of the current accounting interval */
     int acct_state;              /* 0 idle, 1 busy */
     np_me_stats_t st;
-    char name[24];
+    char name[NP_NAME];
 } np_me_t;
 
 #define NP_MAX_TBUF 256
-#define NP_SIG_TXCREDIT 8   /* signal 8 + port: transmit credit returned to QM */
 
 typedef struct np_inframe {
     uint64_t t;                  /* arrival start (cycles) */
@@ -227,7 +218,9 @@ typedef struct np_inframe {
 } np_inframe_t;
 
 typedef struct np_port {
-    uint64_t wire_bps, mac;
+    uint64_t wire_bps;
+    uint64_t mac[NP_PORT_MACS];  /* mac[0]: its own; the others answered too (VRRP ...) */
+    int n_mac;
     uint32_t ip, mtu;
     uint64_t rx_free_sub;        /* input wire busy until */
     uint64_t tx_free_sub;        /* output wire busy until */
@@ -242,21 +235,10 @@ typedef struct np_port {
     int wire_busy, rx_pending;
     uint64_t tx_cur_start;
     uint32_t tx_inflight;        /* QM's view: TBUF elements of frames dequeued, not yet sent */
-    /* queue manager per-port state */
-    uint64_t qm_kbps;
-    uint64_t qm_next_sub;        /* pacing: next dequeue allowed */
-    uint32_t act_head, act_tail, n_active;
+    int sig_credit;              /* signal: transmit credit returned (Tx -> QM scheduler) */
+    uint32_t bufs_held;          /* packet buffers holding frames received on this port */
     np_port_stats_t st;
 } np_port_t;
-
-typedef struct np_queue {
-    uint32_t head, tail, pkts, bytes;
-    uint32_t threshold, quantum;
-    int64_t deficit;
-    uint32_t next_active;
-    uint8_t active, visited;
-    np_queue_stats_t st;
-} np_queue_t;
 
 typedef struct np_rbuf_slot {
     uint8_t *data;
@@ -274,25 +256,42 @@ typedef struct np_inj {
 
 typedef struct np_ev { uint64_t t, seq; uint32_t kind, arg; } np_ev_t;
 
-/* TCAM */
-typedef struct np_rtent {
-    np_route_t r;
-    int used;
-} np_rtent_t;
-typedef struct np_filt {
-    np_fkey_t k;
-    np_faction_t a;
-    int id, used;
-    uint64_t hits;
-} np_filt_t;
-typedef struct np_arpent { uint32_t ip; uint64_t mac; int used; } np_arpent_t;
-
-#define NP_RT_CAP 16384      /* [C-code npr_tcam.ini] route DB entries */
-#define NP_PF_CAP 32768      /* primary filter DB */
-#define NP_AF_CAP 16384      /* auxiliary filter DB */
-#define NP_ARP_CAP 16384     /* ARP DB */
-
 typedef struct np_vec { void *p; uint64_t n, cap, esz; } np_vec_t;
+
+/* ---- tables (tables.c) ---- */
+typedef struct np_hmap {         /* uint64 -> uint64, linear probing, backward-shift deletion */
+    uint64_t *keys, *vals;
+    uint8_t *used;
+    uint32_t cap, n;
+    uint64_t probes, lookups;
+    uint32_t max_probe;
+} np_hmap_t;
+
+typedef struct np_tgroup np_tgroup_t;
+typedef struct np_tentry {
+    uint32_t value[NP_KEY_WORDS], mask[NP_KEY_WORDS];
+    uint64_t rank;
+    np_result_t res;
+    uint64_t hits;
+    np_tgroup_t *g;
+    int32_t next;                /* chain of entries with the same masked-key hash, by rank */
+    int32_t id;                  /* 0: free */
+} np_tentry_t;
+
+typedef struct np_table {
+    int kind;
+    char name[NP_NAME];
+    char format[NP_NAME];
+    uint32_t capacity;
+    /* TCAM */
+    np_tentry_t *e;              /* by id (index 0 unused) */
+    int32_t *free_ids; uint32_t n_free, next_id;
+    np_tgroup_t **groups; uint32_t n_groups, groups_cap;
+    uint64_t searches, hits, probes, max_chain;
+    uint32_t n;
+    /* hash */
+    np_hmap_t h;
+} np_table_t;
 
 /* ---- plug-ins (plugin_rt.c) ---- */
 #define NP_PL_PKT_THREADS 6          /* NPR: 6 packet threads, 1 message, 1 periodic [C NPR-tour] */
@@ -300,12 +299,12 @@ typedef struct np_vec { void *p; uint64_t n, cap, esz; } np_vec_t;
 #define NP_PL_MAX_NEW 8              /* packets one call may create */
 #define NP_PL_MAX_EXITS 64
 #define NP_PL_SRAM (1u << 20)        /* 1 MB SRAM per plug-in ME [C-code ONL_ROUTER_PLUGIN_n_SIZE] */
-#define NP_PL_SCRATCH 256
 #define NP_PL_COUNTERS 16
 #define NP_PL_MSG 29                 /* 28 characters + NUL [C ONL-ctrlmsg] */
 #define NP_PL_REPLIES 64
-#define NP_SIG_PLUGIN 16             /* signal 16 + plug-in: its periodic thread */
 enum { NP_PLR_MEM = 0, NP_PLR_ALLOC, NP_PLR_EXIT, NP_PLR_SIGNAL };
+/* memory a recorded reference goes to (the plug-in ME block's memory ports) */
+enum { NP_PLM_PKT = 0, NP_PLM_SRAM, NP_PLM_SCRATCH, NP_PLM_COUNT };
 
 typedef struct np_plop {             /* one recorded reference or exit */
     uint32_t compute;                /* ALU cycles before it */
@@ -350,12 +349,13 @@ typedef struct np_plugin {
     uint32_t ctr[NP_PL_COUNTERS];
     uint64_t period, budget;
     np_t *m;
+    np_inst_t *inst;                 /* the plug-in ME block running it */
     np_plrec_t *rec;                 /* the call being recorded */
     uint64_t cyc, total, lat;
     sigjmp_buf jmp;
     uint8_t *held;                   /* bitmap of handles in this plug-in's custody */
     uint32_t nheld;
-    np_plrec_t recs[NP_THREADS_PER_ME];
+    np_plrec_t recs[NP_THREADS_PER_ME_MAX];
     char replies[NP_PL_REPLIES][NP_PL_MSG];
     uint64_t reply_t[NP_PL_REPLIES];
     uint32_t reply_head, reply_tail;
@@ -377,19 +377,20 @@ struct np {
     /* event heap */
     np_ev_t *heap;
     uint32_t heap_n, heap_cap;
-    /* hardware */
-    np_srv_t srv[NP_MAX_SERVERS]; int n_srv;
-    np_mem_t mem[NP_MAX_MEMS]; int n_mem;
-    np_ring_t ring[NP_MAX_RINGS]; int n_ring;
-    int role_ring[NP_ROLE_COUNT];
-    int role_mem[NP_MR_COUNT];
-    uint64_t ring_nonempty;
-    np_me_t me[NP_MAX_ME]; int n_me;
-    np_thread_t thr[NP_MAX_THREADS]; int n_thr;
-    int any_waiters[NP_MAX_THREADS]; int n_any;
-    uint8_t sig[NP_MAX_THREADS]; int sig_waiter[NP_MAX_THREADS];
-    np_port_t port[NP_MAX_PORTS]; int n_port;
-    uint32_t cost[NP_C_COUNT];
+    /* hardware (grown while the machine is built; fixed once started) */
+    np_srv_t *srv; int n_srv, cap_srv;
+    np_mem_t *mem; int n_mem, cap_mem;
+    np_ring_t *ring; int n_ring, cap_ring;
+    uint32_t *ring_vis;          /* visible entries per ring (blocks read, engines write) */
+    int hw_ring[NP_HW_COUNT];
+    uint32_t scratch_rings;
+    np_me_t *me; int n_me, cap_me;
+    np_thread_t *thr; int n_thr;
+    int *any_waiters; int n_any;
+    uint8_t *sig; int *sig_waiter; int n_sig, cap_sig;
+    np_port_t *port; int n_port, cap_port;
+    np_inst_t **inst; int n_inst, cap_inst;
+    np_table_t **tbl; int n_tbl, cap_tbl;
     /* memory images */
     np_desc_t *desc;                 /* SRAM descriptors */
     uint8_t *dram;                   /* packet bytes: NP_BUF_SIZE slots, mapped lazily */
@@ -402,29 +403,18 @@ struct np {
     np_inj_t *injq; uint32_t injq_head, injq_n, injq_cap;
     np_vec_t host_in;                /* staged injections, by HOST_IN entry index */
     uint64_t next_host_id;
-    /* queue manager */
-    np_queue_t *q;                   /* n_port * NP_QUEUES_PER_PORT */
-    /* mux DRR */
-    int32_t mux_deficit[3]; int mux_cur;
-    /* TCAM */
-    np_rtent_t *rt; int n_rt;        /* route entries (slot array) */
-    int32_t *rt_hash; uint32_t rt_hash_cap;  /* open addressing -> rt index */
-    uint64_t rt_lens;                /* bitmap of prefix lengths present (0..32) */
-    np_filt_t *pf, *af; int n_pf, n_af, pf_next_id, af_next_id;
-    np_arpent_t *arp; uint32_t arp_cap; int n_arp;
-    int plugin_on[NP_MAX_PLUGINS];
-    np_plugin_t *plugin[NP_MAX_PLUGINS];
+    /* plug-ins, by slot */
+    np_plugin_t **plugin; np_inst_t **plugin_inst; int n_plugin;   /* by plug-in slot */
     uint64_t rng;
     /* stats */
     uint64_t drops[NP_DROP_COUNT];
     uint64_t excs[NP_EXC_COUNT];
     np_counters_t ctr;
-    uint64_t (*stats_idx)[4];        /* 65,536 counter blocks [C-code] */
     /* outputs */
-    int trace_on, capture_on, record_drops, host_pending;
+    int trace_on, capture_on, record_drops, ring_trace_on, host_pending;
     int booted, inj_pending;
     uint64_t double_end;             /* internal check: a packet ended twice */
-    np_vec_t tx_out, tx_cap, host_out, host_cap, drop_out, trace_out;
+    np_vec_t tx_out, tx_cap, host_out, host_cap, drop_out, trace_out, ring_out;
 };
 
 /* ------------------------------------------------------------------ */
@@ -433,6 +423,7 @@ struct np {
 void np_vec_init(np_vec_t *v, uint64_t esz);
 void *np_vec_push(np_vec_t *v, uint64_t n);
 void np_vec_free(np_vec_t *v);
+int np_fail(np_t *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Where a packet's bytes are. The modelled DRAM address of buffer h is
  * np_pkt_addr (it decides channel interleaving and timing); the bytes live
@@ -440,14 +431,15 @@ void np_vec_free(np_vec_t *v);
  * memory as packets are ever alive at once, whatever order the (FIFO)
  * buffer free queue hands out handles in. */
 static inline uint8_t *np_pkt_data(np_t *m, uint32_t h) {
-    return m->dram + (uint64_t)m->desc[m->desc[h].data].slot * NP_BUF_SIZE + NP_BUF_DATA_OFFSET;
+    np_desc_t *d = &m->desc[h];
+    return m->dram + (uint64_t)m->desc[d->data].slot * NP_BUF_SIZE + d->off;
 }
 static inline uint32_t np_slot_alloc(np_t *m) {
     return m->slot_top ? m->slot_stack[--m->slot_top] : m->slot_hw++;
 }
 static inline void np_slot_free(np_t *m, uint32_t s) { m->slot_stack[m->slot_top++] = s; }
 static inline uint64_t np_pkt_addr(np_t *m, uint32_t h) {
-    return (uint64_t)m->desc[h].data * NP_BUF_SIZE + NP_BUF_DATA_OFFSET;
+    return (uint64_t)m->desc[h].data * NP_BUF_SIZE + m->desc[h].off;
 }
 static inline uint32_t np_rand(np_t *m) {      /* xorshift64*: deterministic */
     uint64_t x = m->rng;
@@ -455,80 +447,29 @@ static inline uint32_t np_rand(np_t *m) {      /* xorshift64*: deterministic */
     m->rng = x;
     return (uint32_t)((x * 2685821657736338717ULL) >> 32);
 }
-void np_count_drop(np_t *m, int reason, uint64_t pkt, int port, int block);
-void np_drop_h(np_t *m, uint32_t h, int reason, int block);
+/* Encoded QIDs [C-code]: queue | (port + 1) << 13. */
+static inline uint32_t np_qid(uint32_t port, uint32_t queue) {
+    return (queue & (NP_QUEUES_PER_PORT - 1)) | (port + 1) << NP_QID_PORT_SHIFT;
+}
+static inline int np_qid_port(uint32_t qid) { return (int)(qid >> NP_QID_PORT_SHIFT) - 1; }
+static inline uint32_t np_qid_queue(uint32_t qid) { return qid & (NP_QUEUES_PER_PORT - 1); }
+static inline int np_port_has_mac(const np_port_t *p, uint64_t mac) {
+    for (int i = 0; i < p->n_mac; i++) if (p->mac[i] == mac) return 1;
+    return 0;
+}
+void np_count_drop(np_t *m, int reason, uint64_t pkt, int port, int inst);
+void np_drop_h(np_t *m, uint32_t h, int reason, int inst);
 void np_end_pkt(np_t *m, uint32_t h);
-uint64_t np_pace_sub(np_t *m, int port, uint32_t len);
-void np_host_record(np_t *m, uint32_t h, uint32_t reason, uint64_t now);
+uint64_t np_pace_sub(np_t *m, uint64_t kbps, uint32_t len, int framing);
+int np_sig_alloc(np_t *m, int n);
+void np_buf_taken(np_t *m, uint32_t h);         /* a buffer left the free list */
+void np_buf_returned(np_t *m, uint32_t h);      /* ... and came back */
 
 /* tables.c */
-int np_tbl_init(np_t *m);
-void np_tbl_free(np_t *m);
-const np_route_t *np_tbl_route(np_t *m, uint32_t daddr, int in_port);
-const np_filt_t *np_tbl_filter(np_t *m, int aux, const np_fkey_t *pkt);
-int np_tbl_arp(np_t *m, uint32_t ip, uint64_t *mac);
-
-/* blocks */
-typedef void (*np_block_fn)(np_t *m, np_thread_t *t);
-extern const np_block_fn np_blocks[NP_BLK_COUNT];
-void np_blk_rx(np_t *m, np_thread_t *t);
-void np_blk_mux(np_t *m, np_thread_t *t);
-void np_blk_plc(np_t *m, np_thread_t *t);
-void np_blk_qm(np_t *m, np_thread_t *t);
-void np_blk_hf(np_t *m, np_thread_t *t);
-void np_blk_tx(np_t *m, np_thread_t *t);
-void np_blk_stats(np_t *m, np_thread_t *t);
-void np_blk_freelist(np_t *m, np_thread_t *t);
-void np_blk_xscale(np_t *m, np_thread_t *t);
-void np_blk_idle(np_t *m, np_thread_t *t);
-void np_blk_synth(np_t *m, np_thread_t *t);
-void np_blk_plugin(np_t *m, np_thread_t *t);
-
-/* ------------------------------------------------------------------ */
-/* Microcode macros                                                    */
-/* ------------------------------------------------------------------ */
-/* A block is a protothread: its locals live in t->u, its resume point in
- * t->pc. Each op macro fills t->op and returns to the engine, which
- * executes the op in simulated time and calls the block again. COMPUTE
- * only accumulates ALU cycles: they are spent before the next op issues. */
-#define PT_BEGIN(t) switch ((t)->pc) { case 0:
-#define PT_END(t) } (t)->pc = -1; np_op_set((t), NP_OP_HALT, 0, 0); return
-#define PT_YIELD(t) do { (t)->pc = __LINE__; return; case __LINE__:; } while (0)
-
-static inline void np_op_set(np_thread_t *t, uint32_t kind, uint32_t flags, uint32_t target) {
-    t->op.kind = kind; t->op.flags = flags; t->op.target = target;
-    t->op.bytes = 0; t->op.addr = 0; t->op.nwords = 0; t->op.pkt = t->pkt;
-}
-#define COMPUTE(t, n) ((t)->op.compute += (uint32_t)(n))
-#define OP_MEM(t, memrole, flags_, addr_, bytes_) do {                        \
-        np_op_set((t), NP_OP_MEM, (flags_), (uint32_t)m->role_mem[memrole]);  \
-        (t)->op.addr = (addr_); (t)->op.bytes = (bytes_); PT_YIELD(t); } while (0)
-#define OP_RING_GET(t, role, flags_) do {                                     \
-        np_op_set((t), NP_OP_RING_GET, (flags_), (uint32_t)m->role_ring[role]); \
-        PT_YIELD(t); } while (0)
-#define OP_RING_PUT(t, role, flags_, ...) do {                                \
-        uint32_t w__[] = { __VA_ARGS__ };                                     \
-        np_op_set((t), NP_OP_RING_PUT, (flags_), (uint32_t)m->role_ring[role]); \
-        (t)->op.nwords = (uint32_t)(sizeof(w__) / sizeof(w__[0]));            \
-        for (uint32_t i__ = 0; i__ < (t)->op.nwords; i__++) (t)->op.words[i__] = w__[i__]; \
-        PT_YIELD(t); } while (0)
-#define OP_WAIT_ANY(t, mask) do {                                             \
-        np_op_set((t), NP_OP_WAIT_ANY, 0, 0); (t)->op.addr = (mask); PT_YIELD(t); } while (0)
-#define OP_WAIT_UNTIL(t, when) do {                                           \
-        np_op_set((t), NP_OP_WAIT_UNTIL, 0, 0); (t)->op.addr = (when); PT_YIELD(t); } while (0)
-#define OP_SIGNAL(t, s) do { np_op_set((t), NP_OP_SIGNAL, 0, (s)); PT_YIELD(t); } while (0)
-#define OP_WAIT_SIG(t, s) do { np_op_set((t), NP_OP_WAIT_SIG, 0, (s)); PT_YIELD(t); } while (0)
-#define OP_TX(t, port_, h_, len_) do {                                        \
-        np_op_set((t), NP_OP_TX, 0, (port_)); (t)->op.words[0] = (h_);        \
-        (t)->op.nwords = 1; (t)->op.bytes = (len_); PT_YIELD(t); } while (0)
-#define OP_RBUF_FREE(t, slot) do {                                            \
-        np_op_set((t), NP_OP_RBUF_FREE, 0, (slot)); PT_YIELD(t); } while (0)
-#define OP_HOST(t, h_, reason_) do {                                          \
-        np_op_set((t), NP_OP_HOST, 0, 0); (t)->op.words[0] = (h_);            \
-        (t)->op.words[1] = (reason_); (t)->op.nwords = 2; PT_YIELD(t); } while (0)
-
-#define OP_HALT(t) do { np_op_set((t), NP_OP_HALT, 0, 0); PT_YIELD(t); } while (0)
-
-#define RING_MASK(role) (1ULL << m->role_ring[role])
+int np_tbl_init_hmap(np_hmap_t *h, uint32_t cap);
+void np_tbl_free(np_table_t *t);
+const np_tentry_t *np_tcam_match(np_t *m, int table, const uint32_t *key);
+int np_hmap_get(np_hmap_t *h, uint64_t key, uint64_t *val);
+void *np_inst_state(np_t *m, int inst, int type);  /* an instance's state if it has that type */
 
 #endif

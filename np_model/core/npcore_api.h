@@ -3,12 +3,18 @@
  * This header is parsed by cffi (np_model/core/build_core.py), so it holds
  * plain declarations only: integer #defines, enums, structs and prototypes.
  *
- * The core is split the way the hardware is:
- *   - the *machine*: functional state shared by every engine -- DRAM/SRAM
- *     images, TCAM tables, queue-manager state, counters, inputs and outputs;
- *   - the *blocks*: NPR microcode (Rx, Mux, PLC, QM, HdrFmt, Tx, Stats,
- *     FreeList, XScale) written as protothreads that compute and then yield
- *     one hardware *op* (memory reference, ring get/put, wait, ...);
+ * The core models ONE network processor, split the way the hardware is:
+ *   - the *machine*: servers (memory channels), memories, rings, microengines
+ *     and their threads, signals, MSF ports (wires, RBUF, TBUF), the packet
+ *     buffer pool (descriptors in SRAM, buffers in DRAM), tables (TCAM
+ *     databases, hash tables), counters, inputs and outputs;
+ *   - the *blocks*: microcode written as protothreads that compute and then
+ *     yield one hardware *op* at a time. Each block type declares a contract
+ *     (np_block_desc_t: its ring, memory and table ports, parameters with
+ *     default/unit/source, counters) and is registered in blocks/blocks.def;
+ *     an *assembly* (np_model/assemblies/) creates block *instances*, binds
+ *     their ports to rings, memories and tables, and puts them on MEs --
+ *     the same block type may be instantiated any number of times;
  *   - the *engine*: executes ops in simulated time -- event queue, ME thread
  *     arbitration, memory-channel contention, ring timing, ports.
  * The C engine (np_run) and the pure-Python reference engine
@@ -16,28 +22,19 @@
  */
 
 #define NP_SUB 1024                /* sub-cycle resolution of servers and wires */
-#define NP_MAX_ME 17               /* 16 microengines + the control processor */
-#define NP_THREADS_PER_ME 8
-#define NP_MAX_THREADS 136
-#define NP_MAX_RINGS 64
-#define NP_MAX_SERVERS 48
-#define NP_MAX_MEMS 16
-#define NP_MAX_PORTS 8
-#define NP_MAX_PLUGINS 5
-#define NP_XWORDS 8
-#define NP_QUEUES_PER_PORT 8192
+#define NP_THREADS_PER_ME_MAX 8    /* hardware contexts an ME can have (IXP2800: 8) */
+#define NP_XWORDS 8                /* transfer registers a ring entry can fill */
+#define NP_WAIT_MAX 8              /* rings one WAIT_ANY can name */
+#define NP_QUEUES_PER_PORT 8192    /* [C-code] queues per QM port; QIDs are encoded per np_qid() */
+#define NP_QID_PORT_SHIFT 13       /* encoded QID = queue | (port + 1) << 13 [C-code nprd_configuration.cc] */
 #define NP_DATAGRAM_QUEUES 64
 #define NP_BUF_SIZE 2048           /* DRAM buffer stride [D: (handle<<8)+0x180 with 32-B descriptors] */
-#define NP_BUF_DATA_OFFSET 384     /* 0x180, data offset of XScale-built packets [C-code nprd_arp.cc] */
-#define NP_MAX_FRAME 1664          /* NP_BUF_SIZE - NP_BUF_DATA_OFFSET */
+#define NP_BUF_DATA_OFFSET 384     /* 0x180, data offset of packets in their buffer [C-code nprd_arp.cc] */
+#define NP_MAX_FRAME 1664          /* NP_BUF_SIZE - NP_BUF_DATA_OFFSET: bytes from the default offset */
+#define NP_PORT_MACS 4             /* MAC addresses one port answers to (its own + e.g. VRRP) */
 #define NP_NO_PKT 0xFFFFFFFFFFFFFFFF
-
-/* ---- blocks (microcode) ---- */
-enum np_block {
-    NP_BLK_NONE = 0, NP_BLK_RX, NP_BLK_MUX, NP_BLK_PLC, NP_BLK_QM, NP_BLK_HF,
-    NP_BLK_TX, NP_BLK_STATS, NP_BLK_FREELIST, NP_BLK_XSCALE, NP_BLK_IDLE,
-    NP_BLK_SYNTH, NP_BLK_PLUGIN, NP_BLK_COUNT
-};
+#define NP_NAME 32
+#define NP_PL_SCRATCH 256          /* scratch bytes each plug-in may use (taken off the scratchpad) */
 
 /* ---- ops a block yields to the engine ---- */
 enum np_opkind {
@@ -45,13 +42,13 @@ enum np_opkind {
     NP_OP_MEM,         /* memory reference: target = memory id, addr, bytes; WRITE/POSTED flags */
     NP_OP_RING_GET,    /* target = ring; blocks while empty unless TRY (then result = NP_R_EMPTY) */
     NP_OP_RING_PUT,    /* target = ring, words; blocks while full unless TRY (result = NP_R_FULL) */
-    NP_OP_WAIT_ANY,    /* addr = mask of rings; continue when any has a visible entry */
+    NP_OP_WAIT_ANY,    /* words[0..nwords-1] = rings; continue when any has a visible entry */
     NP_OP_WAIT_UNTIL,  /* addr = absolute cycle */
     NP_OP_SIGNAL,      /* target = signal id: set it / wake its waiter */
     NP_OP_WAIT_SIG,    /* target = signal id: wait until set, then clear */
     NP_OP_TX,          /* target = port, words[0] = handle, bytes = length: into TBUF (waits for room) */
     NP_OP_RBUF_FREE,   /* target = RBUF slot: release the receive buffer elements */
-    NP_OP_HOST,        /* words = host record (see np_host_rec_t): deliver the packet to the host */
+    NP_OP_HOST,        /* words = the exception entry (format exc): deliver the packet to the host */
     NP_OP_HALT,        /* the thread stops for good */
     NP_OP_COUNT
 };
@@ -64,7 +61,11 @@ enum np_opkind {
 #define NP_R_FULL 2
 
 enum np_memkind { NP_MEM_SCRATCH = 0, NP_MEM_SRAM, NP_MEM_DRAM, NP_MEM_TCAM };
-enum np_ringkind { NP_RING_MEM = 0, NP_RING_NN, NP_RING_PUSH };
+/* ring kinds: MEM = a scratch or SRAM ring (its gets and puts are memory references);
+ * QUEUE = an SRAM linked-list hardware queue (Q_array, e.g. the buffer free list: any
+ * length, references like MEM); NN = next-neighbour registers; PUSH = filled by the
+ * hardware and pushed to waiting threads (no reference). */
+enum np_ringkind { NP_RING_MEM = 0, NP_RING_NN, NP_RING_PUSH, NP_RING_QUEUE };
 
 enum np_tstate {
     NP_TS_READY = 0, NP_TS_RUNNING, NP_TS_WAIT_MEM, NP_TS_WAIT_WORK, NP_TS_WAIT_BP, NP_TS_HALTED
@@ -82,20 +83,61 @@ typedef struct np_op {
     uint64_t pkt;           /* packet the op works for (trace); NP_NO_PKT if none */
 } np_op_t;
 
-/* ---- ring roles: how blocks find the rings a router wires between them ---- */
-enum np_role {
-    NP_ROLE_RBUF = 0, NP_ROLE_RX_MUX, NP_ROLE_XS_MUX, NP_ROLE_PLUG_MUX, NP_ROLE_MUX_PLC,
-    NP_ROLE_PLC_QM, NP_ROLE_QM_HF, NP_ROLE_HF_TX, NP_ROLE_EXC, NP_ROLE_LD, NP_ROLE_ERR,
-    NP_ROLE_STATS, NP_ROLE_FREE, NP_ROLE_BUFQ, NP_ROLE_HOST_IN, NP_ROLE_TXDONE,
-    NP_ROLE_PLUGIN0, NP_ROLE_PLUGIN1, NP_ROLE_PLUGIN2, NP_ROLE_PLUGIN3, NP_ROLE_PLUGIN4,
-    NP_ROLE_PLMSG0, NP_ROLE_PLMSG1, NP_ROLE_PLMSG2, NP_ROLE_PLMSG3, NP_ROLE_PLMSG4,
-    NP_ROLE_COUNT
+/* ---- rings the hardware itself fills or drains (not a block's port) ---- */
+enum np_hwring {
+    NP_HW_RBUF = 0,    /* MSF receive status pushed to Rx threads (format rbuf_status) */
+    NP_HW_TXDONE,      /* MSF transmit completion pushed to Tx threads (format txdone) */
+    NP_HW_HOST_IN,     /* host -> control processor transmit queue (format host_in) */
+    NP_HW_BUFQ,        /* the buffer free list: an SRAM hardware queue, starts full (format buf) */
+    NP_HW_COUNT
 };
-/* memory roles */
-enum np_mrole {
-    NP_MR_SCRATCH = 0, NP_MR_DESC, NP_MR_QPARAM, NP_MR_QDESC, NP_MR_RESULT, NP_MR_STATS,
-    NP_MR_PKT, NP_MR_TCAM, NP_MR_PLUGIN, NP_MR_COUNT
-};
+
+/* ---- block contracts (read-only descriptions; see blocks/block.h) ---- */
+#define NP_PORT_IN 0
+#define NP_PORT_OUT 1
+typedef struct np_ring_port {
+    const char *name;
+    int dir;                /* NP_PORT_IN / NP_PORT_OUT */
+    int count;              /* an array of this many ports (name.0, name.1, ...) */
+    int optional;           /* may be left unbound */
+    const char *format;     /* record format of its entries (np_format_*) */
+    const char *doc;
+} np_ring_port_t;
+typedef struct np_param_desc {
+    const char *name;
+    int64_t def, min, max;
+    const char *unit;
+    const char *status;     /* confirmed, code, derived, estimate; wiring: set per instance by the assembly */
+    const char *source;
+} np_param_desc_t;
+typedef struct np_named {
+    const char *name;
+    const char *doc;
+} np_named_t;
+
+int np_n_block_types(void);
+int np_block_type_find(const char *name);
+const char *np_block_type_name(int type);
+const char *np_block_type_doc(int type);
+int np_block_type_counts(int type, int *n_rings, int *n_mems, int *n_tables, int *n_params, int *n_counters);
+const np_ring_port_t *np_block_type_ring(int type, int i);
+const np_named_t *np_block_type_mem(int type, int i);
+const np_named_t *np_block_type_table(int type, int i);
+const np_param_desc_t *np_block_type_param(int type, int i);
+const np_named_t *np_block_type_counter(int type, int i);
+
+/* ---- record formats (one declaration: formats.def) ---- */
+typedef struct np_field_desc {
+    const char *name;
+    int word, lsb, width;
+} np_field_desc_t;
+int np_n_formats(void);
+int np_format_find(const char *name);
+const char *np_format_name(int f);
+const char *np_format_doc(int f);
+int np_format_words(int f);
+int np_format_nfields(int f);
+const np_field_desc_t *np_format_field(int f, int i);
 
 /* ---- machine construction ---- */
 typedef struct np_params {
@@ -108,6 +150,11 @@ typedef struct np_params {
     uint32_t wire_overhead;   /* preamble + IFG bytes per frame on the wire */
     uint32_t fcs_bytes;       /* FCS bytes not present in the frame data */
     uint32_t min_frame;       /* minimum frame on the wire incl. FCS */
+    uint32_t max_frame;       /* largest frame a buffer holds (bytes of data from its offset) */
+    uint32_t scratch_ring_words_total;  /* scratchpad words rings may use */
+    uint32_t scratch_rings_max;         /* hardware scratch rings */
+    uint32_t nn_ring_words;             /* next-neighbour registers per ME */
+    uint32_t stats_blocks;              /* counter blocks of the Stats block's array */
     uint64_t seed;
 } np_params_t;
 
@@ -118,23 +165,32 @@ void np_free(np_t *m);
 const char *np_error(np_t *m);
 int np_add_server(np_t *m, uint32_t lat, uint32_t unit, uint64_t occ_sub, uint64_t cmd_sub);
 int np_add_mem(np_t *m, int kind, int srv_rd, int srv_wr, int nsrv, int interleave_shift);
-int np_add_ring(np_t *m, int kind, int mem, int words, uint32_t cap, uint32_t nn_lat, const char *name);
-int np_set_role_ring(np_t *m, int role, int ring);
-int np_set_role_mem(np_t *m, int mrole, int mem);
-int np_add_me(np_t *m, int block, int nthreads, const char *name);
-int np_set_cost(np_t *m, const char *name, uint32_t value);
+/* A ring of `words` 32-bit words holding entries of `entry_words` words (capacity
+ * words / entry_words). Scratch rings must be 128, 256, 512 or 1024 words [HRM p.57];
+ * SRAM rings 512 .. 65536 words, a power of two [HRM p.216]; NN rings at most the ME's
+ * next-neighbour registers; push rings (filled by the hardware) any size. */
+int np_add_ring(np_t *m, int kind, int mem, int entry_words, uint32_t words, uint32_t nn_lat,
+                const char *name, const char *format);
+int np_set_hw_ring(np_t *m, int which, int ring);
 int np_add_port(np_t *m, uint64_t wire_bps, uint64_t mac, uint32_t ip, uint32_t mtu);
+int np_port_add_mac(np_t *m, int port, uint64_t mac);
+int np_port_del_mac(np_t *m, int port, uint64_t mac);
+/* Block instances: create, bind ports (by name; "name.i" for arrays), set parameters
+ * (by name), then put the instance on MEs. */
+int np_add_block(np_t *m, const char *type, const char *name);
+int np_bind_ring(np_t *m, int inst, const char *port, int ring);
+int np_bind_mem(np_t *m, int inst, const char *port, int mem);
+int np_bind_table(np_t *m, int inst, const char *port, int table);
+int np_set_param(np_t *m, int inst, const char *name, int64_t value);
+int np_get_param(np_t *m, int inst, const char *name, int64_t *value);
+int np_add_me(np_t *m, int inst, int nthreads, const char *name);
 int np_start(np_t *m);
 
-/* ---- names (single source of truth for Python) ---- */
-int np_n_costs(void);
-const char *np_cost_name(int i);
-uint32_t np_get_cost(np_t *m, int i);
+/* ---- names ---- */
 int np_n_drops(void);
 const char *np_drop_name(int i);
 int np_n_excs(void);
 const char *np_exc_name(int i);
-const char *np_block_name(int b);
 const char *np_op_name(int k);
 const char *np_src_hash(void);
 
@@ -161,6 +217,7 @@ uint64_t np_events(np_t *m);
 void np_set_trace(np_t *m, int on);
 void np_set_capture(np_t *m, int on);
 void np_set_record_drops(np_t *m, int on);
+void np_set_ring_trace(np_t *m, int on);
 int np_line_trace(np_t *m, char *buf, int len);
 
 /* ---- outputs ---- */
@@ -174,7 +231,7 @@ typedef struct np_tx_rec {
     uint16_t port;
     uint16_t flags;      /* bit0: copy; bit1: came from host; bit2: captured */
     uint32_t meta;       /* rx metadata (NIC front-end) */
-    uint32_t qid;
+    uint32_t qid;        /* encoded QID the packet was queued in */
 } np_tx_rec_t;
 
 typedef struct np_host_rec {
@@ -182,15 +239,13 @@ typedef struct np_host_rec {
     uint64_t t_rx;
     uint64_t t_host;     /* cycle the control processor delivered it to the host */
     uint64_t cap_off;
-    uint64_t nh_mac;
     uint32_t len;
-    uint32_t reason;     /* exception reason index (np_exc_name) */
-    uint32_t nh_ip;
+    uint32_t ring;       /* ring the control processor took it from */
     uint32_t meta;
-    uint16_t in_port;
-    uint16_t out_port;
-    uint16_t ptag;
-    uint16_t src;        /* source of the packet: 0 Rx, 1 XScale, 2 plugin */
+    uint32_t nh_ip;      /* next-hop address PLC chose (descriptor) */
+    uint16_t src;        /* who sent the packet into Mux: 0 Rx, 1 XScale, 2 plug-in */
+    uint16_t pad;
+    uint32_t entry[8];   /* the ring entry (format exc), as written by the block that sent it */
 } np_host_rec_t;
 
 typedef struct np_drop_rec {
@@ -198,7 +253,7 @@ typedef struct np_drop_rec {
     uint64_t t;
     uint32_t reason;
     uint16_t port;
-    uint16_t block;
+    uint16_t inst;       /* block instance that dropped it (0xFFFF: the MSF) */
 } np_drop_rec_t;
 
 typedef struct np_trace_rec {
@@ -208,77 +263,82 @@ typedef struct np_trace_rec {
     uint32_t unloaded;   /* the op's latency on an idle machine */
     uint16_t me;
     uint8_t thread;
-    uint8_t block;
     uint8_t op;
+    uint16_t inst;
     uint8_t flags;
-    uint16_t target;
+    uint8_t pad;
+    uint32_t target;
 } np_trace_rec_t;
+
+typedef struct np_ringtrace_rec {
+    uint64_t t;
+    uint32_t ring;
+    uint32_t nwords;
+    uint32_t words[8];
+} np_ringtrace_rec_t;
 
 int np_take_tx(np_t *m, np_tx_rec_t **recs, uint8_t **cap, uint64_t *cap_len);
 int np_take_host(np_t *m, np_host_rec_t **recs, uint8_t **cap, uint64_t *cap_len);
 int np_take_drops(np_t *m, np_drop_rec_t **recs);
 int np_take_trace(np_t *m, np_trace_rec_t **recs);
+int np_take_ring_trace(np_t *m, np_ringtrace_rec_t **recs);
 void np_clear_outputs(np_t *m);
 
-/* ---- tables (the TCAM and the queue manager) ---- */
-#define NP_RT_LOCAL 1       /* the router's own address: local delivery */
-#define NP_RT_ONLINK 2      /* directly connected: next hop = destination */
-#define NP_RT_MCAST 4       /* deliver a copy to every port in port_mask */
-typedef struct np_route {
-    uint32_t prefix;
-    uint8_t plen;
-    int8_t in_port;         /* -1: any input port */
-    uint8_t out_port;
-    uint8_t prio;           /* route-table priority (lower wins against filters) */
-    uint32_t flags;
+/* ---- tables ----
+ * A TCAM database holds (value, mask) keys of up to NP_KEY_WORDS 32-bit words and
+ * answers with its best-ranked matching entry (lowest rank; a TCAM's order). Its
+ * search costs the same simulated time whatever it holds (the block charges one
+ * TCAM op); the simulator's own cost grows with the number of distinct masks, not
+ * with the entries (tuple-space search). A hash table maps a 64-bit key to a value
+ * (open addressing with backward-shift deletion: deletions leave no tombstones). */
+#define NP_KEY_WORDS 5
+enum np_tblkind { NP_TBL_TCAM = 0, NP_TBL_HASH };
+typedef struct np_result {      /* a TCAM entry's result record (format result, + model fields) */
+    uint8_t kind;               /* assembly-defined (NPR: np_faction_kind / route kinds) */
+    uint8_t prio;               /* priority against other databases (lower wins) */
+    uint16_t flags;
+    uint16_t qid;               /* encoded QID, 0: chosen by the block */
+    uint16_t stats;             /* stats index */
+    uint32_t ports;             /* output port or port mask (unicast/multicast bits) */
     uint32_t nh_ip;
-    uint64_t nh_mac;        /* bit 48 set: valid */
-    uint32_t port_mask;
-    uint16_t qid;           /* 0: datagram queue chosen by address hash */
-    uint16_t stats;
-} np_route_t;
-
-typedef struct np_fkey {
-    uint32_t daddr, daddr_mask, saddr, saddr_mask;
-    uint16_t dport, dport_mask, sport, sport_mask;
-    uint16_t tcp_flags, tcp_flags_mask;
-    uint8_t proto, proto_mask;
-    uint8_t ptag, ptag_mask;
-    int8_t in_port;         /* -1: any */
-} np_fkey_t;
-
+    uint64_t nh_mac;            /* bit 48 set: valid */
+    uint32_t arg;               /* plug-in number, ... */
+    uint32_t aux;               /* auxiliary filters: copy when rand16 <= aux (0xFFFF: always) */
+} np_result_t;
+/* NPR result kinds (np_result_t.kind): routes ... */
+enum np_route_kind { NP_RK_NEXTHOP = 0, NP_RK_ONLINK, NP_RK_LOCAL, NP_RK_MCAST };
+/* ... and filter actions */
 enum np_faction_kind { NP_FA_QUEUE = 0, NP_FA_DROP, NP_FA_PLUGIN, NP_FA_MCAST, NP_FA_XSCALE };
-typedef struct np_faction {
-    uint8_t kind;
-    uint8_t port;
-    uint8_t plugin;
-    uint8_t prio;           /* 0..63, lower matches first */
-    uint16_t qid;
-    uint16_t stats;
-    uint32_t port_mask;
-    uint32_t nh_ip;         /* 0: the packet's destination */
-    uint64_t nh_mac;        /* bit 48 set: valid */
-    uint16_t sample;        /* aux filters: copy when rand16 <= sample (0xFFFF = always) */
-} np_faction_t;
+typedef struct np_tcam_stats {
+    uint64_t entries, groups, searches, hits, probes, max_chain;
+} np_tcam_stats_t;
 
-int np_route_add(np_t *m, const np_route_t *r);
-int np_route_del(np_t *m, uint32_t prefix, int plen, int in_port);
-int np_route_count(np_t *m);
-int np_filter_add(np_t *m, int aux, const np_fkey_t *k, const np_faction_t *a);
-int np_filter_del(np_t *m, int aux, int id);
-int np_filter_count(np_t *m, int aux);
-int np_arp_set(np_t *m, uint32_t ip, uint64_t mac);
-int np_arp_del(np_t *m, uint32_t ip);
-int np_arp_get(np_t *m, uint32_t ip, uint64_t *mac);          /* 1 found, 0 not */
-int np_arp_list(np_t *m, uint32_t *ips, uint64_t *macs, int max);
-int np_queue_set(np_t *m, int port, int qid, uint32_t threshold, uint32_t quantum);
-int np_queue_get(np_t *m, int port, int qid, uint32_t *threshold, uint32_t *quantum,
+int np_add_table(np_t *m, int kind, const char *name, const char *format, uint32_t capacity);
+int np_table_count(np_t *m, int table);
+/* TCAM: add returns an entry id (>= 1); an entry with the same value/mask is replaced
+ * when `replace` is set (its id is kept). */
+int np_tcam_add(np_t *m, int table, const uint32_t *value, const uint32_t *mask, uint64_t rank,
+                const np_result_t *res, int replace);
+int np_tcam_del(np_t *m, int table, int id);
+int np_tcam_find(np_t *m, int table, const uint32_t *value, const uint32_t *mask);    /* id or 0 */
+int np_tcam_get(np_t *m, int table, int id, uint32_t *value, uint32_t *mask, uint64_t *rank,
+                np_result_t *res, uint64_t *hits);
+int np_tcam_search(np_t *m, int table, const uint32_t *key, np_result_t *res);       /* id or 0 */
+int np_tcam_ids(np_t *m, int table, int32_t *ids, int max);
+void np_tcam_stats(np_t *m, int table, np_tcam_stats_t *s);
+int np_hash_set(np_t *m, int table, uint64_t key, uint64_t value);
+int np_hash_del(np_t *m, int table, uint64_t key);
+int np_hash_get(np_t *m, int table, uint64_t key, uint64_t *value);                  /* 1 found */
+int np_hash_list(np_t *m, int table, uint64_t *keys, uint64_t *values, int max);
+int np_hash_probe_stats(np_t *m, int table, uint64_t *probes, uint64_t *lookups, uint32_t *max_probe);
+
+/* ---- queue managers (state of a QM block instance) ---- */
+int np_queue_set(np_t *m, int qm, uint32_t qid, uint32_t threshold, uint32_t quantum);
+int np_queue_get(np_t *m, int qm, uint32_t qid, uint32_t *threshold, uint32_t *quantum,
                  uint32_t *pkts, uint32_t *bytes);
-int np_port_rate(np_t *m, int port, uint64_t kbps);
-int np_plugin_enable(np_t *m, int plugin, int on);
-int np_set_me_arg(np_t *m, int me, int arg);
+int np_port_rate(np_t *m, int qm, int port, uint64_t kbps);
 
-/* ---- plug-ins (plugin_rt.c) ---- */
+/* ---- plug-ins (plugin_rt.c); `slot` is the plug-in number PLC and exits use ---- */
 typedef struct np_plugin_stats {
     uint64_t pkts, cyc_min, cyc_max, cyc_sum;     /* packet calls and their ALU cycles */
     uint64_t msgs, periodic, created, held;
@@ -286,13 +346,14 @@ typedef struct np_plugin_stats {
     uint64_t exits[6];                            /* qm, mux, plugin, xscale, drop, hold */
     uint64_t last_signal;
 } np_plugin_stats_t;
-int np_plugin_load(np_t *m, int id, const char *path, const char *name, const uint32_t *offs,
+int np_plugin_load(np_t *m, int slot, const char *path, const char *name, const uint32_t *offs,
                    const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args);
-int np_plugin_release(np_t *m, int id);
-int np_plugin_loaded(np_t *m, int id);            /* 0 none, 1 running, 2 unloaded (release it) */
-int np_plugin_stats(np_t *m, int id, np_plugin_stats_t *s);
-int np_plugin_counters(np_t *m, int id, uint32_t *out);
-int np_plugin_reply(np_t *m, int id, char *buf, int len, uint64_t *t);
+int np_plugin_release(np_t *m, int slot);
+int np_plugin_loaded(np_t *m, int slot);          /* 0 none, 1 running, 2 unloaded (release it) */
+int np_plugin_stats(np_t *m, int slot, np_plugin_stats_t *s);
+int np_plugin_counters(np_t *m, int slot, uint32_t *out);
+int np_plugin_reply(np_t *m, int slot, char *buf, int len, uint64_t *t);
+int np_n_plugin_slots(np_t *m);
 
 /* ---- statistics ---- */
 typedef struct np_port_stats {
@@ -323,17 +384,23 @@ void np_port_stats(np_t *m, int port, np_port_stats_t *s);
 void np_me_stats(np_t *m, int me, np_me_stats_t *s);
 void np_ring_stats(np_t *m, int ring, np_ring_stats_t *s);
 void np_srv_stats(np_t *m, int srv, np_srv_stats_t *s);
-int np_queue_stats(np_t *m, int port, int qid, np_queue_stats_t *s);
-int np_active_queues(np_t *m, int port, uint16_t *qids, int max);
-void np_stats_index(np_t *m, int idx, uint64_t *out4);
+int np_queue_stats(np_t *m, int qm, uint32_t qid, np_queue_stats_t *s);
+int np_active_queues(np_t *m, int qm, uint32_t *qids, int max);
+int np_stats_index(np_t *m, int inst, int idx, uint64_t *out4);
+int np_inst_counters(np_t *m, int inst, uint64_t *out, int max);
 int np_n_mes(np_t *m);
 int np_n_rings(np_t *m);
 int np_n_servers(np_t *m);
+int np_n_mems(np_t *m);
 int np_n_ports(np_t *m);
+int np_n_insts(np_t *m);
 const char *np_ring_name(np_t *m, int ring);
+const char *np_ring_format(np_t *m, int ring);
 const char *np_me_name(np_t *m, int me);
-int np_me_block(np_t *m, int me);
+int np_me_inst(np_t *m, int me);
 int np_me_threads(np_t *m, int me);
+const char *np_inst_name(np_t *m, int inst);
+int np_inst_type(np_t *m, int inst);
 uint64_t np_buffers_free(np_t *m);
 uint64_t np_packets_in_flight(np_t *m);
 
@@ -346,7 +413,8 @@ void np_thread_set_result(np_t *m, int tid, int32_t result);
 void np_block_step(np_t *m, int tid, uint64_t now);
 int np_thread_me(np_t *m, int tid);
 int np_me_first_thread(np_t *m, int me);
-uint64_t *np_ring_nonempty(np_t *m);
+uint32_t *np_ring_vis(np_t *m);                      /* visible entries per ring: blocks read it */
+int np_n_signals(np_t *m);
 int np_ring_info(np_t *m, int ring, int *kind, int *mem, int *words, uint32_t *cap, uint32_t *nn_lat);
 int np_mem_info(np_t *m, int mem, int *kind, int *srv_rd, int *srv_wr, int *nsrv, int *shift);
 int np_srv_info(np_t *m, int srv, uint32_t *lat, uint32_t *unit, uint64_t *occ_sub, uint64_t *cmd_sub);
@@ -359,10 +427,11 @@ void np_fx_rbuf_release(np_t *m, uint32_t slot);
 uint64_t np_fx_wire_sub(np_t *m, int port, uint32_t len);
 void np_fx_tx_done(np_t *m, int port, uint32_t handle, uint32_t len, uint64_t t_start, uint64_t t_end);
 uint32_t np_fx_tbuf_need(np_t *m, uint32_t len);
-void np_fx_host(np_t *m, const uint32_t *words, uint64_t now);
+void np_fx_host(np_t *m, const np_op_t *op, uint64_t now);   /* op: NP_OP_HOST (target = ring) */
 int np_fx_next_inject(np_t *m, uint64_t *t_cycle);
 int np_fx_take_inject(np_t *m, uint32_t *entry);
 void np_fx_trace(np_t *m, int tid, const np_op_t *op, uint64_t t_issue, uint64_t t_done, uint32_t unloaded);
+void np_fx_ring_put(np_t *m, int ring, const uint32_t *words, uint32_t nwords, uint64_t now);
 void np_fx_set_now(np_t *m, uint64_t now);
 int np_fx_host_pending(np_t *m, int clear);
 void np_fx_host_in_drop(np_t *m, uint32_t slot);
@@ -371,7 +440,8 @@ void np_fx_ring_account(np_t *m, int ring, uint64_t puts, uint64_t gets, uint64_
 void np_fx_srv_account(np_t *m, int srv, uint64_t ops, uint64_t units, uint64_t busy_sub, uint64_t wait_sub, uint64_t max_wait_sub);
 void np_fx_port_busy(np_t *m, int port, uint64_t busy_sub);
 /* read-only getters the reference engine needs to mirror engine.c */
-int np_role_ring(np_t *m, int role);                 /* ring wired to a role, -1 if none */
+int np_hw_ring(np_t *m, int which);                  /* ring wired to a hardware role, -1 if none */
 void np_get_params(np_t *m, np_params_t *p);         /* effective parameters (after np_new's clamps) */
 int np_fx_trace_on(np_t *m);                         /* per-op trace switched on (np_set_trace) */
+int np_fx_ring_trace_on(np_t *m);
 int np_started(np_t *m);                             /* np_start succeeded */

@@ -183,8 +183,15 @@ static int api_pkt_set(void *ctx, uint32_t h, int f, int v) {
     pl_charge(P, NP_PL_COST_META);
     int own = pl_owns(P, h);
     if (!own) return pl_refuse(P);
-    int ok = (f == VRH_F_OUT_PORT && v >= 0 && v < m->n_port) || (f == VRH_F_QID && v >= 0 && v < NP_QUEUES_PER_PORT)
-             || (f == VRH_F_PTAG && v >= 0 && v < 32) || (f == VRH_F_LEN && v >= 14 && v <= NP_MAX_FRAME);
+    /* a QID is encoded (queue | (port+1) << 13, the NPR's form) or a bare queue
+     * number of the packet's output port */
+    if (f == VRH_F_QID && v >= 0 && v < NP_QUEUES_PER_PORT) {
+        int port = own == 3 ? P->rec->nw[h & ~PSEUDO].out_port : m->desc[h].out_port;
+        v = (int)np_qid((uint32_t)port, (uint32_t)v);
+    }
+    int ok = (f == VRH_F_OUT_PORT && v >= 0 && v < m->n_port)
+             || (f == VRH_F_QID && v >= NP_QUEUES_PER_PORT && v <= 0xFFFF && np_qid_port((uint32_t)v) < m->n_port)
+             || (f == VRH_F_PTAG && v >= 0 && v < 32) || (f == VRH_F_LEN && v >= 14 && v <= (int)m->p.max_frame);
     if (!ok) return pl_refuse(P);
     if (own == 3) {
         np_plnew_t *n = &P->rec->nw[h & ~PSEUDO];
@@ -233,7 +240,7 @@ static int api_pkt_rw(void *ctx, uint32_t h, int write, unsigned off, void *buf,
     if ((uint64_t)off + len > plen) { P->st.oob++; return -1; }
     if (!len) return 0;
     if (write) memcpy(data + off, buf, len); else memcpy(buf, data + off, len);
-    pl_mem(P, NP_MR_PKT, write, addr + off, len, m->srv[m->mem[m->role_mem[NP_MR_PKT]].srv_rd].lat);
+    pl_mem(P, NP_PLM_PKT, write, addr + off, len, m->srv[m->mem[P->inst->mem[NP_PLM_PKT]].srv_rd].lat);
     return (int)len;
 }
 
@@ -244,7 +251,7 @@ static uint32_t api_pkt_alloc(void *ctx, unsigned len, uint32_t copy_of) {
     if (!R || R->nnew >= NP_PL_MAX_NEW) { pl_refuse(P); return 0; }
     int src = copy_of ? pl_owns(P, copy_of) : 0;
     if (copy_of && !src) { pl_refuse(P); return 0; }
-    if (!copy_of && (len < 14 || len > NP_MAX_FRAME)) { pl_refuse(P); return 0; }
+    if (!copy_of && (len < 14 || len > P->m->p.max_frame)) { pl_refuse(P); return 0; }
     np_plnew_t *n = &R->nw[R->nnew];
     memset(n, 0, offsetof(np_plnew_t, data));
     if (copy_of) {
@@ -254,8 +261,8 @@ static uint32_t api_pkt_alloc(void *ctx, unsigned len, uint32_t copy_of) {
             n->len = d->len; n->out_port = d->out_port; n->qid = d->qid; n->ptag = d->ptag; n->nh_mac = d->nh_mac;
             n->in_port = d->in_port;
             memcpy(n->data, np_pkt_data(P->m, copy_of), d->len);
-            pl_mem(P, NP_MR_PKT, 0, np_pkt_addr(P->m, copy_of), d->len,
-                   P->m->srv[P->m->mem[P->m->role_mem[NP_MR_PKT]].srv_rd].lat);
+            pl_mem(P, NP_PLM_PKT, 0, np_pkt_addr(P->m, copy_of), d->len,
+                   P->m->srv[P->m->mem[P->inst->mem[NP_PLM_PKT]].srv_rd].lat);
         }
     } else {
         n->len = len;
@@ -274,8 +281,14 @@ static int api_send(void *ctx, uint32_t h, int ex, int a, int b) {
     pl_charge(P, NP_PL_COST_EXIT);
     np_plrec_t *R = P->rec;
     if (!R || !pl_owns(P, h) || ex < 0 || ex >= VRH_X_COUNT) return pl_refuse(P);
-    if (ex == VRH_X_QM && (a < 0 || a >= m->n_port || b < 0 || b >= NP_QUEUES_PER_PORT)) return pl_refuse(P);
-    if (ex == VRH_X_PLUGIN && (a < 0 || a >= NP_MAX_PLUGINS)) return pl_refuse(P);
+    if (ex == VRH_X_QM) {
+        /* b: an encoded QID (its port must be a, or a < 0) or a queue number of port a */
+        if (b >= NP_QUEUES_PER_PORT && b <= 0xFFFF && a < 0) a = np_qid_port((uint32_t)b);
+        if (a < 0 || a >= m->n_port || b < 0 || b > 0xFFFF) return pl_refuse(P);
+        if (b < NP_QUEUES_PER_PORT) b = (int)np_qid((uint32_t)a, (uint32_t)b);
+        else if (np_qid_port((uint32_t)b) != a) return pl_refuse(P);
+    }
+    if (ex == VRH_X_PLUGIN && (a < 0 || a >= m->n_plugin)) return pl_refuse(P);
     if (ex == VRH_X_MUX && a >= 32) return pl_refuse(P);
     if (R->nexit >= NP_PL_MAX_EXITS) return pl_refuse(P);
     R->exited[R->nexit++] = h;
@@ -301,9 +314,9 @@ static int api_mem(void *ctx, int space, int write, unsigned off, void *buf, uns
     if ((uint64_t)off + len > size) { P->st.oob++; return -1; }
     if (!len) return 0;
     if (write) memcpy(base + off, buf, len); else memcpy(buf, base + off, len);
-    int role = space == VRH_M_SRAM ? NP_MR_PLUGIN : NP_MR_SCRATCH;
+    int role = space == VRH_M_SRAM ? NP_PLM_SRAM : NP_PLM_SCRATCH;
     if (P->rec) pl_mem(P, role, write, (uint64_t)P->id * NP_PL_SRAM + off, len,
-                       m->srv[m->mem[m->role_mem[role]].srv_rd].lat);
+                       m->srv[m->mem[P->inst->mem[role]].srv_rd].lat);
     return (int)len;
 }
 
@@ -312,7 +325,7 @@ static void api_counter_add(void *ctx, unsigned i, uint32_t v) {
     pl_charge(P, NP_PL_COST_META);
     if (i >= NP_PL_COUNTERS) { pl_refuse(P); return; }
     P->ctr[i] += v;
-    if (P->rec) pl_mem(P, NP_MR_PLUGIN, 1, (uint64_t)P->id * NP_PL_SRAM + NP_PL_SRAM - 64 + i * 4, 4, 0);
+    if (P->rec) pl_mem(P, NP_PLM_SRAM, 1, (uint64_t)P->id * NP_PL_SRAM + NP_PL_SRAM - 64 + i * 4, 4, 0);
 }
 
 static uint32_t api_counter_get(void *ctx, unsigned i) {
@@ -440,18 +453,18 @@ void np_pl_materialize(np_t *m, np_plugin_t *P, np_plrec_t *R, uint32_t pseudo, 
     P->st.created++;
     if (!h) {
         n->real = 0;
-        np_count_drop(m, NP_DROP_NO_BUFFER, m->next_host_id++, 0, NP_BLK_PLUGIN);
+        np_count_drop(m, NP_DROP_NO_BUFFER, m->next_host_id++, 0, P->inst->id);
         return;
     }
     np_desc_t *d = &m->desc[h];
     memset(d, 0, sizeof *d);
     d->pkt = m->next_host_id++; d->t_rx = m->now; d->len = n->len; d->data = h; d->refcnt = 1;
-    d->slot = np_slot_alloc(m);
+    d->slot = np_slot_alloc(m); d->off = NP_BUF_DATA_OFFSET;
     d->in_port = n->in_port; d->out_port = n->out_port; d->qid = n->qid; d->ptag = n->ptag;
     d->nh_mac = n->nh_mac; d->src = NP_SRC_PLUGIN; d->flags = NP_DF_LIVE;
     memcpy(np_pkt_data(m, h), n->data, n->len);
     n->real = h;
-    m->n_free_bufs--;
+    np_buf_taken(m, h);
 }
 
 uint32_t np_pl_real(np_plrec_t *R, uint32_t h) {
@@ -461,8 +474,10 @@ uint32_t np_pl_real(np_plrec_t *R, uint32_t h) {
 /* ---- loading ---- */
 int np_plugin_load(np_t *m, int id, const char *path, const char *name, const uint32_t *offs,
                    const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args) {
-    if (id < 0 || id >= NP_MAX_PLUGINS) { snprintf(m->err, sizeof m->err, "plug-in ME %d does not exist (0..%d)", id, NP_MAX_PLUGINS - 1); return -1; }
-    if (m->plugin[id]) { snprintf(m->err, sizeof m->err, "plug-in ME %d already runs '%s'", id, m->plugin[id]->name); return -1; }
+    if (id < 0 || id >= m->n_plugin || !m->plugin_inst[id]) {
+        snprintf(m->err, sizeof m->err, "plug-in slot %d has no plug-in ME (slots 0..%d)", id, m->n_plugin - 1); return -1;
+    }
+    if (m->plugin[id]) { snprintf(m->err, sizeof m->err, "plug-in slot %d already runs '%s'", id, m->plugin[id]->name); return -1; }
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl) { snprintf(m->err, sizeof m->err, "cannot load %s: %s", path, dlerror()); return -1; }
     np_plugin_t *P = calloc(1, sizeof *P);
@@ -480,7 +495,7 @@ int np_plugin_load(np_t *m, int id, const char *path, const char *name, const ui
     Dl_info info;
     if (!dladdr((void *)P->f_pkt, &info)) { snprintf(m->err, sizeof m->err, "cannot locate %s in memory", path); free(P); dlclose(dl); return -1; }
     P->base = (uintptr_t)info.dli_fbase;
-    P->dl = dl; P->id = id; P->m = m; P->budget = budget; P->wdefault = wdefault;
+    P->dl = dl; P->id = id; P->m = m; P->budget = budget; P->wdefault = wdefault; P->inst = m->plugin_inst[id];
     snprintf(P->name, sizeof P->name, "%s", name);
     P->sram = calloc(1, NP_PL_SRAM);
     P->held = calloc((m->p.n_buffers + 7) / 8, 1);
@@ -508,7 +523,6 @@ int np_plugin_load(np_t *m, int id, const char *path, const char *name, const ui
     pl_install_handlers();
     P->active = 1;
     m->plugin[id] = P;
-    m->plugin_on[id] = 1;
     if (P->f_init) {                                  /* functional only: before time runs */
         np_plrec_t *R = &P->recs[0];
         pl_begin(m, P, R, 0);
@@ -519,7 +533,7 @@ int np_plugin_load(np_t *m, int id, const char *path, const char *name, const ui
         if (st) {
             snprintf(m->err, sizeof m->err, "plugin_init_user of '%s' %s", name,
                      st == PL_BUDGET ? "exceeded its cycle budget" : "crashed");
-            m->plugin[id] = NULL; m->plugin_on[id] = 0;
+            m->plugin[id] = NULL;
             free(P->sram); free(P->held); free(P->wk); free(P->wv); free(P); dlclose(dl);
             return -1;
         }
@@ -529,7 +543,7 @@ int np_plugin_load(np_t *m, int id, const char *path, const char *name, const ui
 
 /* After the plug-in ME confirmed the unload (it dropped what it held). */
 int np_plugin_release(np_t *m, int id) {
-    if (id < 0 || id >= NP_MAX_PLUGINS || !m->plugin[id]) { snprintf(m->err, sizeof m->err, "no plug-in on ME %d", id); return -1; }
+    if (id < 0 || id >= m->n_plugin || !m->plugin[id]) { snprintf(m->err, sizeof m->err, "no plug-in in slot %d", id); return -1; }
     np_plugin_t *P = m->plugin[id];
     if (P->nheld || P->active) { snprintf(m->err, sizeof m->err, "plug-in '%s' is still running", P->name); return -1; }
     m->plugin[id] = NULL;
@@ -539,7 +553,7 @@ int np_plugin_release(np_t *m, int id) {
 }
 
 void np_plugin_free_all(np_t *m) {
-    for (int i = 0; i < NP_MAX_PLUGINS; i++) {
+    for (int i = 0; i < m->n_plugin; i++) {
         np_plugin_t *P = m->plugin[i];
         if (!P) continue;
         dlclose(P->dl);
@@ -549,20 +563,20 @@ void np_plugin_free_all(np_t *m) {
 }
 
 int np_plugin_stats(np_t *m, int id, np_plugin_stats_t *s) {
-    if (id < 0 || id >= NP_MAX_PLUGINS || !m->plugin[id]) return -1;
+    if (id < 0 || id >= m->n_plugin || !m->plugin[id]) return -1;
     *s = m->plugin[id]->st;
     s->held = m->plugin[id]->nheld;
     return 0;
 }
 
 int np_plugin_counters(np_t *m, int id, uint32_t *out) {
-    if (id < 0 || id >= NP_MAX_PLUGINS || !m->plugin[id]) return -1;
+    if (id < 0 || id >= m->n_plugin || !m->plugin[id]) return -1;
     memcpy(out, m->plugin[id]->ctr, sizeof m->plugin[id]->ctr);
     return NP_PL_COUNTERS;
 }
 
 int np_plugin_reply(np_t *m, int id, char *buf, int len, uint64_t *t) {
-    if (id < 0 || id >= NP_MAX_PLUGINS || !m->plugin[id]) return -1;
+    if (id < 0 || id >= m->n_plugin || !m->plugin[id]) return -1;
     np_plugin_t *P = m->plugin[id];
     if (P->reply_tail == P->reply_head) return 0;
     int k = P->reply_tail % NP_PL_REPLIES;
@@ -573,6 +587,6 @@ int np_plugin_reply(np_t *m, int id, char *buf, int len, uint64_t *t) {
 }
 
 int np_plugin_loaded(np_t *m, int id) {
-    if (id < 0 || id >= NP_MAX_PLUGINS || !m->plugin[id]) return 0;
+    if (id < 0 || id >= m->n_plugin || !m->plugin[id]) return 0;
     return m->plugin[id]->active ? 1 : 2;
 }

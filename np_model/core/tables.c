@@ -1,217 +1,414 @@
-/* tables.c -- the TCAM databases the PLC block searches.
+/* tables.c -- TCAM databases and hash tables.
  *
- * A TCAM returns the highest-priority matching entry in one search. The
- * model gives the same answer with ordinary data structures:
- *   route DB  : longest prefix match on (daddr, input port or any),
- *               one hash table per prefix length [C-code: 33 length classes];
- *   filter DBs: value/mask match on the 144-bit key, entries kept sorted by
- *               priority (lower number first), first match wins; ties go to
- *               the entry installed first, as TCAM order would;
- *   ARP DB    : next-hop IP -> MAC.
- * The time a search takes is not here: PLC charges a TCAM op for it.
+ * A TCAM compares a key with every entry at once and answers with the
+ * first match in its order; a search takes the same time whatever it
+ * holds, and the blocks charge it as one TCAM op. The model gives the same
+ * answer with tuple-space search: entries are grouped by their mask (a
+ * "tuple"), each group is a hash table of masked values, and a search
+ * probes each group once -- so the simulator's cost grows with the number
+ * of distinct masks, not with the number of entries. Groups are visited in
+ * the order of the best rank they may hold, and the search stops as soon as
+ * no remaining group can beat the match found.
+ *
+ * Hash tables use open addressing with linear probing and backward-shift
+ * deletion: a deletion moves later entries of the probe run back instead
+ * of leaving a tombstone, so lookups stay as short after ten million
+ * add/delete operations as on the first day.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include "npcore.h"
 
-static uint32_t mix32(uint32_t x) {
-    x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; x ^= x >> 16;
+/* ------------------------------------------------------------------ */
+/* hash map: uint64 -> uint64                                          */
+/* ------------------------------------------------------------------ */
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL; x ^= x >> 33;
     return x;
 }
-static uint32_t plen_mask(int plen) { return plen == 0 ? 0 : 0xFFFFFFFFu << (32 - plen); }
-static uint32_t rt_key(uint32_t prefix, int plen, int in_port) {
-    return mix32(prefix ^ ((uint32_t)plen << 24) ^ ((uint32_t)(in_port + 1) * 0x9E3779B1u));
+
+int np_tbl_init_hmap(np_hmap_t *h, uint32_t cap) {
+    uint32_t c = 16;
+    while (c < cap) c <<= 1;
+    h->keys = calloc(c, sizeof *h->keys);
+    h->vals = calloc(c, sizeof *h->vals);
+    h->used = calloc(c, 1);
+    h->cap = c; h->n = 0;
+    return (h->keys && h->vals && h->used) ? 0 : -1;
 }
 
-int np_tbl_init(np_t *m) {
-    m->rt = calloc(NP_RT_CAP, sizeof *m->rt);
-    m->rt_hash_cap = 2 * 32768;
-    m->rt_hash = malloc(m->rt_hash_cap * sizeof *m->rt_hash);
-    m->pf = calloc(NP_PF_CAP, sizeof *m->pf);
-    m->af = calloc(NP_AF_CAP, sizeof *m->af);
-    m->arp_cap = 2 * 32768;
-    m->arp = calloc(m->arp_cap, sizeof *m->arp);
-    if (!m->rt || !m->rt_hash || !m->pf || !m->af || !m->arp) return -1;
-    for (uint32_t i = 0; i < m->rt_hash_cap; i++) m->rt_hash[i] = -1;
-    m->pf_next_id = m->af_next_id = 1;
-    return 0;
+static void hmap_free(np_hmap_t *h) { free(h->keys); free(h->vals); free(h->used); memset(h, 0, sizeof *h); }
+
+static uint32_t hmap_find(np_hmap_t *h, uint64_t key, int *found) {
+    uint32_t mask = h->cap - 1, i = (uint32_t)mix64(key) & mask, probes = 1;
+    while (h->used[i]) {
+        if (h->keys[i] == key) { *found = 1; break; }
+        i = (i + 1) & mask;
+        probes++;
+    }
+    if (!h->used[i]) *found = 0;
+    h->lookups++; h->probes += probes;
+    if (probes > h->max_probe) h->max_probe = probes;
+    return i;
 }
 
-void np_tbl_free(np_t *m) {
-    free(m->rt); free(m->rt_hash); free(m->pf); free(m->af); free(m->arp);
-}
-
-/* ---- routes ---- */
-static int32_t *rt_slot(np_t *m, uint32_t prefix, int plen, int in_port, int for_insert) {
-    uint32_t i = rt_key(prefix, plen, in_port) & (m->rt_hash_cap - 1);
-    int32_t *tomb = NULL;
-    for (;;) {
-        int32_t v = m->rt_hash[i];
-        if (v == -1) return (for_insert && tomb) ? tomb : &m->rt_hash[i];
-        if (v == -2) { if (!tomb) tomb = &m->rt_hash[i]; }
-        else {
-            np_route_t *r = &m->rt[v].r;
-            if (r->prefix == prefix && r->plen == plen && r->in_port == in_port) return &m->rt_hash[i];
+static int hmap_grow(np_hmap_t *h) {
+    np_hmap_t n;
+    memset(&n, 0, sizeof n);
+    if (np_tbl_init_hmap(&n, h->cap * 2)) return -1;
+    n.probes = h->probes; n.lookups = h->lookups; n.max_probe = h->max_probe;
+    for (uint32_t i = 0; i < h->cap; i++)
+        if (h->used[i]) {
+            uint32_t j = (uint32_t)mix64(h->keys[i]) & (n.cap - 1);
+            while (n.used[j]) j = (j + 1) & (n.cap - 1);
+            n.used[j] = 1; n.keys[j] = h->keys[i]; n.vals[j] = h->vals[i]; n.n++;
         }
-        i = (i + 1) & (m->rt_hash_cap - 1);
-    }
-}
-
-int np_route_add(np_t *m, const np_route_t *r) {
-    if (r->plen > 32) { snprintf(m->err, sizeof m->err, "prefix length %d > 32", r->plen); return -1; }
-    if (r->in_port >= m->n_port || (r->in_port < -1)) { snprintf(m->err, sizeof m->err, "route input port %d does not exist", r->in_port); return -1; }
-    if (!(r->flags & (NP_RT_LOCAL | NP_RT_MCAST)) && r->out_port >= m->n_port) {
-        snprintf(m->err, sizeof m->err, "route output port %d does not exist (0..%d)", r->out_port, m->n_port - 1); return -1;
-    }
-    if (r->qid >= NP_QUEUES_PER_PORT) { snprintf(m->err, sizeof m->err, "queue id %d out of range", r->qid); return -1; }
-    uint32_t prefix = r->prefix & plen_mask(r->plen);
-    int32_t *s = rt_slot(m, prefix, r->plen, r->in_port, 0);
-    int idx;
-    if (*s >= 0) idx = *s;                     /* replace */
-    else {
-        if (m->n_rt >= NP_RT_CAP) { snprintf(m->err, sizeof m->err, "route table full (%d entries)", NP_RT_CAP); return -1; }
-        idx = -1;
-        for (int i = 0; i < NP_RT_CAP; i++) if (!m->rt[i].used) { idx = i; break; }
-        s = rt_slot(m, prefix, r->plen, r->in_port, 1);
-        *s = idx;
-        m->n_rt++;
-    }
-    m->rt[idx].r = *r;
-    m->rt[idx].r.prefix = prefix;
-    m->rt[idx].used = 1;
-    m->rt_lens |= 1ULL << r->plen;
-    return idx;
-}
-
-int np_route_del(np_t *m, uint32_t prefix, int plen, int in_port) {
-    if (plen < 0 || plen > 32) return -1;
-    prefix &= plen_mask(plen);
-    int32_t *s = rt_slot(m, prefix, plen, in_port, 0);
-    if (*s < 0) { snprintf(m->err, sizeof m->err, "no such route"); return -1; }
-    m->rt[*s].used = 0;
-    *s = -2;
-    m->n_rt--;
-    /* recompute the length bitmap */
-    m->rt_lens = 0;
-    for (int i = 0; i < NP_RT_CAP; i++) if (m->rt[i].used) m->rt_lens |= 1ULL << m->rt[i].r.plen;
+    hmap_free(h);
+    *h = n;
     return 0;
 }
 
-int np_route_count(np_t *m) { return m->n_rt; }
-
-const np_route_t *np_tbl_route(np_t *m, uint32_t daddr, int in_port) {
-    uint64_t lens = m->rt_lens;
-    for (int plen = 32; plen >= 0; plen--) {
-        if (!(lens & (1ULL << plen))) continue;
-        uint32_t prefix = daddr & plen_mask(plen);
-        int32_t *s = rt_slot(m, prefix, plen, in_port, 0);
-        if (*s >= 0) return &m->rt[*s].r;
-        s = rt_slot(m, prefix, plen, -1, 0);
-        if (*s >= 0) return &m->rt[*s].r;
-    }
-    return NULL;
+static int hmap_set(np_hmap_t *h, uint64_t key, uint64_t val) {
+    if ((h->n + 1) * 2 > h->cap && hmap_grow(h)) return -1;     /* load <= 1/2 */
+    int found;
+    uint32_t i = hmap_find(h, key, &found);
+    if (!found) { h->used[i] = 1; h->keys[i] = key; h->n++; }
+    h->vals[i] = val;
+    return 0;
 }
 
-/* ---- filters ---- */
-int np_filter_add(np_t *m, int aux, const np_fkey_t *k, const np_faction_t *a) {
-    np_filt_t *tab = aux ? m->af : m->pf;
-    int *n = aux ? &m->n_af : &m->n_pf;
-    int cap = aux ? NP_AF_CAP : NP_PF_CAP;
-    if (*n >= cap) { snprintf(m->err, sizeof m->err, "%s filter table full (%d entries)", aux ? "auxiliary" : "primary", cap); return -1; }
-    if (a->prio > 63) { snprintf(m->err, sizeof m->err, "filter priority %d out of range 0..63", a->prio); return -1; }
-    if (k->in_port >= m->n_port || k->in_port < -1) { snprintf(m->err, sizeof m->err, "filter input port %d does not exist", k->in_port); return -1; }
-    if (a->kind > NP_FA_XSCALE) { snprintf(m->err, sizeof m->err, "bad filter action %d", a->kind); return -1; }
-    if ((a->kind == NP_FA_QUEUE) && a->port >= m->n_port) { snprintf(m->err, sizeof m->err, "filter output port %d does not exist", a->port); return -1; }
-    if (a->kind == NP_FA_PLUGIN && a->plugin >= NP_MAX_PLUGINS) { snprintf(m->err, sizeof m->err, "plug-in %d does not exist (0..4)", a->plugin); return -1; }
-    if (a->qid >= NP_QUEUES_PER_PORT) { snprintf(m->err, sizeof m->err, "queue id %d out of range", a->qid); return -1; }
-    int pos = *n;
-    while (pos > 0 && tab[pos - 1].a.prio > a->prio) pos--;
-    memmove(&tab[pos + 1], &tab[pos], (size_t)(*n - pos) * sizeof *tab);
-    np_filt_t *f = &tab[pos];
-    memset(f, 0, sizeof *f);
-    f->k = *k; f->a = *a; f->used = 1;
-    f->k.daddr &= k->daddr_mask; f->k.saddr &= k->saddr_mask;
-    f->k.dport &= k->dport_mask; f->k.sport &= k->sport_mask;
-    f->k.proto &= k->proto_mask; f->k.ptag &= k->ptag_mask; f->k.tcp_flags &= k->tcp_flags_mask;
-    f->id = aux ? m->af_next_id++ : m->pf_next_id++;
-    (*n)++;
-    return f->id;
+int np_hmap_get(np_hmap_t *h, uint64_t key, uint64_t *val) {
+    int found;
+    uint32_t i = hmap_find(h, key, &found);
+    if (found && val) *val = h->vals[i];
+    return found;
 }
 
-int np_filter_del(np_t *m, int aux, int id) {
-    np_filt_t *tab = aux ? m->af : m->pf;
-    int *n = aux ? &m->n_af : &m->n_pf;
-    for (int i = 0; i < *n; i++) if (tab[i].id == id) {
-        memmove(&tab[i], &tab[i + 1], (size_t)(*n - i - 1) * sizeof *tab);
-        (*n)--;
-        return 0;
-    }
-    snprintf(m->err, sizeof m->err, "no %s filter with id %d", aux ? "auxiliary" : "primary", id);
-    return -1;
-}
-
-int np_filter_count(np_t *m, int aux) { return aux ? m->n_af : m->n_pf; }
-
-static int fmatch(const np_fkey_t *f, const np_fkey_t *p) {
-    return (p->daddr & f->daddr_mask) == f->daddr && (p->saddr & f->saddr_mask) == f->saddr
-        && (p->dport & f->dport_mask) == f->dport && (p->sport & f->sport_mask) == f->sport
-        && (p->proto & f->proto_mask) == f->proto && (p->ptag & f->ptag_mask) == f->ptag
-        && (p->tcp_flags & f->tcp_flags_mask) == f->tcp_flags
-        && (f->in_port < 0 || f->in_port == p->in_port);
-}
-
-const np_filt_t *np_tbl_filter(np_t *m, int aux, const np_fkey_t *pkt) {
-    np_filt_t *tab = aux ? m->af : m->pf;
-    int n = aux ? m->n_af : m->n_pf;
-    for (int i = 0; i < n; i++) if (fmatch(&tab[i].k, pkt)) { tab[i].hits++; return &tab[i]; }
-    return NULL;
-}
-
-/* ---- ARP ---- */
-static np_arpent_t *arp_find(np_t *m, uint32_t ip, int for_insert) {
-    uint32_t i = mix32(ip) & (m->arp_cap - 1);
-    np_arpent_t *tomb = NULL;
+/* Backward-shift deletion (Knuth 6.4 Algorithm R). */
+static int hmap_del(np_hmap_t *h, uint64_t key) {
+    int found;
+    uint32_t i = hmap_find(h, key, &found), mask = h->cap - 1;
+    if (!found) return -1;
+    uint32_t j = i;
     for (;;) {
-        np_arpent_t *e = &m->arp[i];
-        if (e->used == 0) return (for_insert && tomb) ? tomb : (for_insert ? e : NULL);
-        if (e->used == 2) { if (!tomb) tomb = e; }
-        else if (e->ip == ip) return e;
-        i = (i + 1) & (m->arp_cap - 1);
+        h->used[i] = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!h->used[j]) { h->n--; return 0; }
+            uint32_t k = (uint32_t)mix64(h->keys[j]) & mask;   /* home of the entry at j */
+            /* move it to i unless its home lies cyclically in (i, j] */
+            if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+            break;
+        }
+        h->used[i] = 1; h->keys[i] = h->keys[j]; h->vals[i] = h->vals[j];
+        i = j;
     }
 }
 
-int np_arp_set(np_t *m, uint32_t ip, uint64_t mac) {
-    np_arpent_t *e = arp_find(m, ip, 0);
-    if (!e) {
-        if (m->n_arp >= NP_ARP_CAP) { snprintf(m->err, sizeof m->err, "ARP table full (%d entries)", NP_ARP_CAP); return -1; }
-        e = arp_find(m, ip, 1);
-        m->n_arp++;
+/* ------------------------------------------------------------------ */
+/* TCAM: tuple-space search                                            */
+/* ------------------------------------------------------------------ */
+struct np_tgroup {
+    uint32_t mask[NP_KEY_WORDS];
+    np_hmap_t h;                 /* hash of masked value -> first entry id of its chain */
+    uint32_t n;
+    uint64_t min_rank;           /* a lower bound of the ranks it holds */
+};
+
+static uint64_t key_hash(const uint32_t *v) {
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < NP_KEY_WORDS; i++) x = mix64(x ^ v[i]) + (uint64_t)i;
+    return x;
+}
+
+static int same_key(const uint32_t *a, const uint32_t *b) {
+    for (int i = 0; i < NP_KEY_WORDS; i++) if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+static np_table_t *table_get(np_t *m, int table, int kind) {
+    if (table < 0 || table >= m->n_tbl) { np_fail(m, "table %d does not exist", table); return NULL; }
+    np_table_t *t = m->tbl[table];
+    if (t->kind != kind) { np_fail(m, "table %s is not a %s table", t->name, kind == NP_TBL_TCAM ? "TCAM" : "hash"); return NULL; }
+    return t;
+}
+
+int np_add_table(np_t *m, int kind, const char *name, const char *format, uint32_t capacity) {
+    if (kind != NP_TBL_TCAM && kind != NP_TBL_HASH) return np_fail(m, "bad table kind %d", kind);
+    if (capacity < 1) return np_fail(m, "table %s: capacity must be >= 1", name);
+    if (format && *format && np_format_find(format) < 0) return np_fail(m, "table %s: unknown key format '%s'", name, format);
+    if (m->n_tbl == m->cap_tbl) {
+        int nc = m->cap_tbl ? m->cap_tbl * 2 : 8;
+        np_table_t **q = realloc(m->tbl, (size_t)nc * sizeof *q);
+        if (!q) return np_fail(m, "out of memory");
+        m->tbl = q; m->cap_tbl = nc;
     }
-    e->ip = ip; e->mac = mac & 0xFFFFFFFFFFFFULL; e->used = 1;
+    np_table_t *t = calloc(1, sizeof *t);
+    if (!t) return np_fail(m, "out of memory");
+    t->kind = kind; t->capacity = capacity;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->format, sizeof t->format, "%s", format ? format : "");
+    if (kind == NP_TBL_TCAM) {
+        t->e = calloc((size_t)capacity + 1, sizeof *t->e);
+        t->free_ids = malloc((size_t)capacity * sizeof *t->free_ids);
+        t->next_id = 1;
+        if (!t->e || !t->free_ids) { free(t->e); free(t->free_ids); free(t); return np_fail(m, "out of memory"); }
+    } else if (np_tbl_init_hmap(&t->h, 64)) { free(t); return np_fail(m, "out of memory"); }
+    m->tbl[m->n_tbl] = t;
+    return m->n_tbl++;
+}
+
+void np_tbl_free(np_table_t *t) {
+    for (uint32_t i = 0; i < t->n_groups; i++) { hmap_free(&t->groups[i]->h); free(t->groups[i]); }
+    free(t->groups); free(t->e); free(t->free_ids);
+    hmap_free(&t->h);
+}
+
+int np_table_count(np_t *m, int table) {
+    if (table < 0 || table >= m->n_tbl) return np_fail(m, "table %d does not exist", table);
+    np_table_t *t = m->tbl[table];
+    return t->kind == NP_TBL_TCAM ? (int)t->n : (int)t->h.n;
+}
+
+/* keep groups sorted by min_rank (few groups: insertion sort) */
+static void groups_resort(np_table_t *t, uint32_t k) {
+    while (k > 0 && t->groups[k - 1]->min_rank > t->groups[k]->min_rank) {
+        np_tgroup_t *g = t->groups[k]; t->groups[k] = t->groups[k - 1]; t->groups[k - 1] = g; k--;
+    }
+    while (k + 1 < t->n_groups && t->groups[k + 1]->min_rank < t->groups[k]->min_rank) {
+        np_tgroup_t *g = t->groups[k]; t->groups[k] = t->groups[k + 1]; t->groups[k + 1] = g; k++;
+    }
+}
+
+static np_tgroup_t *group_for(np_table_t *t, const uint32_t *mask, int create) {
+    for (uint32_t i = 0; i < t->n_groups; i++)
+        if (same_key(t->groups[i]->mask, mask)) return t->groups[i];
+    if (!create) return NULL;
+    if (t->n_groups == t->groups_cap) {
+        uint32_t nc = t->groups_cap ? t->groups_cap * 2 : 8;
+        np_tgroup_t **q = realloc(t->groups, nc * sizeof *q);
+        if (!q) return NULL;
+        t->groups = q; t->groups_cap = nc;
+    }
+    np_tgroup_t *g = calloc(1, sizeof *g);
+    if (!g || np_tbl_init_hmap(&g->h, 16)) { free(g); return NULL; }
+    memcpy(g->mask, mask, sizeof g->mask);
+    g->min_rank = UINT64_MAX;
+    t->groups[t->n_groups++] = g;
+    return g;
+}
+
+static uint32_t group_index(np_table_t *t, np_tgroup_t *g) {
+    for (uint32_t i = 0; i < t->n_groups; i++) if (t->groups[i] == g) return i;
     return 0;
 }
 
-int np_arp_del(np_t *m, uint32_t ip) {
-    np_arpent_t *e = arp_find(m, ip, 0);
-    if (!e) { snprintf(m->err, sizeof m->err, "no ARP entry"); return -1; }
-    e->used = 2;
-    m->n_arp--;
+static void masked(const uint32_t *v, const uint32_t *mask, uint32_t *out) {
+    for (int i = 0; i < NP_KEY_WORDS; i++) out[i] = v[i] & mask[i];
+}
+
+/* the entry with exactly this value and mask, or 0 */
+static int32_t tcam_find(np_table_t *t, const uint32_t *value, const uint32_t *mask) {
+    np_tgroup_t *g = group_for(t, mask, 0);
+    if (!g) return 0;
+    uint32_t mv[NP_KEY_WORDS];
+    masked(value, mask, mv);
+    uint64_t head;
+    if (!np_hmap_get(&g->h, key_hash(mv), &head)) return 0;
+    for (int32_t id = (int32_t)head; id; id = t->e[id].next)
+        if (same_key(t->e[id].value, mv)) return id;
     return 0;
 }
 
-int np_arp_get(np_t *m, uint32_t ip, uint64_t *mac) { return np_tbl_arp(m, ip, mac); }
+static void chain_insert(np_table_t *t, np_tgroup_t *g, int32_t id) {
+    np_tentry_t *e = &t->e[id];
+    uint64_t hk = key_hash(e->value), head;
+    int have = np_hmap_get(&g->h, hk, &head);
+    if (!have || t->e[head].rank > e->rank) {
+        e->next = have ? (int32_t)head : 0;
+        hmap_set(&g->h, hk, (uint64_t)id);
+        return;
+    }
+    int32_t p = (int32_t)head;
+    while (t->e[p].next && t->e[t->e[p].next].rank <= e->rank) p = t->e[p].next;
+    e->next = t->e[p].next;
+    t->e[p].next = id;
+}
 
-int np_arp_list(np_t *m, uint32_t *ips, uint64_t *macs, int max) {
+static void chain_remove(np_table_t *t, np_tgroup_t *g, int32_t id) {
+    np_tentry_t *e = &t->e[id];
+    uint64_t hk = key_hash(e->value), head;
+    if (!np_hmap_get(&g->h, hk, &head)) return;
+    if ((int32_t)head == id) {
+        if (e->next) hmap_set(&g->h, hk, (uint64_t)e->next); else hmap_del(&g->h, hk);
+        return;
+    }
+    for (int32_t p = (int32_t)head; p; p = t->e[p].next)
+        if (t->e[p].next == id) { t->e[p].next = e->next; return; }
+}
+
+int np_tcam_add(np_t *m, int table, const uint32_t *value, const uint32_t *mask, uint64_t rank,
+                const np_result_t *res, int replace) {
+    np_table_t *t = table_get(m, table, NP_TBL_TCAM);
+    if (!t) return -1;
+    if (replace) {
+        int32_t id = tcam_find(t, value, mask);
+        if (id) {
+            np_tentry_t *e = &t->e[id];
+            np_tgroup_t *g = e->g;
+            chain_remove(t, g, id);
+            e->rank = rank; e->res = *res;
+            chain_insert(t, g, id);
+            if (rank < g->min_rank) { g->min_rank = rank; groups_resort(t, group_index(t, g)); }
+            return id;
+        }
+    }
+    if (t->n >= t->capacity) return np_fail(m, "%s table full (%u entries)", t->name, t->capacity);
+    np_tgroup_t *g = group_for(t, mask, 1);
+    if (!g) return np_fail(m, "out of memory");
+    int32_t id = t->n_free ? t->free_ids[--t->n_free] : (int32_t)t->next_id++;
+    np_tentry_t *e = &t->e[id];
+    memset(e, 0, sizeof *e);
+    masked(value, mask, e->value);
+    memcpy(e->mask, mask, sizeof e->mask);
+    e->rank = rank; e->res = *res; e->g = g; e->id = id;
+    chain_insert(t, g, id);
+    g->n++;
+    t->n++;
+    if (rank < g->min_rank) { g->min_rank = rank; groups_resort(t, group_index(t, g)); }
+    return id;
+}
+
+int np_tcam_del(np_t *m, int table, int id) {
+    np_table_t *t = table_get(m, table, NP_TBL_TCAM);
+    if (!t) return -1;
+    if (id < 1 || (uint32_t)id >= t->next_id || !t->e[id].id) return np_fail(m, "%s: no entry with id %d", t->name, id);
+    np_tentry_t *e = &t->e[id];
+    np_tgroup_t *g = e->g;
+    chain_remove(t, g, id);
+    g->n--;
+    if (!g->n) {                      /* an empty group goes away */
+        uint32_t k = group_index(t, g);
+        hmap_free(&g->h); free(g);
+        memmove(&t->groups[k], &t->groups[k + 1], (t->n_groups - k - 1) * sizeof *t->groups);
+        t->n_groups--;
+    }
+    memset(e, 0, sizeof *e);
+    t->free_ids[t->n_free++] = id;
+    t->n--;
+    return 0;
+}
+
+int np_tcam_find(np_t *m, int table, const uint32_t *value, const uint32_t *mask) {
+    np_table_t *t = table_get(m, table, NP_TBL_TCAM);
+    return t ? tcam_find(t, value, mask) : -1;
+}
+
+int np_tcam_get(np_t *m, int table, int id, uint32_t *value, uint32_t *mask, uint64_t *rank,
+                np_result_t *res, uint64_t *hits) {
+    np_table_t *t = table_get(m, table, NP_TBL_TCAM);
+    if (!t) return -1;
+    if (id < 1 || (uint32_t)id >= t->next_id || !t->e[id].id) return np_fail(m, "%s: no entry with id %d", t->name, id);
+    np_tentry_t *e = &t->e[id];
+    memcpy(value, e->value, sizeof e->value); memcpy(mask, e->mask, sizeof e->mask);
+    *rank = e->rank; *res = e->res; *hits = e->hits;
+    return 0;
+}
+
+int np_tcam_ids(np_t *m, int table, int32_t *ids, int max) {
+    np_table_t *t = table_get(m, table, NP_TBL_TCAM);
+    if (!t) return -1;
     int n = 0;
-    for (uint32_t i = 0; i < m->arp_cap && n < max; i++)
-        if (m->arp[i].used == 1) { ips[n] = m->arp[i].ip; macs[n] = m->arp[i].mac; n++; }
+    for (uint32_t i = 1; i < t->next_id && n < max; i++) if (t->e[i].id) ids[n++] = (int32_t)i;
     return n;
 }
 
-int np_tbl_arp(np_t *m, uint32_t ip, uint64_t *mac) {
-    np_arpent_t *e = arp_find(m, ip, 0);
+/* The search the blocks make: the best-ranked entry whose (value, mask)
+ * matches key. */
+const np_tentry_t *np_tcam_match(np_t *m, int table, const uint32_t *key) {
+    np_table_t *t = m->tbl[table];
+    const np_tentry_t *best = NULL;
+    uint32_t mv[NP_KEY_WORDS];
+    t->searches++;
+    for (uint32_t gi = 0; gi < t->n_groups; gi++) {
+        np_tgroup_t *g = t->groups[gi];
+        if (best && g->min_rank > best->rank) break;          /* nothing left can win */
+        masked(key, g->mask, mv);
+        uint64_t head;
+        t->probes++;
+        if (!np_hmap_get(&g->h, key_hash(mv), &head)) continue;
+        uint64_t chain = 0;
+        for (int32_t id = (int32_t)head; id; id = t->e[id].next) {
+            chain++;
+            const np_tentry_t *e = &t->e[id];
+            if (!same_key(e->value, mv)) continue;
+            if (!best || e->rank < best->rank) best = e;
+            break;                                            /* the chain is in rank order */
+        }
+        if (chain > t->max_chain) t->max_chain = chain;
+    }
+    if (best) { t->hits++; ((np_tentry_t *)best)->hits++; }
+    return best;
+}
+
+int np_tcam_search(np_t *m, int table, const uint32_t *key, np_result_t *res) {
+    np_table_t *t = table_get(m, table, NP_TBL_TCAM);
+    if (!t) return -1;
+    uint32_t k[NP_KEY_WORDS];
+    memcpy(k, key, sizeof k);
+    const np_tentry_t *e = np_tcam_match(m, table, k);
     if (!e) return 0;
-    *mac = e->mac;
-    return 1;
+    if (res) *res = e->res;
+    return e->id;
+}
+
+void np_tcam_stats(np_t *m, int table, np_tcam_stats_t *s) {
+    memset(s, 0, sizeof *s);
+    np_table_t *t = table_get(m, table, NP_TBL_TCAM);
+    if (!t) return;
+    s->entries = t->n; s->groups = t->n_groups; s->searches = t->searches; s->hits = t->hits;
+    s->probes = t->probes; s->max_chain = t->max_chain;
+}
+
+/* ------------------------------------------------------------------ */
+/* hash tables                                                         */
+/* ------------------------------------------------------------------ */
+int np_hash_set(np_t *m, int table, uint64_t key, uint64_t value) {
+    np_table_t *t = table_get(m, table, NP_TBL_HASH);
+    if (!t) return -1;
+    if (!np_hmap_get(&t->h, key, NULL) && t->h.n >= t->capacity)
+        return np_fail(m, "%s table full (%u entries)", t->name, t->capacity);
+    if (hmap_set(&t->h, key, value)) return np_fail(m, "out of memory");
+    return 0;
+}
+
+int np_hash_del(np_t *m, int table, uint64_t key) {
+    np_table_t *t = table_get(m, table, NP_TBL_HASH);
+    if (!t) return -1;
+    if (hmap_del(&t->h, key)) return np_fail(m, "%s: no entry for key %llu", t->name, (unsigned long long)key);
+    return 0;
+}
+
+int np_hash_get(np_t *m, int table, uint64_t key, uint64_t *value) {
+    np_table_t *t = table_get(m, table, NP_TBL_HASH);
+    if (!t) return -1;
+    return np_hmap_get(&t->h, key, value);
+}
+
+int np_hash_list(np_t *m, int table, uint64_t *keys, uint64_t *values, int max) {
+    np_table_t *t = table_get(m, table, NP_TBL_HASH);
+    if (!t) return -1;
+    int n = 0;
+    for (uint32_t i = 0; i < t->h.cap && n < max; i++)
+        if (t->h.used[i]) { keys[n] = t->h.keys[i]; values[n] = t->h.vals[i]; n++; }
+    return n;
+}
+
+int np_hash_probe_stats(np_t *m, int table, uint64_t *probes, uint64_t *lookups, uint32_t *max_probe) {
+    np_table_t *t = table_get(m, table, NP_TBL_HASH);
+    if (!t) return -1;
+    *probes = t->h.probes; *lookups = t->h.lookups; *max_probe = t->h.max_probe;
+    t->h.probes = t->h.lookups = 0; t->h.max_probe = 0;      /* per measurement interval */
+    return 0;
 }

@@ -1,81 +1,24 @@
 """Machine: the Python handle on the compiled core's machine state.
 
-A machine is built (servers, memories, rings, MEs, ports), started, and
-then driven by an engine -- the compiled one (CEngine) or the pure-Python
-reference (PyEngine). Building it is the router's job (np_model.assemblies).
+A machine is built -- servers, memories, rings, tables, ports, block
+instances bound to them, MEs running the instances -- started, and then
+driven by an engine: the compiled one (CEngine) or the pure-Python
+reference (PyEngine). Building it is an assembly's job (np_model/assemblies).
 """
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 
 from ..core import CoreError, ffi, lib
 
-__all__ = ["Machine", "Block", "Role", "MemRole", "MemKind", "RingKind", "DROP_REASONS",
-           "EXC_REASONS", "COST_NAMES", "SUB"]
+__all__ = ["Machine", "MemKind", "RingKind", "HwRing", "TableKind", "DROP_REASONS", "EXC_REASONS", "SUB",
+           "TX_DTYPE", "HOST_DTYPE", "DROP_DTYPE", "TRACE_DTYPE", "RINGTRACE_DTYPE", "MSF"]
 
 SUB = lib.NP_SUB
-
-
-class Block(IntEnum):
-    """Microcode an ME can run (np_model/core/blocks/)."""
-    RX = lib.NP_BLK_RX
-    MUX = lib.NP_BLK_MUX
-    PLC = lib.NP_BLK_PLC
-    QM = lib.NP_BLK_QM
-    HDRFMT = lib.NP_BLK_HF
-    TX = lib.NP_BLK_TX
-    STATS = lib.NP_BLK_STATS
-    FREELIST = lib.NP_BLK_FREELIST
-    XSCALE = lib.NP_BLK_XSCALE
-    IDLE = lib.NP_BLK_IDLE
-    SYNTH = lib.NP_BLK_SYNTH
-    PLUGIN = lib.NP_BLK_PLUGIN
-
-
-class Role(IntEnum):
-    """How blocks find the rings a router wires between them."""
-    RBUF = lib.NP_ROLE_RBUF
-    RX_MUX = lib.NP_ROLE_RX_MUX
-    XS_MUX = lib.NP_ROLE_XS_MUX
-    PLUG_MUX = lib.NP_ROLE_PLUG_MUX
-    MUX_PLC = lib.NP_ROLE_MUX_PLC
-    PLC_QM = lib.NP_ROLE_PLC_QM
-    QM_HF = lib.NP_ROLE_QM_HF
-    HF_TX = lib.NP_ROLE_HF_TX
-    EXC = lib.NP_ROLE_EXC
-    LD = lib.NP_ROLE_LD
-    ERR = lib.NP_ROLE_ERR
-    STATS = lib.NP_ROLE_STATS
-    FREE = lib.NP_ROLE_FREE
-    BUFQ = lib.NP_ROLE_BUFQ
-    HOST_IN = lib.NP_ROLE_HOST_IN
-    TXDONE = lib.NP_ROLE_TXDONE
-    PLUGIN0 = lib.NP_ROLE_PLUGIN0
-    PLUGIN1 = lib.NP_ROLE_PLUGIN1
-    PLUGIN2 = lib.NP_ROLE_PLUGIN2
-    PLUGIN3 = lib.NP_ROLE_PLUGIN3
-    PLUGIN4 = lib.NP_ROLE_PLUGIN4
-    PLMSG0 = lib.NP_ROLE_PLMSG0
-    PLMSG1 = lib.NP_ROLE_PLMSG1
-    PLMSG2 = lib.NP_ROLE_PLMSG2
-    PLMSG3 = lib.NP_ROLE_PLMSG3
-    PLMSG4 = lib.NP_ROLE_PLMSG4
-
-
-class MemRole(IntEnum):
-    """Which memory a block's data lives in (descriptors, packet data, ...)."""
-    SCRATCH = lib.NP_MR_SCRATCH
-    DESC = lib.NP_MR_DESC
-    QPARAM = lib.NP_MR_QPARAM
-    QDESC = lib.NP_MR_QDESC
-    RESULT = lib.NP_MR_RESULT
-    STATS = lib.NP_MR_STATS
-    PKT = lib.NP_MR_PKT
-    TCAM = lib.NP_MR_TCAM
-    PLUGIN = lib.NP_MR_PLUGIN
+MSF = 0xFFFF        # drop records: dropped by the MSF (no block instance)
 
 
 class MemKind(IntEnum):
@@ -88,7 +31,21 @@ class MemKind(IntEnum):
 class RingKind(IntEnum):
     MEM = lib.NP_RING_MEM      # in scratch or SRAM: gets and puts are memory references
     NN = lib.NP_RING_NN        # next-neighbour registers: no memory reference
-    PUSH = lib.NP_RING_PUSH    # hardware pushes entries to waiting threads (RBUF status)
+    PUSH = lib.NP_RING_PUSH    # the hardware pushes entries to waiting threads (RBUF status)
+    QUEUE = lib.NP_RING_QUEUE  # an SRAM hardware queue (e.g. the buffer free list): any length
+
+
+class HwRing(IntEnum):
+    """Rings the hardware itself fills or drains (not a block's)."""
+    RBUF = lib.NP_HW_RBUF        # MSF receive status -> Rx
+    TXDONE = lib.NP_HW_TXDONE    # MSF transmit completions -> Tx
+    HOST_IN = lib.NP_HW_HOST_IN  # host -> control processor
+    BUFQ = lib.NP_HW_BUFQ        # the buffer free list (starts full)
+
+
+class TableKind(IntEnum):
+    TCAM = lib.NP_TBL_TCAM
+    HASH = lib.NP_TBL_HASH
 
 
 def _names(n: int, fn) -> tuple[str, ...]:
@@ -97,15 +54,15 @@ def _names(n: int, fn) -> tuple[str, ...]:
 
 DROP_REASONS = _names(lib.np_n_drops(), lib.np_drop_name)
 EXC_REASONS = _names(lib.np_n_excs(), lib.np_exc_name)
-COST_NAMES = _names(lib.np_n_costs(), lib.np_cost_name)
 
 
 class Machine:
-    """Owns one ``np_t``: construction calls, tables, traffic, outputs."""
+    """Owns one ``np_t``: construction calls, traffic, outputs."""
 
     def __init__(self, *, f_me_hz: int, n_buffers: int, swap_cycles: int, rbuf_elements: int,
                  rbuf_element_bytes: int, tbuf_elements: int, wire_overhead: int, fcs_bytes: int,
-                 min_frame: int, seed: int = 1):
+                 min_frame: int, max_frame: int = 0, scratch_ring_words: int = 4096, scratch_rings: int = 16,
+                 nn_ring_words: int = 128, seed: int = 1):
         p = ffi.new("np_params_t *")
         p.f_me_hz = f_me_hz
         p.n_buffers = n_buffers
@@ -116,6 +73,10 @@ class Machine:
         p.wire_overhead = wire_overhead
         p.fcs_bytes = fcs_bytes
         p.min_frame = min_frame
+        p.max_frame = max_frame
+        p.scratch_ring_words_total = scratch_ring_words
+        p.scratch_rings_max = scratch_rings
+        p.nn_ring_words = nn_ring_words
         p.seed = seed
         m = lib.np_new(p)
         if m == ffi.NULL:
@@ -125,6 +86,8 @@ class Machine:
         self.n_buffers = n_buffers
         self.ring_names: list[str] = []
         self.me_names: list[str] = []
+        self.insts: dict[str, int] = {}
+        self.tables: dict[str, int] = {}
 
     # -- construction --------------------------------------------------------------------
     def _check(self, rc: int) -> int:
@@ -138,33 +101,49 @@ class Machine:
     def add_mem(self, kind: MemKind, srv_rd: int, srv_wr: int, nsrv: int = 1, shift: int = 0) -> int:
         return self._check(lib.np_add_mem(self.ptr, kind, srv_rd, srv_wr, nsrv, shift))
 
-    def add_ring(self, name: str, kind: RingKind, mem: int, words: int, cap: int, nn_lat: int = 0) -> int:
-        r = self._check(lib.np_add_ring(self.ptr, kind, mem, words, cap, nn_lat, name.encode()))
+    def add_ring(self, name: str, kind: RingKind, mem: int, entry_words: int, words: int, *, fmt: str = "",
+                 nn_lat: int = 0) -> int:
+        """A ring of ``words`` 32-bit words holding ``entry_words``-word entries of format ``fmt``."""
+        r = self._check(lib.np_add_ring(self.ptr, kind, mem, entry_words, words, nn_lat, name.encode(), fmt.encode()))
         self.ring_names.append(name)
         return r
 
-    def set_role_ring(self, role: Role, ring: int) -> None:
-        self._check(lib.np_set_role_ring(self.ptr, role, ring))
+    def set_hw_ring(self, which: HwRing, ring: int) -> None:
+        self._check(lib.np_set_hw_ring(self.ptr, which, ring))
 
-    def set_role_mem(self, role: MemRole, mem: int) -> None:
-        self._check(lib.np_set_role_mem(self.ptr, role, mem))
+    def add_table(self, name: str, kind: TableKind, capacity: int, fmt: str = "") -> int:
+        t = self._check(lib.np_add_table(self.ptr, kind, name.encode(), fmt.encode(), capacity))
+        self.tables[name] = t
+        return t
 
-    def add_me(self, name: str, block: Block, threads: int) -> int:
-        e = self._check(lib.np_add_me(self.ptr, block, threads, name.encode()))
+    def add_block(self, type_: str, name: str, *, rings: Mapping[str, int] = {}, mems: Mapping[str, int] = {},
+                  tables: Mapping[str, int] = {}, params: Mapping[str, int] = {}) -> int:
+        """Instantiate block type ``type_`` as ``name`` and bind its ports (by name;
+        array ports as ``name.i``) and parameters. Returns the instance id."""
+        i = self._check(lib.np_add_block(self.ptr, type_.encode(), name.encode()))
+        self.insts[name] = i
+        for port, ring in rings.items():
+            self._check(lib.np_bind_ring(self.ptr, i, port.encode(), ring))
+        for port, mem in mems.items():
+            self._check(lib.np_bind_mem(self.ptr, i, port.encode(), mem))
+        for port, tbl in tables.items():
+            self._check(lib.np_bind_table(self.ptr, i, port.encode(), tbl))
+        for k, v in params.items():
+            self.set_param(i, k, v)
+        return i
+
+    def set_param(self, inst: int, name: str, value: int) -> None:
+        self._check(lib.np_set_param(self.ptr, inst, name.encode(), int(value)))
+
+    def param(self, inst: int, name: str) -> int:
+        v = ffi.new("int64_t *")
+        self._check(lib.np_get_param(self.ptr, inst, name.encode(), v))
+        return int(v[0])
+
+    def add_me(self, name: str, inst: int, threads: int) -> int:
+        e = self._check(lib.np_add_me(self.ptr, inst, threads, name.encode()))
         self.me_names.append(name)
         return e
-
-    def set_me_arg(self, me: int, arg: int) -> None:
-        """The argument an ME's block reads (a plug-in ME: its plug-in number)."""
-        self._check(lib.np_set_me_arg(self.ptr, me, arg))
-
-    def set_cost(self, name: str, value: int) -> None:
-        if name not in COST_NAMES:
-            raise KeyError(f"unknown microcode cost {name!r}; valid: {', '.join(COST_NAMES)}")
-        self._check(lib.np_set_cost(self.ptr, name.encode(), int(value)))
-
-    def cost(self, name: str) -> int:
-        return lib.np_get_cost(self.ptr, COST_NAMES.index(name))
 
     def add_port(self, wire_bps: int, mac: int, ip: int, mtu: int) -> int:
         return self._check(lib.np_add_port(self.ptr, wire_bps, mac, ip, mtu))
@@ -216,6 +195,9 @@ class Machine:
         trecs = ffi.new("np_trace_rec_t **")
         n = lib.np_take_trace(self.ptr, trecs)
         out["trace"] = _records(trecs[0], n, TRACE_DTYPE)
+        rrecs = ffi.new("np_ringtrace_rec_t **")
+        n = lib.np_take_ring_trace(self.ptr, rrecs)
+        out["rings"] = _records(rrecs[0], n, RINGTRACE_DTYPE)
         lib.np_clear_outputs(self.ptr)
         return out
 
@@ -235,14 +217,15 @@ TX_DTYPE = _dtype("np_tx_rec_t", [("pkt", "u8"), ("t_rx", "u8"), ("t_start", "u8
                                   ("cap_off", "u8"), ("len", "u4"), ("port", "u2"), ("flags", "u2"),
                                   ("meta", "u4"), ("qid", "u4")])
 HOST_DTYPE = _dtype("np_host_rec_t", [("pkt", "u8"), ("t_rx", "u8"), ("t_host", "u8"), ("cap_off", "u8"),
-                                      ("nh_mac", "u8"), ("len", "u4"), ("reason", "u4"), ("nh_ip", "u4"),
-                                      ("meta", "u4"), ("in_port", "u2"), ("out_port", "u2"), ("ptag", "u2"),
-                                      ("src", "u2")])
+                                      ("len", "u4"), ("ring", "u4"), ("meta", "u4"), ("nh_ip", "u4"),
+                                      ("src", "u2"), ("entry", "(8,)u4")])
 DROP_DTYPE = _dtype("np_drop_rec_t", [("pkt", "u8"), ("t", "u8"), ("reason", "u4"), ("port", "u2"),
-                                      ("block", "u2")])
+                                      ("inst", "u2")])
 TRACE_DTYPE = _dtype("np_trace_rec_t", [("pkt", "u8"), ("t_issue", "u8"), ("t_done", "u8"),
-                                        ("unloaded", "u4"), ("me", "u2"), ("thread", "u1"), ("block", "u1"),
-                                        ("op", "u1"), ("flags", "u1"), ("target", "u2")])
+                                        ("unloaded", "u4"), ("me", "u2"), ("thread", "u1"), ("op", "u1"),
+                                        ("inst", "u2"), ("flags", "u1"), ("target", "u4")])
+RINGTRACE_DTYPE = _dtype("np_ringtrace_rec_t", [("t", "u8"), ("ring", "u4"), ("nwords", "u4"),
+                                                ("words", "(8,)u4")])
 
 
 def _records(ptr, n: int, dtype: np.dtype) -> np.ndarray:

@@ -21,9 +21,9 @@ the same simulation event for event. The semantics mirrored:
   boundaries over the channels; the access completes with its latest piece.
 - A ring put takes a slot at issue; the entry becomes visible when its
   write completes (EV_RING_VIS). A get takes the oldest visible entry at
-  issue (memory rings charge a read). Blocked getters are served FIFO when
-  an entry becomes visible, blocked putters FIFO when a slot frees; WAIT_ANY
-  waiters whose mask names the ring are all woken.
+  issue (memory rings and hardware queues charge a read). Blocked getters
+  are served FIFO when an entry becomes visible, blocked putters FIFO when a
+  slot frees; WAIT_ANY waiters whose list names the ring are all woken.
 - Ports: frames arrive serialised on the input wire (EV_RX at the last
   bit); the MSF accepts them into RBUF and pushes a status entry. Tx ops
   place frames in the port's TBUF (waiting only for room); the wire sends
@@ -48,6 +48,7 @@ from collections import deque
 from typing import Any
 
 from ..core import CoreError, ffi, lib
+from ..formats import FORMATS
 from .cengine import FOREVER, RUN_FULL, RUN_HOST, RUN_IDLE, RUN_TIME
 from .machine import Machine
 
@@ -76,6 +77,8 @@ OPF_POSTED = lib.NP_OPF_POSTED
 OPF_TRY = lib.NP_OPF_TRY
 R_OK, R_EMPTY, R_FULL = lib.NP_R_OK, lib.NP_R_EMPTY, lib.NP_R_FULL
 RING_MEM = lib.NP_RING_MEM
+RING_QUEUE = lib.NP_RING_QUEUE
+_TXDONE = FORMATS["txdone"]
 
 
 def ceil_sub(x: int) -> int:
@@ -152,6 +155,7 @@ class Ring:
                  nn_lat: int):
         self.index, self.name, self.kind, self.mem = index, name, kind, mem
         self.words, self.cap, self.nn_lat = words, cap, nn_lat
+        self.memref = kind in (RING_MEM, RING_QUEUE)       # gets and puts are memory references
         self.entries: deque[tuple[int, ...]] = deque()
         self.nvis = 0
         self.getw: deque[int] = deque()     # threads blocked in a get (FIFO)
@@ -175,7 +179,7 @@ class Thread:
         self.tid, self.me, self.idx = tid, me, idx
         self.state = TS_READY
         self.op_pending = False     # the block has yielded an op not yet executed
-        self.wait_mask = 0          # WAIT_ANY ring mask
+        self.wait: tuple[int, ...] = ()   # WAIT_ANY: the rings it waits on
         self.op = op                # np_op_t * in the machine (the block writes it)
         self.xin = xin              # uint32_t[NP_XWORDS] transfer registers
 
@@ -289,10 +293,10 @@ class PyEngine:
         self.rings = []
         for i in range(lib.np_n_rings(m)):
             lib.np_ring_info(m, i, kind, rd, words, cap, nnl)
-            mem = self.memories[rd[0]] if kind[0] == RING_MEM else None
+            mem = self.memories[rd[0]] if kind[0] in (RING_MEM, RING_QUEUE) else None
             self.rings.append(Ring(i, ffi.string(lib.np_ring_name(m, i)).decode(), kind[0], mem,
                                    words[0], cap[0], nnl[0]))
-        self.role_ring = [lib.np_role_ring(m, r) for r in range(lib.NP_ROLE_COUNT)]
+        self.hw_ring = [lib.np_hw_ring(m, r) for r in range(lib.NP_HW_COUNT)]
         self.mes, self.threads = [], []
         for e in range(lib.np_n_mes(m)):
             me = MicroEngine(e, ffi.string(lib.np_me_name(m, e)).decode())
@@ -307,19 +311,21 @@ class PyEngine:
             self.mes.append(me)
         self.ports = [Port(i) for i in range(lib.np_n_ports(m))]
         self.any_waiters: list[int] = []                 # WAIT_ANY threads, in wait order
-        self.sig = [0] * lib.NP_MAX_THREADS              # signals set with no waiter
-        self.sig_waiter = [-1] * lib.NP_MAX_THREADS
+        self.sig = [0] * lib.np_n_signals(m)             # signals set with no waiter
+        self.sig_waiter = [-1] * lib.np_n_signals(m)
         # the buffer free queue starts full, every handle visible (np_start)
-        bq = self.rings[self.role_ring[lib.NP_ROLE_BUFQ]]
+        bq = self.rings[self.hw_ring[lib.NP_HW_BUFQ]]
         handles = ffi.new("uint32_t[]", self.n_buffers)
         n = lib.np_fx_bufq_fill(m, handles, self.n_buffers)
         pad = (0,) * (bq.words - 1)
         bq.entries.extend((handles[i],) + pad for i in range(n))
         bq.nvis = n
         bq.hwm = n
-        # the blocks read which rings have visible entries: keep the machine's mask exact
-        self._ne = lib.np_ring_nonempty(m)
-        self._ne[0] = sum(1 << r.index for r in self.rings if r.nvis)
+        # the blocks read how many entries each ring has visible: keep the machine's array exact
+        self._vis = lib.np_ring_vis(m)
+        for r in self.rings:
+            self._vis[r.index] = r.nvis
+        self._ring_trace = False
         self._built = True
         self._publish_stats()
 
@@ -334,11 +340,6 @@ class PyEngine:
         self._now = now
         lib.np_fx_set_now(self.ptr, now)
 
-    def _set_nonempty(self, ri: int, on: bool) -> None:
-        if on:
-            self._ne[0] |= 1 << ri
-        else:
-            self._ne[0] &= ~(1 << ri) & 0xFFFFFFFFFFFFFFFF
 
     def _trace(self, t: Thread, now: int, done: int, unloaded: int) -> None:
         """trace_op: record the op a thread issues (only ops working for a packet)."""
@@ -406,9 +407,8 @@ class PyEngine:
         for i, w in enumerate(entry):
             t.xin[i] = w
         r.nvis -= 1
+        self._vis[r.index] = r.nvis
         r.gets += 1
-        if not r.nvis:
-            self._set_nonempty(r.index, False)
 
     def _ring_append(self, r: Ring, words: list[int], now: int) -> tuple[int, int]:
         """Take a slot; returns (cycle the entry becomes visible, unloaded latency)."""
@@ -416,9 +416,11 @@ class PyEngine:
         if r.count >= r.cap:   # engine.c would overwrite the ring's oldest slot
             raise CoreError(f"ring {r.name}: append to a full ring ({r.cap} entries)")
         r.entries.append(entry)
+        if self._ring_trace:
+            lib.np_fx_ring_put(self.ptr, r.index, list(entry), r.words, now)
         r.puts += 1
         r.hwm = max(r.hwm, r.count)
-        if r.kind == RING_MEM:
+        if r.memref:
             return r.mem.access(True, 0, r.words * 4, now)
         return now + r.nn_lat, r.nn_lat
 
@@ -429,7 +431,7 @@ class PyEngine:
     def _ring_put_issue(self, r: Ring, t: Thread, now: int) -> bool:
         """Issue t's pending put (a slot is free); True if the thread goes on."""
         done, unl = self._ring_append(r, self._op_words(t), now)
-        posted = bool(t.op.flags & OPF_POSTED) or r.kind != RING_MEM
+        posted = bool(t.op.flags & OPF_POSTED) or not r.memref
         self._trace(t, now, done, unl)
         self._push(done, EV_RING_VIS, (r.index, -1 if posted else t.tid))
         return posted
@@ -448,7 +450,7 @@ class PyEngine:
         """Hand the head entry to a thread blocked in a get."""
         self._ring_pop(r, w)
         lib.np_thread_set_result(self.ptr, w.tid, R_OK)
-        if r.kind == RING_MEM:
+        if r.memref:
             done, _ = r.mem.access(False, 0, r.words * 4, now)
             self._thr_set_state(w, TS_WAIT_MEM, now)
             self._push(done, EV_WAKE, w.tid)
@@ -459,7 +461,7 @@ class PyEngine:
     def _ring_visible(self, r: Ring, putter: int, now: int) -> None:
         """EV_RING_VIS: an entry's write completed."""
         r.nvis += 1
-        self._set_nonempty(r.index, True)
+        self._vis[r.index] = r.nvis
         if putter >= 0:
             self._thr_ready(self.threads[putter], now)
         while r.nvis and r.getw:
@@ -467,10 +469,10 @@ class PyEngine:
         if r.nvis and self.any_waiters:
             # As engine.c: walk the list by index while threads woken (and run at
             # once) may append themselves again; those are visited too.
-            bit, k, i = 1 << r.index, 0, 0
+            k, i = 0, 0
             while i < len(self.any_waiters):
                 w = self.threads[self.any_waiters[i]]
-                if w.wait_mask & bit:
+                if r.index in w.wait:
                     self._thr_ready(w, now)
                 else:
                     self.any_waiters[k] = w.tid
@@ -516,9 +518,9 @@ class PyEngine:
         p.tbuf_used -= lib.np_fx_tbuf_need(self.ptr, length)
         self._set_now(now)
         lib.np_fx_tx_done(self.ptr, p.index, h, length, p.tx_cur_start, now)
-        ri = self.role_ring[lib.NP_ROLE_TXDONE]
+        ri = self.hw_ring[lib.NP_HW_TXDONE]
         if ri >= 0:
-            vis, _ = self._ring_append(self.rings[ri], [h, p.index], now)
+            vis, _ = self._ring_append(self.rings[ri], _TXDONE.encode(handle=h, port=p.index), now)
             self._push(vis, EV_RING_VIS, (ri, -1))
         while p.txwait:
             w = self.threads[p.txwait[0]]
@@ -547,7 +549,7 @@ class PyEngine:
                 self._ring_pop(r, t)
                 lib.np_thread_set_result(self.ptr, t.tid, R_OK)
                 self._ring_space(r, now)
-                if r.kind != RING_MEM:
+                if not r.memref:
                     return True
                 done, unl = r.mem.access(False, 0, r.words * 4, now)
                 self._trace(t, now, done, unl)
@@ -556,7 +558,7 @@ class PyEngine:
                 return False
             if op.flags & OPF_TRY:
                 lib.np_thread_set_result(self.ptr, t.tid, R_EMPTY)
-                if r.kind != RING_MEM:
+                if not r.memref:
                     return True
                 done, _ = r.mem.access(False, 0, 4, now)
                 self._thr_set_state(t, TS_WAIT_MEM, now)
@@ -581,9 +583,10 @@ class PyEngine:
             self._thr_set_state(t, TS_WAIT_MEM, now)
             return False
         if kind == lib.NP_OP_WAIT_ANY:
-            if self._ne[0] & op.addr:
+            rings = tuple(op.words[i] for i in range(op.nwords))
+            if any(self._vis[ri] for ri in rings):
                 return True
-            t.wait_mask = op.addr
+            t.wait = rings[:lib.NP_WAIT_MAX]
             self.any_waiters.append(t.tid)
             self._thr_set_state(t, TS_WAIT_WORK, now)
             return False
@@ -625,7 +628,7 @@ class PyEngine:
             return True
         if kind == lib.NP_OP_HOST:
             self._trace(t, now, now, 0)
-            lib.np_fx_host(self.ptr, op.words, now)          # sets m->now = now
+            lib.np_fx_host(self.ptr, op, now)                # sets m->now = now
             return True
         if kind == lib.NP_OP_HALT:
             self._thr_set_state(t, TS_HALTED, now)
@@ -646,15 +649,16 @@ class PyEngine:
         entry = self._entry
         for i in range(lib.NP_XWORDS):
             entry[i] = 0
-        ri = self.role_ring[lib.NP_ROLE_HOST_IN]
-        if lib.np_fx_take_inject(self.ptr, entry) > 0:
+        ri = self.hw_ring[lib.NP_HW_HOST_IN]
+        nw = lib.np_fx_take_inject(self.ptr, entry)
+        if nw > 0:
             r = self.rings[ri] if ri >= 0 else None
             if r is None or r.count >= r.cap:
                 lib.np_fx_host_in_drop(self.ptr, entry[0])
                 if r is not None:
                     r.full += 1
             else:
-                vis, _ = self._ring_append(r, [entry[0]], now)
+                vis, _ = self._ring_append(r, [entry[i] for i in range(nw)], now)
                 self._push(vis, EV_RING_VIS, (ri, -1))
         self._inject_schedule()
 
@@ -664,9 +668,10 @@ class PyEngine:
         entry = self._entry
         for i in range(lib.NP_XWORDS):
             entry[i] = 0
-        if lib.np_fx_rx_accept(self.ptr, p.index, now, entry) > 0:
-            ri = self.role_ring[lib.NP_ROLE_RBUF]
-            vis, _ = self._ring_append(self.rings[ri], [entry[0], entry[1], entry[2]], now)
+        nw = lib.np_fx_rx_accept(self.ptr, p.index, now, entry)
+        if nw > 0:
+            ri = self.hw_ring[lib.NP_HW_RBUF]
+            vis, _ = self._ring_append(self.rings[ri], [entry[i] for i in range(nw)], now)
             self._push(vis, EV_RING_VIS, (ri, -1))
         self._rx_schedule(p)
 
@@ -691,6 +696,7 @@ class PyEngine:
             raise CoreError(f"run until cycle {until} is before the current cycle {self._now}")
         # np_set_trace is a Python call, so the switch cannot change inside a run
         self._trace_on = bool(lib.np_fx_trace_on(self.ptr))
+        self._ring_trace = bool(lib.np_fx_ring_trace_on(self.ptr))
         if not self._booted:
             self._booted = True
             self._boot()
@@ -771,7 +777,7 @@ class PyEngine:
         then ring occupancies (but the buffer free queue's)."""
         if not self._built:
             return f"{self._now:10d}"
-        bq = self.role_ring[lib.NP_ROLE_BUFQ]
+        bq = self.hw_ring[lib.NP_HW_BUFQ]
         return (f"{self._now:10d}" + "".join(f" {e.line_trace()}" for e in self.mes)
                 + "".join(f" {r.name}={r.count}" for r in self.rings if r.index != bq))
 

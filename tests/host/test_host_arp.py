@@ -24,7 +24,7 @@ def test_request_for_router_address_is_answered_and_sender_learnt():
                                                       pdst=NEW_IP)
     assert lab.out() == [bytes(reply)]
     [t] = lab.r.transmitted()
-    assert (t.from_host, t.qid) == (True, HOST_QID)
+    assert (t.from_host, t.queue) == (True, HOST_QID)
     # learnt from the request: traffic to it goes straight out, no ARP request
     f = udp_frame(0, NEW_IP)
     lab.send(f, 0)

@@ -23,7 +23,7 @@ def test_routes_add_list_delete():
     lab.send(f, 0)
     lab.run_us(50)
     assert lab.out(3) == [routed(f, 3, host_mac(3))]
-    assert lab.r.transmitted(3)[0].qid == 70
+    assert lab.r.transmitted(3)[0].queue == 70
     cp.del_route("192.168.7.0/24")
     assert "192.168.7.0/24" not in {d["prefix"] for d in cp.list_routes()}
     lab.send(f, 0)
@@ -112,7 +112,7 @@ def test_filters_queues_and_port_rate():
     lab.send(f, 0)
     lab.run_us(100)
     [t] = lab.r.transmitted()
-    assert (t.port, t.qid) == (2, 100)
+    assert (t.port, t.queue) == (2, 100)
     assert cp.list_filters()[0]["id"] == fid and cp.list_queues() == [{"port": 2, "qid": 100, "threshold": 20_000,
                                                                       "quantum": 1500}]
     assert cp.read("queues.port2.q100.enq_pkts") == 1

@@ -35,7 +35,7 @@ def test_record_route_records_the_outgoing_interface():
     _run(lab, _with_options([IPOption_RR(routers=["0.0.0.0"] * 3)]))
     assert lab.out() == [_forwarded([IPOption_RR(pointer=8, routers=[port_ip(1), "0.0.0.0", "0.0.0.0"])])]
     [t] = lab.r.transmitted()
-    assert t.qid == HOST_QID and t.from_host            # forwarded by the host, pass-through
+    assert t.queue == HOST_QID and t.from_host            # forwarded by the host, pass-through
     assert (lab.c("options.record_route"), lab.c("options.forwarded")) == (1, 1)
 
 

@@ -99,9 +99,8 @@ def test_trace_switches_on_and_off_at_run_time():
     tr = r.trace_records()
     assert set(tr["pkt"]) == {int(during[0])}
     assert len(r.transmitted()) == 3 and not {int(before[0]), int(after[0])} & set(tr["pkt"])
-    blocks = {int(x) for x in tr["block"]}
-    from np_model.engine.machine import Block
-    assert {Block.RX, Block.PLC, Block.QM, Block.HDRFMT, Block.TX} <= blocks
+    blocks = {int(x) for x in tr["inst"]}
+    assert {r.insts[b] for b in ("rx", "plc", "qm", "hdrfmt", "tx")} <= blocks
     assert (tr["t_done"] >= tr["t_issue"]).all()
     me_names = r.m.me_names
     assert {me_names[i] for i in tr["me"]} >= {"plc0", "qm", "tx"} or {me_names[i] for i in tr["me"]} >= {"qm", "tx"}

@@ -123,21 +123,25 @@ def test_aux_sampling_rate(sample):
 
 def test_table_errors_name_the_problem():
     r = make_npr("c")
-    with pytest.raises(CoreError, match="priority 64 out of range 0..63"):
+    with pytest.raises(ValueError, match="priority 64 out of range 0..63"):
         r.add_filter(FilterAction("drop"), priority=64)
     with pytest.raises(ValueError, match="port 7 does not exist"):
         r.add_route("1.0.0.0/8", port=7)
     with pytest.raises(ValueError, match="unknown filter action 'bogus'"):
         r.add_filter(FilterAction("bogus"))
-    with pytest.raises(CoreError, match="plug-in 5 does not exist"):
+    with pytest.raises(ValueError, match="plug-in 5 does not exist"):
         r.add_filter(FilterAction("plugin", plugin=5))
 
 
 def test_route_table_capacity_is_the_npr_tcam():
+    """The NPR's route database holds 16,384 entries, multicast in the first half and
+    unicast in the second [C-code npr_tcam.ini]: 8,192 of each."""
     r = make_npr("c", connected_routes=False)
-    for i in range(16384):
+    for i in range(8192):
         r.add_route(f"{20 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}.0/24", port=0)
-    with pytest.raises(CoreError, match="route table full .16384"):
+    with pytest.raises(CoreError, match=r"unicast route table full \(8192 entries"):
         r.add_route("99.0.0.0/8", port=0)
+    r.add_route("224.1.0.0/16", multicast_ports=[1, 2])   # the multicast half is separate
+    assert (r.route_count(multicast=False), r.route_count(multicast=True)) == (8192, 1)
     r.del_route("20.0.5.0/24")
     r.add_route("99.0.0.0/8", port=0)          # room again after a delete

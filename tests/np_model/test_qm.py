@@ -29,7 +29,7 @@ def test_wdrr_shares_follow_quanta_under_saturation(quanta, rate_kbps):
         r.set_port_rate(4, rate_kbps)
     _saturate_port4(r, 6.0)
     tx = [t for t in r.transmitted(port=4) if 0.5e6 <= t.t_start_ns <= 6e6]
-    got = np.array([sum(len(t.data) for t in tx if t.qid == q) for q in (100, 101, 102)], dtype=float)
+    got = np.array([sum(len(t.data) for t in tx if t.queue == q) for q in (100, 101, 102)], dtype=float)
     want = np.array(quanta, dtype=float)
     share, target = got / got.sum(), want / want.sum()
     assert np.all(np.abs(share / target - 1) < 0.05), (share, target)
@@ -75,18 +75,22 @@ def test_datagram_queues_spread_flows_by_address_hash():
     frames = [bytes(udp_frame(0, host_ip(1), src=f"10.0.1.{i}")) for i in range(2, 102)]
     r.send(frames, port=0, at_ns=[i * 2000.0 for i in range(100)])
     r.run(duration_ns=400_000)
-    qids = {t.qid for t in r.transmitted(port=1)}
+    qids = {t.queue for t in r.transmitted(port=1)}
     assert qids <= set(range(64)) and len(qids) >= 30
     # one flow always lands in the same datagram queue
     r2 = make_npr("c")
     r2.send([bytes(udp_frame(0, host_ip(1), src="10.0.1.7", sport=s)) for s in range(20)], port=0)
     r2.run(duration_ns=200_000)
-    assert len({t.qid for t in r2.transmitted(port=1)}) == 1
+    assert len({t.queue for t in r2.transmitted(port=1)}) == 1
 
 
 def test_queue_config_errors():
     r = make_npr("c")
-    with pytest.raises(ValueError, match="queue id 8192 out of range 0..8191"):
-        r.set_queue(0, 8192, quantum=10)
+    with pytest.raises(ValueError, match="queue id 70000 out of range"):
+        r.set_queue(0, 70000, quantum=10)
+    with pytest.raises(ValueError, match="QID 0x4005 is encoded for port 1, not port 0"):
+        r.set_queue(0, 0x4005, quantum=10)
+    r.set_queue(0, 0x2005, quantum=10)          # encoded for port 0: queue 5
+    assert r.queue(0, 5)["quantum"] == 10
     with pytest.raises(ValueError, match="below the 683 Kb/s granularity"):
         r.set_port_rate(0, 500)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from np_model.engine.machine import Block
 from np_model.profile import IXP2800
 from np_model.assemblies.synth import SynthBench
 from np_model.traffic import Stream, build
@@ -68,7 +67,7 @@ def _pps(r, t0_ns: float, t1_ns: float) -> float:
 
 def test_throughput_is_bounded_by_the_slowest_block():
     cost = 1500                                       # HdrFmt: one ME, 1500 ALU cycles a packet
-    r = make_npr("c", profile=IXP2800.replace(cost_hf_base=cost), buffers=65536)
+    r = make_npr("c", profile=IXP2800.replace({"hdrfmt.cost_base": cost}), buffers=65536)
     _line_rate_64(r, 1.0)
     r.run(duration_ns=1.0e6)
     bound = F / cost                                  # packets/s one ME can give HdrFmt
@@ -108,7 +107,7 @@ def test_latency_is_at_least_the_memory_latencies_on_the_path(engine):
     assert len(recs) == len(b) > 20
     for rec in recs:
         ops = waited[waited["pkt"] == rec["pkt"]]
-        assert {int(x) for x in ops["block"]} >= {Block.RX, Block.PLC, Block.QM, Block.HDRFMT, Block.TX}
+        assert {int(x) for x in ops["inst"]} >= {r.insts[b] for b in ("rx", "plc", "qm", "hdrfmt", "tx")}
         assert int(rec["t_start"] - rec["t_rx"]) >= int(ops["unloaded"].sum())
 
 

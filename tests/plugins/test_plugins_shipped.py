@@ -111,8 +111,8 @@ def test_tos_tag_reclassifies_by_precedence(engine):
     r.send([bytes(ef), bytes(be)], port=0)
     r.run(duration_ns=200_000)
     out = {t.port: t for t in r.transmitted()}
-    assert out[3].data == routed(ef, 3, host_mac(3)) and out[3].qid == 80     # TTL decremented once
-    assert out[2].data == routed(be, 2, host_mac(2)) and out[2].qid == 81
+    assert out[3].data == routed(ef, 3, host_mac(3)) and out[3].queue == 80     # TTL decremented once
+    assert out[2].data == routed(be, 2, host_mac(2)) and out[2].queue == 81
     assert r.plugin_counters("tos_tag")[:8] == [1, 0, 0, 0, 0, 1, 0, 0]
 
 

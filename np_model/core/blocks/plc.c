@@ -1,23 +1,87 @@
 /* PLC -- Parse, Lookup and Copy (NPR: 3 MEs).
  *
- * In:  Mux -> PLC ring (NPR layout).
- * Out: PLC -> QM {handle|port, qid, len}; plug-in rings (NPR layout);
- *      exception and local-delivery rings to the control processor;
- *      stats ring; free ring for dropped packets.
  * Per packet: read the headers, validate Ethernet + IPv4 (RFC 1812 5.2.2),
- * search the TCAM (route table and primary filters in one search, then the
- * auxiliary filters), pick the highest priority (lower number; a filter
+ * search the TCAM -- the route databases (multicast half first, then
+ * unicast: longest prefix first) and the primary filters in one search, then
+ * the auxiliary filters -- pick the highest priority (lower number; a filter
  * wins a tie), decrement TTL with an incremental checksum (RFC 1624), make
- * copies for multicast and auxiliary filters, and steer each to QM, a
- * plug-in or the control processor.
- * Drops: l2_not_for_router, ip_bad_*, filter_drop, no_plugin,
- *        plugin_ring_full, exc_ring_full, no_buffer (copies).
- * Exceptions: ttl_expired, ip_options, no_route, non_ip, arp_needed,
- *        nh_invalid, local_delivery, filter_to_host, mtu_exceeded (the
- *        IPv4 packet is larger than the output port's MTU; multicast is not checked).
+ * copies for multicast and auxiliary filters (at most max_copies), and steer
+ * each to QM (encoded QIDs), a plug-in or the control processor.
+ * Drops: l2_not_for_router, ip_bad_*, filter_drop, mcast_no_ports,
+ *        no_plugin, plugin_ring_full, exc_ring_full, no_buffer (copies).
+ * Exceptions (the NPR's bits): ttl_expired, ip_options, no_route, non_ip,
+ *        arp_needed, nh_invalid; the model's: local_delivery,
+ *        filter_to_host, mtu_exceeded (an IPv4 packet larger than the output
+ *        port's MTU; multicast is not checked).
  */
-#include <string.h>
-#include "../npcore.h"
+#include "block.h"
+
+#define PLC_PLUGINS 16
+#define PLC_MAX_OUT 32
+enum { R_IN, R_QM, R_EXC, R_LD, R_STATS, R_FREE, R_BUFQ, R_PLUGIN, R_N = R_PLUGIN + PLC_PLUGINS };
+enum { M_PKT, M_DESC, M_TCAM, M_RESULT, M_N };
+enum { T_ROUTES_MC, T_ROUTES_UC, T_PFILTER, T_AFILTER, T_ARP, T_N };
+enum { P_COST_BASE, P_COST_PARSE, P_COST_LOOKUP, P_COST_DECIDE, P_COST_TTL, P_COST_COPY, P_COST_EXC,
+       P_MAX_COPIES, P_DATAGRAM_QUEUES, P_TCAM_KEY_BYTES, P_N };
+enum { C_PACKETS, C_PASSTHRU, C_COPIES, C_TO_QM, C_TO_PLUGIN, C_TO_HOST, C_DROPS, C_N };
+
+static const np_ring_port_t rings[R_N] = {
+    [R_IN] = NP_IN("in", "mux_plc", "from Mux"),
+    [R_QM] = NP_OUT("qm", "plc_qm", "to the queue manager"),
+    [R_EXC] = NP_OUT("exc", "exc", "exceptions to the control processor"),
+    [R_LD] = NP_OUT("ld", "exc", "local delivery to the control processor"),
+    [R_STATS] = NP_OUT_OPT("stats", "stats_upd", "pre-queue counter updates"),
+    [R_FREE] = NP_OUT("free", "buf", "dropped buffers to FreeList"),
+    [R_BUFQ] = NP_IN("bufq", "buf", "the buffer free list (copies)"),
+    [R_PLUGIN] = NP_OUT_ARRAY("plugin", PLC_PLUGINS, "mux_plc", "plug-in input rings, by plug-in slot"),
+};
+static const np_named_t mems[M_N] = {
+    [M_PKT] = { "pkt", "packet buffers (DRAM)" }, [M_DESC] = { "desc", "buffer descriptors (SRAM)" },
+    [M_TCAM] = { "tcam", "the TCAM (search)" }, [M_RESULT] = { "result", "TCAM result records (SRAM)" },
+};
+static const np_named_t tables[T_N] = {
+    [T_ROUTES_MC] = { "routes_mc", "multicast routes (route DB, first half)" },
+    [T_ROUTES_UC] = { "routes_uc", "unicast routes (route DB, second half)" },
+    [T_PFILTER] = { "pfilter", "primary filters" }, [T_AFILTER] = { "afilter", "auxiliary filters" },
+    [T_ARP] = { "arp", "next hop IP -> MAC" },
+};
+static const np_param_desc_t params[P_N] = {
+    [P_COST_BASE] = NP_COST("cost_base", 40, "PLC: ring entry decode"),
+    [P_COST_PARSE] = NP_COST("cost_parse", 80, "PLC: Ethernet/IPv4 parse, checksum, key build"),
+    [P_COST_LOOKUP] = NP_COST("cost_lookup", 30, "PLC: TCAM command and result handling"),
+    [P_COST_DECIDE] = NP_COST("cost_decide", 40, "PLC: priority resolution, next hop"),
+    [P_COST_TTL] = NP_COST("cost_ttl", 15, "PLC: TTL decrement, RFC 1624 update"),
+    [P_COST_COPY] = NP_COST("cost_copy", 30, "PLC: per copy made"),
+    [P_COST_EXC] = NP_COST("cost_exc", 20, "PLC: exception entry build"),
+    [P_MAX_COPIES] = NP_PARAM("max_copies", 12, 1, PLC_MAX_OUT, "packets", "estimate",
+                              "outputs one packet may have (original + multicast and aux copies)"),
+    [P_DATAGRAM_QUEUES] = NP_PARAM("datagram_queues", 64, 1, 8192, "queues", "confirmed",
+                                   "ONL tutorial, Mapping Flows to Queues: 64 datagram queues per port (SFQ)"),
+    [P_TCAM_KEY_BYTES] = NP_PARAM("tcam_key_bytes", 18, 1, 64, "B", "code",
+                                  "ONLdaemons npr_tcam.ini: 144-bit filter key"),
+};
+static const np_named_t counters[C_N] = {
+    [C_PACKETS] = { "packets", "packets classified" }, [C_PASSTHRU] = { "passthru", "pass-through packets" },
+    [C_COPIES] = { "copies", "copies made" }, [C_TO_QM] = { "to_qm", "entries to the queue manager" },
+    [C_TO_PLUGIN] = { "to_plugin", "entries to plug-ins" }, [C_TO_HOST] = { "to_host", "entries to the control processor" },
+    [C_DROPS] = { "drops", "packets dropped" },
+};
+
+enum { PO_DROP = 0, PO_QM, PO_PLUGIN, PO_EXC, PO_LD };
+typedef struct plc_out {
+    uint8_t kind, port;          /* kind: PO_* */
+    uint16_t qid;                /* encoded */
+    uint32_t arg;                /* drop reason / exception bits / plug-in slot */
+    uint32_t ext;                /* exc: the model's extension code */
+    uint32_t nh_ip;
+    uint16_t stats;
+    uint64_t mac;
+} plc_out_t;
+typedef struct {
+    uint32_t h, c, in_port, len, src, pt, ptag, nout, i, k, ntcam, ttl_dec;
+    uint32_t e[NP_XWORDS];
+    plc_out_t out[PLC_MAX_OUT];
+} plc_l;
 
 #define MAC_VALID (1ULL << 48)
 
@@ -29,7 +93,7 @@ static uint64_t rd_mac(const uint8_t *p) {
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
-static uint16_t csum_ok(const uint8_t *ip, int n) {
+static int csum_ok(const uint8_t *ip, int n) {
     uint32_t s = 0;
     for (int i = 0; i < n; i += 2) s += (uint32_t)(ip[i] << 8 | ip[i + 1]);
     while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
@@ -47,34 +111,57 @@ static void ttl_decrement(uint8_t *ip) {
     ip[10] = (uint8_t)(hc >> 8); ip[11] = (uint8_t)hc;
 }
 
-/* Stochastic fair queueing over the 64 datagram queues [C NPR-queues]. */
-static uint16_t datagram_qid(uint32_t saddr, uint32_t daddr) {
+/* Stochastic fair queueing over the datagram queues [C NPR-queues]. */
+static uint32_t datagram_queue(uint32_t saddr, uint32_t daddr, uint32_t n) {
     uint32_t x = saddr * 0x9E3779B1u ^ daddr;
     x ^= x >> 15; x *= 0x2C1B3C6Du; x ^= x >> 12;
-    return (uint16_t)(x % NP_DATAGRAM_QUEUES);
-}
-
-static np_plc_out_t *out_add(np_plc_l *L, int kind, uint32_t arg) {
-    np_plc_out_t *o = &L->out[L->nout++];
-    memset(o, 0, sizeof *o);
-    o->kind = (uint8_t)kind; o->arg = arg;
-    return o;
+    return x % n;
 }
 
 typedef struct {
     uint32_t saddr, daddr, tot;
     uint8_t ttl, ihl;
-    np_fkey_t key;
+    uint32_t fkey[NP_KEY_WORDS];     /* filter_key */
 } plc_pkt_t;
+
+typedef struct {
+    np_t *m;
+    np_thread_t *t;
+    plc_l *L;
+    uint32_t max_out;
+} plc_ctx_t;
+
+static plc_out_t *out_add(plc_ctx_t *c, int kind, uint32_t arg) {
+    plc_l *L = c->L;
+    plc_out_t *o = &L->out[L->nout++];
+    memset(o, 0, sizeof *o);
+    o->kind = (uint8_t)kind; o->arg = arg;
+    return o;
+}
+static plc_out_t *exc_add(plc_ctx_t *c, uint32_t bits, int ext_reason) {
+    plc_out_t *o = out_add(c, PO_EXC, bits);
+    if (ext_reason) o->ext = NP_XE(ext_reason);
+    return o;
+}
+
+static int arp_lookup(plc_ctx_t *c, uint32_t ip, uint64_t *mac) {
+    np_t *m = c->m;
+    np_thread_t *t = c->t;
+    c->L->ntcam++;                                          /* ARP database search */
+    return np_hmap_get(&m->tbl[TABLE(T_ARP)]->h, ip, mac);
+}
 
 /* Forward to one port (or, for a multicast port mask, to each port but the
  * input one): TTL and options checks, next-hop resolution, TTL decrement. */
-static void plc_forward(np_t *m, np_plc_l *L, const plc_pkt_t *p, int port, uint32_t mask,
-                        uint16_t qid, uint16_t stats, uint64_t nh_mac, uint32_t nh_ip) {
-    if (p->ttl <= 1) { out_add(L, NP_PO_EXC, NP_EXC_TTL); return; }
-    if (p->ihl > 5) { out_add(L, NP_PO_EXC, NP_EXC_OPTIONS); return; }
+static void plc_forward(plc_ctx_t *c, const plc_pkt_t *p, int port, uint32_t mask,
+                        uint32_t queue, uint16_t stats, uint64_t nh_mac, uint32_t nh_ip) {
+    np_t *m = c->m;
+    np_thread_t *t = c->t;
+    plc_l *L = c->L;
+    if (p->ttl <= 1) { exc_add(c, NP_XB_TTL, 0); return; }
+    if (p->ihl > 5) { exc_add(c, NP_XB_OPTIONS, 0); return; }
     if (!mask && p->tot > m->port[port].mtu) {                 /* RFC 1812 5.2.6 / 4.2.2.5 */
-        np_plc_out_t *o = out_add(L, NP_PO_EXC, NP_EXC_MTU);
+        plc_out_t *o = exc_add(c, 0, NP_EXC_MTU);
         o->port = (uint8_t)port;
         return;
     }
@@ -84,63 +171,69 @@ static void plc_forward(np_t *m, np_plc_l *L, const plc_pkt_t *p, int port, uint
     } else if (nh_mac & MAC_VALID) {
         mac = nh_mac & 0xFFFFFFFFFFFFULL;
     } else {
-        if (!nh_ip) { np_plc_out_t *o = out_add(L, NP_PO_EXC, NP_EXC_NH_INVALID); o->port = (uint8_t)port; return; }
-        L->ntcam++;                                             /* ARP database search */
-        if (!np_tbl_arp(m, nh_ip, &mac)) {
-            np_plc_out_t *o = out_add(L, NP_PO_EXC, NP_EXC_ARP_NEEDED);
+        if (!nh_ip) { plc_out_t *o = exc_add(c, NP_XB_NH_INVALID, 0); o->port = (uint8_t)port; return; }
+        if (!arp_lookup(c, nh_ip, &mac)) {
+            plc_out_t *o = exc_add(c, NP_XB_ARP_NEEDED, 0);
             o->nh_ip = nh_ip; o->port = (uint8_t)port;
             return;
         }
     }
     if (!L->ttl_dec) { ttl_decrement(np_pkt_data(m, L->h) + 14); L->ttl_dec = 1; }
-    if (!qid) qid = datagram_qid(p->saddr, p->daddr);
+    if (!queue) queue = datagram_queue(p->saddr, p->daddr, (uint32_t)PARAM(P_DATAGRAM_QUEUES));
     for (int pt = 0; pt < m->n_port; pt++) {
         if (mask ? !((mask >> pt) & 1) || pt == (int)L->in_port : pt != port) continue;
-        np_plc_out_t *o = out_add(L, NP_PO_QM, 0);
-        o->port = (uint8_t)pt; o->qid = qid; o->stats = stats; o->mac = mac; o->nh_ip = nh_ip;
-        if (L->nout >= 11) break;
+        if (L->nout >= c->max_out) break;
+        plc_out_t *o = out_add(c, PO_QM, 0);
+        o->port = (uint8_t)pt; o->qid = (uint16_t)np_qid((uint32_t)pt, queue); o->stats = stats;
+        o->mac = mac; o->nh_ip = nh_ip;
     }
 }
 
-static void plc_action(np_t *m, np_plc_l *L, const plc_pkt_t *p, const np_faction_t *a, int copy,
-                       const np_route_t *r) {
+/* A filter's action (res.kind: np_faction_kind). */
+static void plc_action(plc_ctx_t *c, const plc_pkt_t *p, const np_result_t *a, int copy, const np_result_t *r) {
+    np_thread_t *t = c->t;
     switch (a->kind) {
     case NP_FA_DROP:
-        if (!copy) out_add(L, NP_PO_DROP, NP_DROP_FILTER_DROP);
+        if (!copy) out_add(c, PO_DROP, NP_DROP_FILTER_DROP);
         break;
     case NP_FA_PLUGIN: {
         /* The plug-in gets the route table's decision as its default: the
          * port, queue and next-hop MAC a plain forward would use (the TTL is
          * left alone: a plug-in may send the packet back to be classified).
          * r is the route search PLC already made for this packet. */
-        np_plc_out_t *o = out_add(L, NP_PO_PLUGIN, a->plugin);
-        o->qid = a->qid; o->port = a->port; o->stats = a->stats;
-        if (r && !(r->flags & (NP_RT_LOCAL | NP_RT_MCAST))) {
-            uint32_t nh = (r->flags & NP_RT_ONLINK) ? p->daddr : r->nh_ip;
+        plc_out_t *o = out_add(c, PO_PLUGIN, a->arg);
+        o->qid = a->qid; o->port = (uint8_t)a->ports; o->stats = a->stats;
+        if (r && (r->kind == NP_RK_NEXTHOP || r->kind == NP_RK_ONLINK)) {
+            uint32_t nh = r->kind == NP_RK_ONLINK ? p->daddr : r->nh_ip;
             uint64_t mac = 0;
-            o->port = r->out_port;
-            if (!o->qid) o->qid = r->qid ? r->qid : datagram_qid(p->saddr, p->daddr);
+            o->port = (uint8_t)r->ports;
+            if (!o->qid) {
+                uint32_t q = np_qid_queue(r->qid);
+                o->qid = (uint16_t)np_qid(r->ports, q ? q : datagram_queue(p->saddr, p->daddr, (uint32_t)PARAM(P_DATAGRAM_QUEUES)));
+            }
             if (r->nh_mac & MAC_VALID) o->mac = r->nh_mac & 0xFFFFFFFFFFFFULL;
-            else if (nh) { L->ntcam++; if (np_tbl_arp(m, nh, &mac)) o->mac = mac; }
+            else if (nh && arp_lookup(c, nh, &mac)) o->mac = mac;
             o->nh_ip = nh;
         }
         break;
     }
     case NP_FA_XSCALE:
-        out_add(L, NP_PO_EXC, NP_EXC_FILTER);
+        exc_add(c, 0, NP_EXC_FILTER);
         break;
     case NP_FA_MCAST:
-        plc_forward(m, L, p, 0, a->port_mask, a->qid, a->stats, 0, 0);
+        plc_forward(c, p, 0, a->ports, np_qid_queue(a->qid), a->stats, 0, 0);
         break;
     default:
-        plc_forward(m, L, p, a->port, 0, a->qid, a->stats, a->nh_mac, a->nh_ip ? a->nh_ip : p->daddr);
+        plc_forward(c, p, np_qid_port(a->qid), 0, np_qid_queue(a->qid), a->stats, a->nh_mac,
+                    a->nh_ip ? a->nh_ip : p->daddr);
         break;
     }
 }
 
 /* The functional work of PLC for one packet: fills L->out (out[0] is the
  * original's fate, the rest are copies) and counts TCAM searches in L->ntcam. */
-static void plc_classify(np_t *m, np_plc_l *L) {
+static void plc_classify(np_t *m, np_thread_t *t, plc_l *L) {
+    plc_ctx_t c = { m, t, L, (uint32_t)PARAM(P_MAX_COPIES) };
     const uint8_t *f = np_pkt_data(m, L->h);
     uint32_t len = L->len;
     plc_pkt_t p;
@@ -148,39 +241,44 @@ static void plc_classify(np_t *m, np_plc_l *L) {
     L->nout = 0; L->ntcam = 0; L->ttl_dec = 0;
     if (L->src == NP_SRC_RX) {
         uint64_t dst = rd_mac(f);
-        if (dst != m->port[L->in_port].mac && !(f[0] & 1)) { out_add(L, NP_PO_DROP, NP_DROP_L2_NOT_FOR_ROUTER); return; }
+        if (!np_port_has_mac(&m->port[L->in_port], dst) && !(f[0] & 1)) { out_add(&c, PO_DROP, NP_DROP_L2_NOT_FOR_ROUTER); return; }
     }
-    if (rd16(f + 12) != 0x0800) { out_add(L, NP_PO_EXC, NP_EXC_NON_IP); return; }
-    if (len < 34) { out_add(L, NP_PO_DROP, NP_DROP_IP_BAD_LENGTH); return; }
+    if (rd16(f + 12) != 0x0800) { exc_add(&c, NP_XB_NON_IP, 0); return; }
+    if (len < 34) { out_add(&c, PO_DROP, NP_DROP_IP_BAD_LENGTH); return; }
     const uint8_t *ip = f + 14;
     uint32_t ihl = ip[0] & 15, tot = rd16(ip + 2);
-    if ((ip[0] >> 4) != 4) { out_add(L, NP_PO_DROP, NP_DROP_IP_BAD_VERSION); return; }
-    if (ihl < 5) { out_add(L, NP_PO_DROP, NP_DROP_IP_BAD_IHL); return; }
-    if (tot < ihl * 4 || tot > len - 14) { out_add(L, NP_PO_DROP, NP_DROP_IP_BAD_LENGTH); return; }
-    if (!csum_ok(ip, (int)ihl * 4)) { out_add(L, NP_PO_DROP, NP_DROP_IP_BAD_CHECKSUM); return; }
+    if ((ip[0] >> 4) != 4) { out_add(&c, PO_DROP, NP_DROP_IP_BAD_VERSION); return; }
+    if (ihl < 5) { out_add(&c, PO_DROP, NP_DROP_IP_BAD_IHL); return; }
+    if (tot < ihl * 4 || tot > len - 14) { out_add(&c, PO_DROP, NP_DROP_IP_BAD_LENGTH); return; }
+    if (!csum_ok(ip, (int)ihl * 4)) { out_add(&c, PO_DROP, NP_DROP_IP_BAD_CHECKSUM); return; }
     p.saddr = rd32(ip + 12); p.daddr = rd32(ip + 16); p.ttl = ip[8]; p.ihl = (uint8_t)ihl; p.tot = tot;
-    p.key.saddr = p.saddr; p.key.daddr = p.daddr; p.key.proto = ip[9];
-    p.key.ptag = (uint8_t)L->ptag; p.key.in_port = (int8_t)L->in_port;
+    np_filter_key_t fk = { .daddr = p.daddr, .saddr = p.saddr, .ptag = L->ptag, .port = L->in_port, .proto = ip[9] };
     uint32_t frag_off = rd16(ip + 6) & 0x1FFF, l4 = ihl * 4;
     if (frag_off == 0 && (ip[9] == 6 || ip[9] == 17) && tot >= l4 + 4) {
-        p.key.sport = rd16(ip + l4); p.key.dport = rd16(ip + l4 + 2);
-        if (ip[9] == 6 && tot >= l4 + 14) p.key.tcp_flags = (uint16_t)(rd16(ip + l4 + 12) & 0x0FFF);
+        fk.sport = rd16(ip + l4); fk.dport = rd16(ip + l4 + 2);
+        if (ip[9] == 6 && tot >= l4 + 14) fk.tcp_flags = (uint32_t)(rd16(ip + l4 + 12) & 0x0FFF);
     }
-    L->ntcam = 1;                                   /* route + primary filter: one search */
-    const np_route_t *r = np_tbl_route(m, p.daddr, (int)L->in_port);
-    const np_filt_t *pf = np_tbl_filter(m, 0, &p.key);
-    const np_filt_t *af = NULL;
-    if (m->n_af) { L->ntcam++; af = np_tbl_filter(m, 1, &p.key); }
+    np_pack_filter_key(p.fkey, &fk);
+    uint32_t rkey[NP_KEY_WORDS] = { 0 };
+    np_route_key_t rk = { .daddr = p.daddr, .saddr = p.saddr, .ptag = L->ptag, .port = L->in_port };
+    np_pack_route_key(rkey, &rk);
+    L->ntcam = 1;                                   /* routes + primary filters: one search */
+    const np_tentry_t *re = np_tcam_match(m, TABLE(T_ROUTES_MC), rkey);
+    if (!re) re = np_tcam_match(m, TABLE(T_ROUTES_UC), rkey);
+    const np_tentry_t *pe = np_tcam_match(m, TABLE(T_PFILTER), p.fkey);
+    const np_tentry_t *ae = NULL;
+    if (m->tbl[TABLE(T_AFILTER)]->n) { L->ntcam++; ae = np_tcam_match(m, TABLE(T_AFILTER), p.fkey); }
+    const np_result_t *r = re ? &re->res : NULL, *pf = pe ? &pe->res : NULL;
 
-    if (p.daddr == 0xFFFFFFFFu) out_add(L, NP_PO_LD, NP_EXC_LOCAL);
-    else if (pf && (!r || pf->a.prio <= r->prio)) plc_action(m, L, &p, &pf->a, 0, r);
-    else if (!r) out_add(L, NP_PO_EXC, NP_EXC_NO_ROUTE);
-    else if (r->flags & NP_RT_LOCAL) out_add(L, NP_PO_LD, NP_EXC_LOCAL);
-    else if (r->flags & NP_RT_MCAST) plc_forward(m, L, &p, 0, r->port_mask, r->qid, r->stats, 0, 0);
-    else plc_forward(m, L, &p, r->out_port, 0, r->qid, r->stats, r->nh_mac,
-                     (r->flags & NP_RT_ONLINK) ? p.daddr : r->nh_ip);
-    if (af && L->nout < 11 && (uint32_t)(np_rand(m) & 0xFFFF) <= af->a.sample) plc_action(m, L, &p, &af->a, 1, r);
-    if (!L->nout) out_add(L, NP_PO_DROP, NP_DROP_MCAST_NO_PORTS);
+    if (p.daddr == 0xFFFFFFFFu) out_add(&c, PO_LD, 0)->ext = NP_XE(NP_EXC_LOCAL);
+    else if (pf && (!r || pf->prio <= r->prio)) plc_action(&c, &p, pf, 0, r);
+    else if (!r) exc_add(&c, NP_XB_NO_ROUTE, 0);
+    else if (r->kind == NP_RK_LOCAL) out_add(&c, PO_LD, 0)->ext = NP_XE(NP_EXC_LOCAL);
+    else if (r->kind == NP_RK_MCAST) plc_forward(&c, &p, 0, r->ports, np_qid_queue(r->qid), r->stats, 0, 0);
+    else plc_forward(&c, &p, (int)r->ports, 0, np_qid_queue(r->qid), r->stats, r->nh_mac,
+                     r->kind == NP_RK_ONLINK ? p.daddr : r->nh_ip);
+    if (ae && L->nout < c.max_out && (np_rand(m) & 0xFFFF) <= ae->res.aux) plc_action(&c, &p, &ae->res, 1, r);
+    if (!L->nout) out_add(&c, PO_DROP, NP_DROP_MCAST_NO_PORTS);
 }
 
 /* A copy shares the data buffer: a new descriptor, a reference on the owner. */
@@ -192,95 +290,129 @@ static void plc_copy(np_t *m, uint32_t h, uint32_t c) {
     m->ctr.copies++;
 }
 
-void np_blk_plc(np_t *m, np_thread_t *t) {
-    np_plc_l *L = &t->u.plc;
+static void plc_exc_entry(np_t *m, plc_l *L, const plc_out_t *o, uint32_t *w) {
+    np_exc_t e = { .handle = L->c, .out_port = o->port, .ext = o->ext, .exc_bits = o->arg, .ptag = L->ptag,
+                   .in_port = L->in_port, .qid = o->qid, .stats = o->stats, .len = L->len,
+                   .nh_mac_hi = (uint32_t)(o->mac >> 16), .nh_mac_lo = (uint32_t)(o->mac & 0xFFFF),
+                   .ucmc = 0, .ethertype = rd16(np_pkt_data(m, L->h) + 12) };
+    np_pack_exc(w, &e);
+}
+
+static void plc_run(np_t *m, np_thread_t *t) {
+    plc_l *L = LOCALS(plc_l);
     PT_BEGIN(t);
     for (;;) {
         t->pkt = NP_NO_PKT;
-        OP_RING_GET(t, NP_ROLE_MUX_PLC, 0);
-        L->h = NP_MUX_H(t->xin); L->in_port = NP_MUX_INPORT(t->xin); L->src = NP_MUX_SRC(t->xin);
-        L->pt = NP_MUX_PT(t->xin); L->ptag = NP_MUX_PTAG(t->xin); L->len = NP_MUX_LEN(t->xin);
-        t->pkt = m->desc[L->h].pkt;
-        COMPUTE(t, m->cost[NP_C_PLC_BASE]);
-        if (L->pt) {                                /* pass-through: no classification */
-            L->nout = 0;
-            np_plc_out_t *o = out_add(L, NP_PO_QM, 0);
-            o->port = (uint8_t)NP_MUX_OUT(t->xin); o->qid = (uint16_t)NP_MUX_QID(t->xin);
-            o->mac = m->desc[L->h].nh_mac;
-        } else {
-            OP_MEM(t, NP_MR_PKT, 0, np_pkt_addr(m, L->h), L->len < 64 ? L->len : 64);
-            COMPUTE(t, m->cost[NP_C_PLC_PARSE]);
-            plc_classify(m, L);
-            for (L->k = 0; L->k < L->ntcam; L->k++) OP_MEM(t, NP_MR_TCAM, 0, 0, 18);
-            if (L->ntcam) {
-                COMPUTE(t, m->cost[NP_C_PLC_LOOKUP]);
-                OP_MEM(t, NP_MR_RESULT, 0, 0, 16);
+        OP_RING_GET(t, R_IN, 0);
+        {
+            np_mux_plc_t e;
+            np_unpack_mux_plc(t->xin, &e);
+            L->h = e.handle; L->in_port = e.in_port; L->src = e.src; L->pt = e.pt; L->ptag = e.ptag; L->len = e.len;
+            t->pkt = m->desc[L->h].pkt;
+            COUNT(C_PACKETS, 1);
+            COMPUTE(t, PARAM(P_COST_BASE));
+            if (L->pt) {                                /* pass-through: no classification */
+                plc_ctx_t c = { m, t, L, 1 };
+                L->nout = 0;
+                plc_out_t *o = out_add(&c, PO_QM, 0);
+                o->qid = (uint16_t)e.qid; o->port = (uint8_t)np_qid_port(e.qid);
+                o->mac = m->desc[L->h].nh_mac & 0xFFFFFFFFFFFFULL;
+                COUNT(C_PASSTHRU, 1);
             }
-            COMPUTE(t, m->cost[NP_C_PLC_DECIDE]);
+        }
+        if (!L->pt) {
+            OP_MEM(t, M_PKT, 0, np_pkt_addr(m, L->h), L->len < 64 ? L->len : 64);
+            COMPUTE(t, PARAM(P_COST_PARSE));
+            plc_classify(m, t, L);
+            for (L->k = 0; L->k < L->ntcam; L->k++) OP_MEM(t, M_TCAM, 0, 0, (uint32_t)PARAM(P_TCAM_KEY_BYTES));
+            if (L->ntcam) {
+                COMPUTE(t, PARAM(P_COST_LOOKUP));
+                OP_MEM(t, M_RESULT, 0, 0, 16);
+            }
+            COMPUTE(t, PARAM(P_COST_DECIDE));
             if (L->ttl_dec) {
-                COMPUTE(t, m->cost[NP_C_PLC_TTL]);
-                OP_MEM(t, NP_MR_PKT, NP_OPF_WRITE | NP_OPF_POSTED, np_pkt_addr(m, L->h) + 16, 16);
+                COMPUTE(t, PARAM(P_COST_TTL));
+                OP_MEM(t, M_PKT, NP_OPF_WRITE | NP_OPF_POSTED, np_pkt_addr(m, L->h) + 16, 16);
             }
         }
         for (L->i = 0; L->i < L->nout; L->i++) {
             if (L->i == 0) L->c = L->h;
             else {
-                COMPUTE(t, m->cost[NP_C_PLC_COPY]);
-                OP_RING_GET(t, NP_ROLE_BUFQ, NP_OPF_TRY);
+                COMPUTE(t, PARAM(P_COST_COPY));
+                OP_RING_GET(t, R_BUFQ, NP_OPF_TRY);
                 if (t->result != NP_R_OK) {
                     m->ctr.copies++;
-                    np_count_drop(m, NP_DROP_NO_BUFFER, m->desc[L->h].pkt, (int)L->in_port, NP_BLK_PLC);
+                    COUNT(C_DROPS, 1);
+                    np_count_drop(m, NP_DROP_NO_BUFFER, m->desc[L->h].pkt, (int)L->in_port, I->id);
                     continue;
                 }
-                L->c = t->xin[0];
-                m->n_free_bufs--;
+                L->c = t->xin[0] & 0xFFFFFF;
                 plc_copy(m, L->h, L->c);
+                np_buf_taken(m, L->c);
+                COUNT(C_COPIES, 1);
             }
             {
-                np_plc_out_t *o = &L->out[L->i];
+                plc_out_t *o = &L->out[L->i];
                 np_desc_t *d = &m->desc[L->c];
                 d->out_port = o->port; d->qid = o->qid; d->stats = o->stats;
-                if (o->kind != NP_PO_DROP) { d->nh_mac = o->mac | (o->mac ? (1ULL << 48) : 0); d->nh_ip = o->nh_ip; }
-                if (o->kind == NP_PO_DROP) np_drop_h(m, L->c, (int)o->arg, NP_BLK_PLC);
+                if (o->kind != PO_DROP) { d->nh_mac = o->mac | (o->mac ? MAC_VALID : 0); d->nh_ip = o->nh_ip; }
+                if (o->kind == PO_DROP) { COUNT(C_DROPS, 1); np_drop_h(m, L->c, (int)o->arg, I->id); }
             }
-            if (L->out[L->i].kind == NP_PO_DROP) {
-                OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->c);
+            if (L->out[L->i].kind == PO_DROP) {
+                OP_FREE(t, R_FREE, L->c);
                 continue;
             }
-            OP_MEM(t, NP_MR_DESC, NP_OPF_WRITE | NP_OPF_POSTED, (uint64_t)L->c * 32, 16);
-            if (L->out[L->i].kind == NP_PO_QM) {
-                OP_RING_PUT(t, NP_ROLE_PLC_QM, NP_OPF_POSTED, L->c | (uint32_t)L->out[L->i].port << 24,
-                            L->out[L->i].qid, L->len);
-            } else if (L->out[L->i].kind == NP_PO_PLUGIN) {
-                if (!m->plugin_on[L->out[L->i].arg] || m->role_ring[NP_ROLE_PLUGIN0 + L->out[L->i].arg] < 0) {
-                    np_drop_h(m, L->c, NP_DROP_NO_PLUGIN, NP_BLK_PLC);
-                    OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->c);
+            OP_MEM(t, M_DESC, NP_OPF_WRITE | NP_OPF_POSTED, (uint64_t)L->c * 32, 16);
+            if (L->out[L->i].kind == PO_QM) {
+                COUNT(C_TO_QM, 1);
+                {
+                    np_plc_qm_t e = { .handle = L->c, .qid = L->out[L->i].qid, .len = L->len, .stats = L->out[L->i].stats };
+                    OP_RING_PUT_REC(t, R_QM, NP_OPF_POSTED, plc_qm, e);
+                }
+            } else if (L->out[L->i].kind == PO_PLUGIN) {
+                if (L->out[L->i].arg >= PLC_PLUGINS || RING(R_PLUGIN + L->out[L->i].arg) < 0
+                    || (int)L->out[L->i].arg >= m->n_plugin || !m->plugin[L->out[L->i].arg]
+                    || !m->plugin[L->out[L->i].arg]->active) {
+                    COUNT(C_DROPS, 1);
+                    np_drop_h(m, L->c, NP_DROP_NO_PLUGIN, I->id);
+                    OP_FREE(t, R_FREE, L->c);
                     continue;
                 }
-                np_fmt_mux(L->e, L->c, L->out[L->i].port, L->src, 0, L->ptag, L->in_port, L->out[L->i].qid,
-                           L->out[L->i].stats, L->len);
-                OP_RING_PUT(t, NP_ROLE_PLUGIN0 + L->out[L->i].arg, NP_OPF_POSTED | NP_OPF_TRY, L->e[0], L->e[1], L->e[2]);
+                COUNT(C_TO_PLUGIN, 1);
+                {
+                    np_mux_plc_t e = { .handle = L->c, .out_port = L->out[L->i].port, .src = L->src,
+                                       .ptag = L->ptag, .in_port = L->in_port, .qid = L->out[L->i].qid,
+                                       .stats = L->out[L->i].stats, .len = L->len };
+                    np_pack_mux_plc(L->e, &e);
+                }
+                OP_RING_PUT(t, R_PLUGIN + L->out[L->i].arg, NP_OPF_POSTED | NP_OPF_TRY, L->e, NP_W_mux_plc);
                 if (t->result == NP_R_FULL) {
-                    np_drop_h(m, L->c, NP_DROP_PLUGIN_RING_FULL, NP_BLK_PLC);
-                    OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->c);
+                    COUNT(C_DROPS, 1);
+                    np_drop_h(m, L->c, NP_DROP_PLUGIN_RING_FULL, I->id);
+                    OP_FREE(t, R_FREE, L->c);
                     continue;
                 }
             } else {
-                COMPUTE(t, m->cost[NP_C_PLC_EXC]);
-                np_fmt_mux(L->e, L->c, L->out[L->i].port, L->src, 0, L->ptag, L->in_port, 0, 0, L->len);
-                L->e[1] |= (L->out[L->i].arg & 0x1F) << 3;
-                OP_RING_PUT(t, L->out[L->i].kind == NP_PO_LD ? NP_ROLE_LD : NP_ROLE_EXC,
-                            NP_OPF_POSTED | NP_OPF_TRY, L->e[0], L->out[L->i].arg, L->e[2],
-                            (uint32_t)(L->out[L->i].mac >> 16), (uint32_t)(L->out[L->i].mac & 0xFFFF), 0x0800);
+                COMPUTE(t, PARAM(P_COST_EXC));
+                COUNT(C_TO_HOST, 1);
+                plc_exc_entry(m, L, &L->out[L->i], L->e);
+                OP_RING_PUT(t, L->out[L->i].kind == PO_LD ? R_LD : R_EXC, NP_OPF_POSTED | NP_OPF_TRY, L->e, NP_W_exc);
                 if (t->result == NP_R_FULL) {
-                    np_drop_h(m, L->c, NP_DROP_EXC_RING_FULL, NP_BLK_PLC);
-                    OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->c);
+                    COUNT(C_DROPS, 1);
+                    np_drop_h(m, L->c, NP_DROP_EXC_RING_FULL, I->id);
+                    OP_FREE(t, R_FREE, L->c);
                     continue;
                 }
             }
-            if (L->out[L->i].stats && m->role_ring[NP_ROLE_STATS] >= 0)
-                OP_RING_PUT(t, NP_ROLE_STATS, NP_OPF_POSTED | NP_OPF_TRY, L->out[L->i].stats, L->len, 0);
+            if (L->out[L->i].stats && RING(R_STATS) >= 0) {
+                np_stats_upd_t u = { .index = L->out[L->i].stats, .len = L->len, .post = 0 };
+                OP_RING_PUT_REC(t, R_STATS, NP_OPF_POSTED | NP_OPF_TRY, stats_upd, u);
+            }
         }
     }
     PT_END(t);
 }
+
+NP_BLOCK(plc, .doc = "Parse, Lookup and Copy: IPv4 validation, TCAM routes and filters, copies, steering",
+         .rings = NP_ARRAY(rings), .mems = NP_ARRAY(mems), .tables = NP_ARRAY(tables),
+         .params = NP_ARRAY(params), .counters = NP_ARRAY(counters), .locals = sizeof(plc_l), .run = plc_run);

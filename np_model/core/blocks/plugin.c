@@ -1,30 +1,72 @@
 /* Plug-in ME -- runs a user plug-in (NPR: 5 MEs, one plug-in each).
  *
- * In:  the plug-in's input ring (NPR layout, from PLC, Mux-bypassing
- *      plug-ins and other plug-ins); its message ring (text relayed by the
- *      control processor).
- * Out: PLC -> QM ring, plug-ins -> Mux ring, other plug-in rings, the
- *      exception ring, the free ring.
  * Threads 0-5 handle packets, thread 6 control messages, thread 7 the
  * periodic computation [C NPR-tour]. Each runs the plug-in's code for one
  * call (plugin_rt.c records what the call did and what it cost) and then
  * replays the record as ops: ALU cycles, memory references with their
- * latency, ring puts for the exits.
+ * latency, ring puts for the exits. `slot` is the plug-in number filters,
+ * PLC and other plug-ins use to reach it.
  * Drops: no_plugin, plugin_drop, plugin_budget, plugin_crash,
  *        plugin_unloaded, plugin_ring_full, exc_ring_full, no_buffer.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include "../npcore.h"
+#include "block.h"
+
+#define PL_PLUGINS 16
+enum { R_IN, R_MSG, R_QM, R_MUX, R_EXC, R_FREE, R_BUFQ, R_PLUGIN, R_N = R_PLUGIN + PL_PLUGINS };
+enum { P_SLOT, P_N };
+enum { C_CALLS, C_N };
+
+static const np_ring_port_t rings[R_N] = {
+    [R_IN] = NP_IN("in", "mux_plc", "packets for the plug-in (PLC, other plug-ins)"),
+    [R_MSG] = NP_IN_OPT("msg", "plmsg", "control messages the control processor relays"),
+    [R_QM] = NP_OUT("qm", "plc_qm", "exit: to the queue manager"),
+    [R_MUX] = NP_OUT("mux", "buf", "exit: back to Mux to be classified again"),
+    [R_EXC] = NP_OUT("exc", "exc", "exit: to the control processor"),
+    [R_FREE] = NP_OUT("free", "buf", "exit: drop"),
+    [R_BUFQ] = NP_IN("bufq", "buf", "the buffer free list (new packets)"),
+    [R_PLUGIN] = NP_OUT_ARRAY("plugin", PL_PLUGINS, "mux_plc", "exit: another plug-in's input, by slot"),
+};
+static const np_named_t mems[NP_PLM_COUNT] = {
+    [NP_PLM_PKT] = { "pkt", "packet buffers (DRAM)" }, [NP_PLM_SRAM] = { "sram", "the plug-in's 1 MB of SRAM" },
+    [NP_PLM_SCRATCH] = { "scratch", "scratch memory" },
+};
+static const np_param_desc_t params[P_N] = {
+    [P_SLOT] = NP_PARAM("slot", 0, 0, PL_PLUGINS - 1, "slot", "wiring", "the plug-in number (NPR: plug-in MEs 0-4)"),
+};
+static const np_named_t counters[C_N] = { [C_CALLS] = { "calls", "plug-in calls replayed" } };
 
 enum { K_PKT = 1, K_MSG, K_PER, K_UNLOAD };
-
 static const char UNLOAD[] = "\x01unload";
 
-void np_blk_plugin(np_t *m, np_thread_t *t) {
-    np_pl_l *L = &t->u.pl;
-    int id = m->me[t->me].arg;
+typedef struct { uint32_t h, k, kind, slot; uint64_t next; uint32_t e[NP_XWORDS]; } pl_l;
+
+static int plugin_init(np_t *m, np_inst_t *x) {
+    int slot = (int)x->param[P_SLOT];
+    if (slot >= m->n_plugin) {
+        int n = slot + 1;
+        np_plugin_t **p = realloc(m->plugin, (size_t)n * sizeof *p);
+        if (!p) return np_fail(m, "out of memory");
+        m->plugin = p;
+        np_inst_t **q = realloc(m->plugin_inst, (size_t)n * sizeof *q);
+        if (!q) return np_fail(m, "out of memory");
+        m->plugin_inst = q;
+        for (int i = m->n_plugin; i < n; i++) { m->plugin[i] = NULL; m->plugin_inst[i] = NULL; }
+        m->n_plugin = n;
+    }
+    if (m->plugin_inst[slot]) return np_fail(m, "%s: plug-in slot %d is taken by %s", x->name, slot, m->plugin_inst[slot]->name);
+    m->plugin_inst[slot] = x;
+    return 0;
+}
+
+int np_n_plugin_slots(np_t *m) { return m->n_plugin; }
+
+static int slot_ok(np_t *m, uint32_t s) { return (int)s < m->n_plugin && m->plugin[s] && m->plugin[s]->active; }
+
+static void plugin_run(np_t *m, np_thread_t *t) {
+    pl_l *L = LOCALS(pl_l);
+    int id = (int)PARAM(P_SLOT);
     np_plugin_t *P = m->plugin[id];
     np_plrec_t *R = P ? &P->recs[t->idx] : NULL;
     PT_BEGIN(t);
@@ -32,19 +74,20 @@ void np_blk_plugin(np_t *m, np_thread_t *t) {
         t->pkt = NP_NO_PKT;
         L->kind = 0;
         if (t->idx < NP_PL_PKT_THREADS) {                        /* packet thread */
-            OP_RING_GET(t, NP_ROLE_PLUGIN0 + id, 0);
-            L->h = NP_MUX_H(t->xin);
+            OP_RING_GET(t, R_IN, 0);
+            L->h = t->xin[0] & 0xFFFFFF;
             t->pkt = m->desc[L->h].pkt;
             P = m->plugin[id];
             if (!P || !P->active) {
-                np_drop_h(m, L->h, NP_DROP_NO_PLUGIN, NP_BLK_PLUGIN);
-                OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->h);
+                np_drop_h(m, L->h, NP_DROP_NO_PLUGIN, I->id);
+                OP_FREE(t, R_FREE, L->h);
                 continue;
             }
             L->kind = K_PKT;
             np_pl_call_pkt(m, P, t->idx, L->h);
         } else if (t->idx == NP_PL_PKT_THREADS) {                /* message thread */
-            OP_RING_GET(t, NP_ROLE_PLMSG0 + id, 0);
+            if (RING(R_MSG) < 0) OP_HALT(t);
+            OP_RING_GET(t, R_MSG, 0);
             L->slot = t->xin[0];
             P = m->plugin[id];
             {
@@ -61,13 +104,12 @@ void np_blk_plugin(np_t *m, np_thread_t *t) {
             if (L->kind == K_UNLOAD) {
                 /* stop taking packets, then drop what the plug-in holds */
                 P->active = 0;
-                m->plugin_on[id] = 0;
                 for (L->k = 1; L->k < m->p.n_buffers; L->k++) {
                     if (!(P->held[L->k >> 3] >> (L->k & 7) & 1)) continue;
                     P->held[L->k >> 3] &= (uint8_t)~(1 << (L->k & 7));
                     P->nheld--;
-                    np_drop_h(m, L->k, NP_DROP_PLUGIN_UNLOADED, NP_BLK_PLUGIN);
-                    OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->k);
+                    np_drop_h(m, L->k, NP_DROP_PLUGIN_UNLOADED, I->id);
+                    OP_FREE(t, R_FREE, L->k);
                 }
                 snprintf(P->replies[P->reply_head % NP_PL_REPLIES], NP_PL_MSG, "unloaded");
                 P->reply_t[P->reply_head % NP_PL_REPLIES] = m->now;
@@ -77,7 +119,7 @@ void np_blk_plugin(np_t *m, np_thread_t *t) {
         } else {                                                 /* periodic thread */
             P = m->plugin[id];
             if (!P || !P->active || !P->period) {
-                OP_WAIT_SIG(t, NP_SIG_PLUGIN + id);
+                OP_WAIT_SIG(t, STATE(int)[0]);
                 continue;
             }
             if (L->next <= m->now) L->next = m->now + P->period;
@@ -88,6 +130,7 @@ void np_blk_plugin(np_t *m, np_thread_t *t) {
             L->kind = K_PER;
             np_pl_call_periodic(m, P, t->idx);
         }
+        COUNT(C_CALLS, 1);
         /* replay the call's record */
         P = m->plugin[id];
         R = &P->recs[t->idx];
@@ -96,12 +139,12 @@ void np_blk_plugin(np_t *m, np_thread_t *t) {
             if (R->op[L->k].kind == NP_PLR_MEM) {
                 OP_MEM(t, R->op[L->k].mrole, R->op[L->k].flags, R->op[L->k].addr, R->op[L->k].bytes);
             } else if (R->op[L->k].kind == NP_PLR_ALLOC) {
-                OP_RING_GET(t, NP_ROLE_BUFQ, NP_OPF_TRY);
+                OP_RING_GET(t, R_BUFQ, NP_OPF_TRY);
                 P = m->plugin[id];
                 R = &P->recs[t->idx];
-                np_pl_materialize(m, P, R, R->op[L->k].h, t->result == NP_R_OK ? t->xin[0] : 0);
+                np_pl_materialize(m, P, R, R->op[L->k].h, t->result == NP_R_OK ? (t->xin[0] & 0xFFFFFF) : 0);
             } else if (R->op[L->k].kind == NP_PLR_SIGNAL) {
-                OP_SIGNAL(t, NP_SIG_PLUGIN + id);
+                OP_SIGNAL(t, STATE(int)[0]);
             } else {                                             /* an exit */
                 L->h = np_pl_real(R, R->op[L->k].h);
                 if (!L->h) continue;                             /* its buffer could not be had */
@@ -111,43 +154,49 @@ void np_blk_plugin(np_t *m, np_thread_t *t) {
                     np_desc_t *d = &m->desc[L->h];
                     d->out_port = (uint8_t)R->op[L->k].a;
                     d->qid = (uint16_t)R->op[L->k].b;
-                    OP_RING_PUT(t, NP_ROLE_PLC_QM, NP_OPF_POSTED, L->h | (uint32_t)R->op[L->k].a << 24,
-                                (uint32_t)R->op[L->k].b, m->desc[L->h].len);
+                    {
+                        np_plc_qm_t e = { .handle = L->h, .qid = (uint32_t)R->op[L->k].b, .len = d->len, .stats = d->stats };
+                        OP_RING_PUT_REC(t, R_QM, NP_OPF_POSTED, plc_qm, e);
+                    }
                 } else if (R->op[L->k].sub == VRH_X_MUX) {
                     if (R->op[L->k].a >= 0) m->desc[L->h].ptag = (uint8_t)R->op[L->k].a;
                     m->desc[L->h].flags &= (uint8_t)~NP_DF_PASSTHRU;
-                    OP_RING_PUT(t, NP_ROLE_PLUG_MUX, NP_OPF_POSTED, L->h);
+                    OP_FREE(t, R_MUX, L->h);                     /* a buffer handle onto Mux's plug-in input */
                 } else if (R->op[L->k].sub == VRH_X_PLUGIN) {
                     L->slot = (uint32_t)R->op[L->k].a;
-                    if (!m->plugin_on[L->slot] || m->role_ring[NP_ROLE_PLUGIN0 + L->slot] < 0) {
-                        np_drop_h(m, L->h, NP_DROP_NO_PLUGIN, NP_BLK_PLUGIN);
-                        OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->h);
+                    if (L->slot >= PL_PLUGINS || RING(R_PLUGIN + L->slot) < 0 || !slot_ok(m, L->slot)) {
+                        np_drop_h(m, L->h, NP_DROP_NO_PLUGIN, I->id);
+                        OP_FREE(t, R_FREE, L->h);
                         continue;
                     }
                     {
                         np_desc_t *d = &m->desc[L->h];
-                        uint32_t e[3];
-                        np_fmt_mux(e, L->h, d->out_port, NP_SRC_PLUGIN, 0, d->ptag, d->in_port, d->qid, d->stats, d->len);
-                        OP_RING_PUT(t, NP_ROLE_PLUGIN0 + L->slot, NP_OPF_POSTED | NP_OPF_TRY, e[0], e[1], e[2]);
+                        np_mux_plc_t e = { .handle = L->h, .out_port = d->out_port, .src = NP_SRC_PLUGIN, .ptag = d->ptag,
+                                           .in_port = d->in_port, .qid = d->qid, .stats = d->stats, .len = d->len };
+                        np_pack_mux_plc(L->e, &e);
+                        OP_RING_PUT(t, R_PLUGIN + L->slot, NP_OPF_POSTED | NP_OPF_TRY, L->e, NP_W_mux_plc);
                     }
                     if (t->result == NP_R_FULL) {
-                        np_drop_h(m, L->h, NP_DROP_PLUGIN_RING_FULL, NP_BLK_PLUGIN);
-                        OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->h);
+                        np_drop_h(m, L->h, NP_DROP_PLUGIN_RING_FULL, I->id);
+                        OP_FREE(t, R_FREE, L->h);
                     }
                 } else if (R->op[L->k].sub == VRH_X_XSCALE) {
                     {
                         np_desc_t *d = &m->desc[L->h];
-                        uint32_t e[3];
-                        np_fmt_mux(e, L->h, d->out_port, NP_SRC_PLUGIN, 0, d->ptag, d->in_port, d->qid, 0, d->len);
-                        OP_RING_PUT(t, NP_ROLE_EXC, NP_OPF_POSTED | NP_OPF_TRY, e[0], NP_EXC_PLUGIN, e[2], 0, 0, 0x0800);
+                        const uint8_t *f = np_pkt_data(m, L->h);
+                        np_exc_t e = { .handle = L->h, .out_port = d->out_port, .ext = NP_XE(NP_EXC_PLUGIN),
+                                       .ptag = d->ptag, .in_port = d->in_port, .qid = d->qid, .len = d->len,
+                                       .ethertype = d->len >= 14 ? (uint32_t)(f[12] << 8 | f[13]) : 0 };
+                        np_pack_exc(L->e, &e);
+                        OP_RING_PUT(t, R_EXC, NP_OPF_POSTED | NP_OPF_TRY, L->e, NP_W_exc);
                     }
                     if (t->result == NP_R_FULL) {
-                        np_drop_h(m, L->h, NP_DROP_EXC_RING_FULL, NP_BLK_PLUGIN);
-                        OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->h);
+                        np_drop_h(m, L->h, NP_DROP_EXC_RING_FULL, I->id);
+                        OP_FREE(t, R_FREE, L->h);
                     }
                 } else if (R->op[L->k].sub == VRH_X_DROP) {
-                    np_drop_h(m, L->h, R->op[L->k].a, NP_BLK_PLUGIN);
-                    OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->h);
+                    np_drop_h(m, L->h, R->op[L->k].a, I->id);
+                    OP_FREE(t, R_FREE, L->h);
                 } else if (R->op[L->k].h & 0x80000000u) {         /* a new packet it holds */
                     P->held[L->h >> 3] |= (uint8_t)(1 << (L->h & 7));
                     P->nheld++;
@@ -164,3 +213,16 @@ void np_blk_plugin(np_t *m, np_thread_t *t) {
     }
     PT_END(t);
 }
+
+static int plugin_init2(np_t *m, np_inst_t *x) {
+    if (plugin_init(m, x)) return -1;
+    int s = np_sig_alloc(m, 1);                 /* wakes the periodic thread */
+    if (s < 0) return -1;
+    *(int *)x->state = s;
+    return 0;
+}
+
+NP_BLOCK(plugin, .doc = "A plug-in ME: runs user C code (plug-in API) and replays what each call cost",
+         .rings = NP_ARRAY(rings), .mems = NP_ARRAY(mems), .params = NP_ARRAY(params),
+         .counters = NP_ARRAY(counters), .locals = sizeof(pl_l), .state = sizeof(int),
+         .init = plugin_init2, .run = plugin_run);
