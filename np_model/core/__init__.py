@@ -25,7 +25,7 @@ except ImportError as exc:  # pragma: no cover - install problem
 
 
 def _check_fresh() -> None:
-    from .build_core import core_sources, source_hash
+    from ._sources import core_sources, source_hash
 
     if not core_sources():  # installed without sources: nothing to compare
         return

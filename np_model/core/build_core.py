@@ -6,7 +6,6 @@ npcore_api.h for the split between machine, blocks and engine.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -15,24 +14,9 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 MODULE = "np_model.core._npcore"
-PLUGIN_INCLUDE = HERE.parent.parent / "plugins" / "include"   # the plug-in ABI is shared with plug-ins
-
-
-def core_sources() -> list[Path]:
-    """Every C source and header of the core, in a stable order."""
-    files = (sorted(HERE.glob("*.c")) + sorted(HERE.glob("blocks/*.c")) + sorted(HERE.glob("*.h"))
-             + sorted(HERE.glob("blocks/*.h")) + sorted(HERE.glob("blocks/*.def"))
-             + [PLUGIN_INCLUDE / "vrh_plugin_abi.h"])
-    return [f for f in files if f.name != "_npcore.c" and f.exists()]
-
-
-def source_hash() -> str:
-    """Hash of the core's sources; compiled in so a stale build is detected."""
-    h = hashlib.sha256()
-    for f in core_sources():
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+_src: dict = {"__file__": str(HERE / "_sources.py"), "__name__": "np_model.core._sources"}
+exec(compile((HERE / "_sources.py").read_text(), str(HERE / "_sources.py"), "exec"), _src)  # no package import here
+core_sources, source_hash, PLUGIN_INCLUDE = _src["core_sources"], _src["source_hash"], _src["PLUGIN_INCLUDE"]
 
 
 def _cdef_text() -> str:

@@ -230,12 +230,16 @@ static void ring_visible(np_t *m, int ri, int putter, uint64_t now) {
     m->ring_vis[ri]++;
     if (putter >= 0) thr_ready(m, &m->thr[putter], now);
     while (m->ring_vis[ri] && r->getw.n) ring_deliver(m, ri, &m->thr[wq_pop(&r->getw)], now);
-    if (m->ring_vis[ri] && m->n_any) {
+    /* r->anyw counts the WAIT_ANY threads that name this ring: most rings have
+     * none, and then the waiter list need not be walked */
+    if (m->ring_vis[ri] && r->anyw) {
         int k = 0;
         for (int i = 0; i < m->n_any; i++) {
             np_thread_t *w = &m->thr[m->any_waiters[i]];
-            if (waits_on(w, ri)) thr_ready(m, w, now);
-            else m->any_waiters[k++] = m->any_waiters[i];
+            if (waits_on(w, ri)) {
+                for (uint32_t j = 0; j < w->nwait; j++) m->ring[w->wait[j]].anyw--;
+                thr_ready(m, w, now);
+            } else m->any_waiters[k++] = m->any_waiters[i];
         }
         m->n_any = k;
     }
@@ -340,6 +344,7 @@ static int op_exec(np_t *m, np_thread_t *t, uint64_t now) {
         for (uint32_t i = 0; i < op->nwords; i++) if (m->ring_vis[op->words[i]]) return 1;
         t->nwait = op->nwords < NP_WAIT_MAX ? op->nwords : NP_WAIT_MAX;
         memcpy(t->wait, op->words, t->nwait * sizeof(uint32_t));
+        for (uint32_t i = 0; i < t->nwait; i++) m->ring[t->wait[i]].anyw++;
         m->any_waiters[m->n_any++] = t->id;
         thr_set_state(m, t, NP_TS_WAIT_WORK, now);
         return 0;
@@ -395,7 +400,7 @@ static void thread_run(np_t *m, np_thread_t *t, uint64_t now) {
         if (!t->op_pending) {
             t->op.compute = 0;
             m->now = now;
-            t->inst->d->run(m, t);
+            t->run(m, t);
             t->op_pending = 1;
         }
         if (t->op.compute) {

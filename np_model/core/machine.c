@@ -134,6 +134,7 @@ void np_free(np_t *m) {
     for (uint64_t k = 0; k < m->host_in.n; k++) free(hi[k].data);
     if (m->dram) munmap(m->dram, (size_t)m->p.n_buffers * NP_BUF_SIZE);
     free(m->heap); free(m->desc); free(m->slot_stack); free(m->rbuf); free(m->injq);
+    for (int i = 0; i < m->n_thr; i++) free(m->thr[i].local);
     free(m->srv); free(m->mem); free(m->ring); free(m->ring_vis); free(m->me); free(m->thr);
     free(m->any_waiters); free(m->sig); free(m->sig_waiter); free(m->port); free(m->plugin); free(m->plugin_inst);
     np_vec_free(&m->host_in); np_vec_free(&m->tx_out); np_vec_free(&m->tx_cap);
@@ -440,7 +441,9 @@ int np_add_me(np_t *m, int inst, int nthreads, const char *name) {
     for (int i = 0; i < nthreads; i++) {
         np_thread_t *t = &m->thr[m->n_thr];
         memset(t, 0, sizeof *t);
-        t->id = m->n_thr; t->me = m->n_me; t->idx = i; t->inst = x;
+        t->id = m->n_thr; t->me = m->n_me; t->idx = i; t->inst = x; t->run = x->d->run;
+        t->local = calloc(1, x->d->locals ? x->d->locals : 8);
+        if (!t->local) return fail(m, "out of memory");
         t->state = NP_TS_READY; t->pkt = NP_NO_PKT;
         m->n_thr++;
     }
@@ -890,7 +893,7 @@ void *np_inst_state(np_t *m, int inst, int type) {
  * receive buffers, staged injections, and descriptors holding a live packet. */
 uint64_t np_packets_in_flight(np_t *m) {
     uint64_t n = 0;
-    for (uint32_t i = 0; i < m->p.rbuf_elements; i++) n += m->rbuf[i].used;
+    for (uint32_t i = 0; i < m->p.rbuf_elements; i++) n += m->rbuf[i].used == 1;   /* 2: Rx moved it to a buffer */
     np_inj_t *hi = m->host_in.p;
     for (uint64_t k = 0; k < m->host_in.n; k++) n += hi[k].data != NULL && !(hi[k].flags & NP_INJ_MSG);
     for (uint32_t h = 1; h < m->p.n_buffers; h++) n += (m->desc[h].flags & NP_DF_LIVE) != 0;
@@ -909,7 +912,7 @@ void np_block_step(np_t *m, int tid, uint64_t now) {
     np_thread_t *t = &m->thr[tid];
     m->now = now;
     t->op.compute = 0;
-    t->inst->d->run(m, t);
+    t->run(m, t);
 }
 int np_ring_info(np_t *m, int r, int *kind, int *mem, int *words, uint32_t *cap, uint32_t *nn_lat) {
     if (r < 0 || r >= m->n_ring) return -1;

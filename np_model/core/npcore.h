@@ -174,6 +174,7 @@ typedef struct np_ring {
     int kind, mem, words;        /* words: of one entry */
     uint32_t cap, size_words, nn_lat;
     uint32_t head, count;        /* visible entries: m->ring_vis[ring] */
+    uint32_t anyw;               /* WAIT_ANY threads naming this ring (C engine) */
     uint32_t *buf;               /* cap * words */
     np_wq_t getw, putw;
     np_ring_stats_t st;
@@ -181,11 +182,13 @@ typedef struct np_ring {
     char format[NP_NAME];
 } np_ring_t;
 
-#define NP_LOCAL_BYTES 2048      /* per-thread locals any block may use */
+#define NP_LOCAL_BYTES 4096      /* per-thread locals a block may use at most */
 
 struct np_thread {
     int id, me, idx, state, pc;
     np_inst_t *inst;
+    void (*run)(np_t *m, struct np_thread *t);   /* its instance's hot routine */
+    void *local;                 /* its block's locals (the block's `locals` bytes) */
     np_op_t op;
     int op_pending;
     uint32_t xin[NP_XWORDS];
@@ -193,7 +196,6 @@ struct np_thread {
     uint64_t pkt;
     uint32_t nwait;              /* WAIT_ANY: rings it waits on */
     uint32_t wait[NP_WAIT_MAX];
-    uint64_t local[NP_LOCAL_BYTES / 8];
 };
 
 typedef struct np_me {

@@ -42,7 +42,7 @@
 #define PARAM(p) (I->param[(p)])
 #define COUNT(c, n) (I->ctr[(c)] += (uint64_t)(n))
 #define STATE(type) ((type *)I->state)
-#define LOCALS(type) ((type *)(void *)(t)->local)
+#define LOCALS(type) ((type *)(t)->local)
 #define RING_READY(ri) ((ri) >= 0 && m->ring_vis[(ri)] > 0)
 
 /* A block is a protothread: its locals live in t->local, its resume point in

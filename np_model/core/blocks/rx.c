@@ -73,6 +73,7 @@ static void rx_run(np_t *m, np_thread_t *t) {
         }
         L->h = t->xin[0] & 0xFFFFFF;
         rx_fill(m, L->h, &m->rbuf[L->slot]);
+        m->rbuf[L->slot].used = 2;          /* the packet is in its buffer now; the elements free soon */
         np_buf_taken(m, L->h);
         COUNT(C_FRAMES, 1); COUNT(C_BYTES, L->len);
         OP_MEM(t, M_PKT, NP_OPF_WRITE, np_pkt_addr(m, L->h), L->len);

@@ -34,10 +34,7 @@ static void tx_run(np_t *m, np_thread_t *t) {
     PT_BEGIN(t);
     for (;;) {
         t->pkt = NP_NO_PKT;
-        {
-            int w[2] = { RING(R_IN), RING(R_TXDONE) };
-            OP_WAIT_ANY(t, w, 2);
-        }
+        OP_WAIT_ANY(t, &RING(R_IN), 2);             /* slots R_IN, R_TXDONE */
         if (RING_READY(RING(R_TXDONE))) {
             OP_RING_GET(t, R_TXDONE, NP_OPF_TRY);
             if (t->result != NP_R_OK) continue;
