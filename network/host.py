@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 from .ledger import Ledger
 from .node import EventNode
-from .wire import BROADCAST, ETH_ARP, ETH_IPV4, checksum, ip_bytes, ipv4_header, mac_bytes, mac_str
+from .wire import BROADCAST, ETH_IPV4, checksum, ip_bytes, ipv4_header, mac_bytes, mac_str
 
 __all__ = ["Host"]
 

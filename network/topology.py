@@ -51,7 +51,7 @@ from typing import Any
 
 import networkx as nx
 
-from host.config import (ConfigError, Entry, RouterConfig, _kl, _Map, _show, _V, load_config, load_yaml,
+from host.config import (ConfigError, RouterConfig, _kl, _Map, _show, _V, load_config, load_yaml,
                          parse_rate, validate_config)
 
 from .host import Host
@@ -274,7 +274,8 @@ def parse_topology(text: str, *, source: str = "<topology>", base_dir: str = "."
         kl = lambda k: _kl(lk, k, il)                                           # noqa: E731
         eps = lk["endpoints"]
         if not isinstance(eps, list) or len(eps) != 2:
-            raise v.err(kl("endpoints"), f"{path}.endpoints", f"must be two endpoints like [h1, \"r1:0\"], got {_show(eps)}")
+            raise v.err(kl("endpoints"), f"{path}.endpoints",
+                        f"must be two endpoints like [h1, \"r1:0\"], got {_show(eps)}")
         ends = [_endpoint(v, net, x, kl("endpoints"), f"{path}.endpoints") for x in eps]
         for (n, p) in ends:
             if (n, p) in used:
@@ -317,7 +318,8 @@ def parse_topology(text: str, *, source: str = "<topology>", base_dir: str = "."
         if not isinstance(name, str):
             raise v.err(kl("name"), f"{path}.name", f"must be a string, got {_show(name)}")
         if name in names:
-            raise v.err(kl("name") if "name" in lk else il, f"{path}.name", f"link name {name!r} is also {names[name]}'s")
+            raise v.err(kl("name") if "name" in lk else il, f"{path}.name",
+                        f"link name {name!r} is also {names[name]}'s")
         names[name] = path
         for (n, p) in ends:
             used[(n, p)] = f"{path} ({name})"
@@ -394,7 +396,8 @@ def _check_loop(v: _V, graphs: dict[int, nx.MultiGraph], sw_ports: dict[str, lis
         g.add_edge(a, b, name=name)
 
 
-def _resolve_dst(v: _V, topo: Topology, host_ips: dict[str, str], x: Any, line: int, path: str) -> tuple[str, Host | None]:
+def _resolve_dst(v: _V, topo: Topology, host_ips: dict[str, str], x: Any, line: int,
+                 path: str) -> tuple[str, Host | None]:
     net = topo.network
     if isinstance(x, str) and x in net.nodes:
         node = net.nodes[x]

@@ -122,7 +122,8 @@ def test_bad_nodes(old, new, line_of, key, needle):
     text = BASE.replace(old, new, 1)
     msg = _err(text)
     lines = text.splitlines()
-    want = [i + 1 for i, x in enumerate(lines) if x.startswith(line_of.replace(old, new) if old in line_of else line_of)]
+    start = line_of.replace(old, new) if old in line_of else line_of
+    want = [i + 1 for i, x in enumerate(lines) if x.startswith(start)]
     if key == "":
         assert msg.startswith("topo.yaml:"), msg
     else:
