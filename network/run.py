@@ -53,7 +53,7 @@ def run_topology(topo: Topology, duration_ms: float, out_dir: str | os.PathLike 
     summary = {
         "topology": topo.source, "duration_ms": duration_ms, "simulated_ns": net.now,
         "window_ns": window_ns or topo.window_ns or net.min_delay_ns, "windows": net.windows,
-        "wall_s": round(net.wall_s, 3), "sync_overhead": round(net.sync_overhead(), 4),
+        "wall_s": round(net.wall_s, 3), "sync_overhead": round(net.sync_overhead(), 4), "capture": topo.capture,
         "nodes": {n: node.kind for n, node in net.nodes.items()},
         "links": {lk.name: lk.stats() for lk in net.links},
         "events": net.event_log, "results": results,
@@ -119,5 +119,5 @@ def summary_text(s: dict[str, Any], out_dir: str | None = None) -> str:
                  f"+ held {c['held']}: {'OK' if s['ok'] else 'VIOLATED ' + ', '.join(c['unbalanced'])}")
     if out_dir:
         lines.append(f"  outputs in {out_dir}: summary.json, results.json, nodes/*/stats.json"
-                     + (", links/*.pcapng" if True else ""))
+                     + (", links/*.pcapng" if s.get("capture") else ""))
     return "\n".join(lines)
