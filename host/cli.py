@@ -3,6 +3,7 @@
     vrouter-hil demo       a 5-port NPR forwarding a default traffic mix
     vrouter-hil profile    the hardware profile with every value's source
     vrouter-hil run        replay captures through a configured router
+    vrouter-hil net        run a network of routers, switches and hosts
 """
 from __future__ import annotations
 
@@ -64,6 +65,58 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if st["conservation"]["ok"] else 1
 
 
+def _net(args: argparse.Namespace) -> int:
+    """``vrouter-hil net TOPOLOGY``: build the network, run it, write outputs, print a summary."""
+    from network.run import run_topology, summary_text
+    from network.sim import SimError
+    from network.topology import ConfigError, load_topology
+
+    try:
+        topo = load_topology(args.topology, **({"engine": args.engine} if args.engine else {}))
+        if args.window_ns is not None and not 0 < args.window_ns <= topo.network.min_delay_ns:
+            raise SimError(f"--window-ns must be in (0, {topo.network.min_delay_ns:g}]: at most the smallest "
+                           "link delay")
+    except (ConfigError, SimError) as e:
+        print(f"vrouter-hil net: {e}", file=sys.stderr)
+        return 2
+    from tqdm import tqdm
+
+    end_ns = args.duration_ms * 1e6
+    bar = tqdm(total=round(args.duration_ms, 3), unit="ms", desc="simulated", file=sys.stderr, leave=False,
+               disable=True if args.no_progress else None, bar_format="{l_bar}{bar}| {n:.3f}/{total} ms [{elapsed}]")
+    last = [0.0]
+
+    def progress(t_ns: float) -> None:
+        if t_ns - last[0] >= end_ns / 200 or t_ns >= end_ns:
+            bar.update(round(t_ns / 1e6 - bar.n, 6))
+            last[0] = t_ns
+
+    try:
+        summary = run_topology(topo, args.duration_ms, args.out, window_ns=args.window_ns, progress=progress)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(summary, indent=1, default=str))
+    else:
+        print(summary_text(summary, args.out))
+    return 0 if summary["ok"] else 1
+
+
+def _add_net_parser(sub: "argparse._SubParsersAction") -> None:
+    n = sub.add_parser("net", help="run a network of NPRs, switches and hosts described by a topology file",
+                       description="Run the network TOPOLOGY describes (routers, hosts, switches, links, tools, "
+                                   "events) on one simulated time base; write a pcapng per link, each node's "
+                                   "stats.json, results.json and summary.json to --out.")
+    n.add_argument("topology", metavar="TOPOLOGY", help="topology file (YAML)")
+    n.add_argument("--duration-ms", type=float, required=True, help="simulated time to run (ms)")
+    n.add_argument("--out", metavar="DIR", help="output folder")
+    n.add_argument("--window-ns", type=float, help="synchronisation window (default: the smallest link delay)")
+    n.add_argument("--engine", choices=("c", "py"), help="override every router's engine")
+    n.add_argument("--no-progress", action="store_true", help="no progress bar")
+    n.add_argument("--json", action="store_true", help="print the summary as JSON")
+    n.set_defaults(fn=_net)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="vrouter-hil", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
@@ -92,9 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--json", action="store_true", help="print the statistics as JSON instead of the summary")
     r.set_defaults(fn=_run)
+    _add_net_parser(sub)
     args = ap.parse_args(argv)
     if args.cmd == "demo" and not 0 < args.load <= 1:
         ap.error(f"--load must be in (0, 1], got {args.load}")
+    if args.cmd == "net" and not args.duration_ms > 0:
+        ap.error(f"--duration-ms must be > 0, got {args.duration_ms}")
     return args.fn(args)
 
 

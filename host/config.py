@@ -57,7 +57,7 @@ from typing import Any, Mapping
 
 import yaml
 
-__all__ = ["ConfigError", "RouterConfig", "load_config", "parse_config", "SECTIONS"]
+__all__ = ["ConfigError", "RouterConfig", "load_config", "parse_config", "validate_config", "load_yaml", "SECTIONS"]
 
 SECTIONS = ("router", "ports", "routes", "arp", "filters", "queues", "plugins", "nic", "slow_path")
 ROUTER_KEYS = ("engine", "seed", "buffers", "threads", "fib_install_us")
@@ -168,10 +168,12 @@ class RouterConfig:
 class _V:
     """Validation context: raises ConfigError at a line, naming the key."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, prefix: str = ""):
         self.source = source
+        self.prefix = prefix
 
     def err(self, line: int, path: str, msg: str) -> ConfigError:
+        path = f"{self.prefix}.{path}" if self.prefix and path else (self.prefix or path)
         return ConfigError(f"{self.source}:{line}: {path}: {msg}")
 
     def mapping(self, v: Any, line: int, path: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) -> _Map:
@@ -254,21 +256,35 @@ def load_config(path: str | os.PathLike) -> RouterConfig:
     return parse_config(text, source=path, base_dir=os.path.dirname(os.path.abspath(path)))
 
 
-def parse_config(text: str, *, source: str = "<config>", base_dir: str = ".") -> RouterConfig:
-    """Parse and validate configuration text (see module doc for the schema)."""
+def load_yaml(text: str, source: str) -> Any:
+    """YAML text as plain values whose mappings and lists know their lines
+    (``line``, ``key_lines``, ``item_lines``); duplicate keys and syntax
+    errors raise ``ConfigError`` naming file and line."""
     loader = _Loader(text)
     loader.name = source
     try:
-        root = loader.get_single_data()
+        return loader.get_single_data()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise ConfigError(f"{source}:{mark.line + 1 if mark else '?'}: YAML syntax: {e.problem}") from None
     finally:
         loader.dispose()
-    v = _V(source)
+
+
+def parse_config(text: str, *, source: str = "<config>", base_dir: str = ".") -> RouterConfig:
+    """Parse and validate configuration text (see module doc for the schema)."""
+    root = load_yaml(text, source)
     if root is None:
         raise ConfigError(f"{source}:1: the configuration is empty; it needs at least a ports: section")
-    root = v.mapping(root, 1, "", SECTIONS, ("ports",))
+    return validate_config(root, source=source, base_dir=base_dir)
+
+
+def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", line: int = 1) -> RouterConfig:
+    """Validate a configuration already read by ``load_yaml`` -- a whole file,
+    or a mapping inside another file (a topology's inline router), whose key
+    paths then start with ``prefix`` and whose errors name that file's lines."""
+    v = _V(source, prefix)
+    root = v.mapping(root, line, "", SECTIONS, ("ports",))
 
     router = dict(v.mapping(root.get("router") or _Map(), _kl(root, "router", 1), "router", ROUTER_KEYS))
     rl = _kl(root, "router", 1)

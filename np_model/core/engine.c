@@ -246,14 +246,17 @@ static void ring_visible(np_t *m, int ri, int putter, uint64_t now) {
 }
 
 /* ---- ports ---- */
-static void rx_schedule(np_t *m, int pi) {
+/* at_run_start: a frame np_feed took after its first bit (offered late, see
+ * np_feed) keeps that first-bit time; its reception only never ends in the past. */
+static void rx_schedule(np_t *m, int pi, int at_run_start) {
     np_port_t *p = &m->port[pi];
     uint64_t t; uint32_t len;
     if (p->rx_pending || !np_fx_next_arrival(m, pi, &t, &len)) return;
-    uint64_t start = t * NP_SUB;
+    uint64_t start = t * NP_SUB, w = np_fx_wire_sub(m, pi, len);
     if (start < p->rx_free_sub) start = p->rx_free_sub;
-    if (start < m->now * NP_SUB) start = m->now * NP_SUB;
-    p->rx_free_sub = start + np_fx_wire_sub(m, pi, len);
+    uint64_t lo = at_run_start ? (m->now * NP_SUB > w ? m->now * NP_SUB - w : 0) : m->now * NP_SUB;
+    if (start < lo) start = lo;
+    p->rx_free_sub = start + w;
     p->rx_pending = 1;
     ev_push(m, CEIL_SUB(p->rx_free_sub), EV_RX, (uint32_t)pi);
 }
@@ -473,7 +476,7 @@ int np_run(np_t *m, uint64_t until, int flags) {
         return -1;
     }
     if (!m->booted) { m->booted = 1; boot(m); }
-    for (int p = 0; p < m->n_port; p++) rx_schedule(m, p);
+    for (int p = 0; p < m->n_port; p++) rx_schedule(m, p, 1);
     inject_schedule(m);
     m->host_pending = 0;
     while (m->heap_n) {
@@ -510,7 +513,7 @@ int np_run(np_t *m, uint64_t until, int flags) {
                 uint64_t vis = ring_append(m, ri, entry, (uint32_t)nw, now, &unl);
                 ev_push(m, vis, EV_RING_VIS, (uint32_t)ri);
             }
-            rx_schedule(m, pi);
+            rx_schedule(m, pi, 0);
             break;
         }
         case EV_TX_DONE:

@@ -548,9 +548,14 @@ void np_buf_returned(np_t *m, uint32_t h) {
 int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint32_t *lens,
             const uint64_t *offs, const uint8_t *data, const uint32_t *meta, uint64_t first_id) {
     for (int i = 0; i < n; i++) {
-        if (t[i] < m->now) return fail(m, "frame %d: arrival cycle %llu is before the current cycle %llu",
-                                       i, (unsigned long long)t[i], (unsigned long long)m->now);
         if (ports[i] >= m->n_port) return fail(m, "frame %d: port %d does not exist (ports 0..%d)", i, ports[i], m->n_port - 1);
+        /* A frame whose first bit arrived in the past may still be offered while its
+         * reception is not over (first bit + wire time >= now): a receiver that
+         * learns of a frame only when its sender finished it (conservative network
+         * synchronisation) gives it its true arrival time. */
+        if (t[i] < m->now && (t[i] * NP_SUB + np_fx_wire_sub(m, ports[i], lens[i]) + NP_SUB - 1) / NP_SUB < m->now)
+            return fail(m, "frame %d: arrival cycle %llu is before the current cycle %llu and its reception "
+                        "would have ended already", i, (unsigned long long)t[i], (unsigned long long)m->now);
         if (lens[i] > 16384) return fail(m, "frame %d: %u bytes is longer than any Ethernet frame", i, lens[i]);
         np_port_t *p = &m->port[ports[i]];
         if (p->inq_n) {

@@ -481,11 +481,13 @@ class PyEngine:
             del self.any_waiters[k:]
 
     # -- ports (rx_schedule, tx_next, tx_admit, tx_done) ---------------------------------
-    def _rx_schedule(self, p: Port) -> None:
+    def _rx_schedule(self, p: Port, at_run_start: bool = False) -> None:
         if p.rx_pending or not lib.np_fx_next_arrival(self.ptr, p.index, self._u64, self._u32):
             return
-        start = max(self._u64[0] * SUB, p.rx_free_sub, self._now * SUB)
-        p.rx_free_sub = start + lib.np_fx_wire_sub(self.ptr, p.index, self._u32[0])
+        w = lib.np_fx_wire_sub(self.ptr, p.index, self._u32[0])
+        # at a run's start a frame np_feed took late keeps its first-bit time (engine.c rx_schedule)
+        start = max(self._u64[0] * SUB, p.rx_free_sub, self._now * SUB - w if at_run_start else self._now * SUB)
+        p.rx_free_sub = start + w
         p.rx_pending = True
         self._push(ceil_sub(p.rx_free_sub), EV_RX, p.index)
 
@@ -701,7 +703,7 @@ class PyEngine:
             self._booted = True
             self._boot()
         for p in self.ports:
-            self._rx_schedule(p)
+            self._rx_schedule(p, True)
         self._inject_schedule()
         lib.np_fx_host_pending(self.ptr, 1)
         rc = RUN_IDLE

@@ -1,0 +1,150 @@
+"""A router node: the configured NPR (host.router.build_router: the NP
+model, its slow path and control plane) behind the message interface.
+
+Frames arriving on a link are offered to the NPR at their first-bit time
+(``NPR.feed_arrays``, times rounded to cycles as ``NPR.send`` does); the NPR runs to each window bound
+(``NPR.run(until_ns=)``); what it transmits comes back through
+``NPR.tx_sink`` and leaves on the port's link at its first-bit time. The
+NPR reports a frame when its last bit has left, so a frame may reach the
+next router after its first bit was due there: the NP core accepts it as
+long as its reception is not over (np_model/core np_feed), which
+conservative synchronisation guarantees when the link rate equals the
+ports' rate (network.topology checks it).
+"""
+from __future__ import annotations
+
+import math
+from time import perf_counter
+from typing import Any, Callable
+
+import numpy as np
+
+from host.router import Router
+
+from .ledger import Ledger
+from .node import Node
+
+__all__ = ["RouterNode"]
+
+
+class RouterNode(Node):
+    """An NPR with its slow path and control plane as a network node."""
+
+    kind = "router"
+
+    def __init__(self, name: str, router: Router):
+        super().__init__(name, len(router.npr.ports))
+        self.router = router
+        self.npr = router.npr
+        self.npr.tx_sink = self._tx
+        self._ns_per_cycle = 1e9 / self.npr.f_me
+        self._in_frames: list[bytes] = []
+        self._in_ports: list[int] = []
+        self._in_t: list[float] = []
+        self.fed = 0
+        self.sink_s = 0.0                      # wall time converting transmitted frames to messages
+        self.feed_s = 0.0                      # wall time offering arrivals to the NPR
+
+    def port_rate(self, port: int) -> int:
+        return self.npr.ports[port].rate_bps
+
+    def deliver(self, port: int, t_first: float, t_last: float, frame: bytes) -> None:
+        self.ledger.received += 1
+        if self.down._t and self.down.at(t_first):
+            self.ledger.drop("node_down")
+            return
+        self._in_frames.append(frame)
+        self._in_ports.append(port)
+        self._in_t.append(t_first)
+
+    def call_at(self, t_ns: float, fn: Callable[[], None]) -> None:
+        self.npr.call_at(t_ns, fn)
+
+    def advance(self, until_ns: float) -> None:
+        t0 = perf_counter()
+        if self._in_frames:
+            self._feed()
+        t1 = perf_counter()
+        self.feed_s += t1 - t0
+        s0 = self.sink_s
+        self.npr.run(until_ns=until_ns)
+        self.busy_s += perf_counter() - t1 - (self.sink_s - s0)
+        self.now = until_ns
+
+    def _feed(self) -> None:
+        """Offer the window's arrivals (per port in time order, as links deliver
+        them) in one call: ``NPR.feed_arrays`` with first-bit times rounded to
+        cycles by np_model.timebase's rule (up, tolerant of float noise)."""
+        f = self.npr.f_me
+        frames = self._in_frames
+        cyc = [max(math.ceil(t * f / 1e9 - 1e-6), 0) for t in self._in_t]
+        lens = [len(x) for x in frames]
+        offs = [0] * len(lens)
+        for i in range(1, len(lens)):
+            offs[i] = offs[i - 1] + lens[i - 1]
+        self.npr.feed_arrays(np.array(cyc, dtype=np.uint64), np.array(self._in_ports, dtype=np.uint8),
+                             np.array(lens, dtype=np.uint32), np.array(offs, dtype=np.uint64),
+                             np.frombuffer(b"".join(frames), dtype=np.uint8))
+        self.fed += len(frames)
+        self._in_frames, self._in_ports, self._in_t = [], [], []
+
+    def _tx(self, batch: Any) -> None:
+        t0 = perf_counter()
+        recs, cap = batch.records, batch.capture
+        k = self._ns_per_cycle
+        ts = (recs["t_start"] * k).tolist()
+        te = (recs["t_end"] * k).tolist()
+        ports = recs["port"].tolist()
+        offs = recs["cap_off"].tolist()
+        lens = recs["len"].tolist()
+        out, led, rate, down = self._out, self.ledger, self.rate, self.down
+        for i in range(len(ports)):
+            p = ports[i]
+            if down._t and down.at(ts[i]):
+                led.drop("node_down")
+            elif not rate[p]:
+                led.drop("port_unconnected")
+            else:
+                out.append((p, ts[i], te[i], cap[offs[i]:offs[i] + lens[i]]))
+                led.sent += 1
+        self.sink_s += perf_counter() - t0
+
+    def settle(self) -> Ledger:
+        # Finish the current instant: a slow-path timer that fired at the window bound
+        # may have queued an injection the engine takes at the next run; the NPR's
+        # account counts it in flight but not yet injected until then.
+        self.npr.run(until_ns=self.now)
+        c = self.npr.conservation()
+        led = self.ledger
+        sp = self.router.slow_path.counters.as_dict()
+        qfull = int(sp.get("slowpath.queue_full_drops", 0))
+        led.created = c.injected + c.copies + c.created
+        led.delivered = type(led.delivered)({"control_processor": c.to_host - qfull} if c.to_host - qfull else {})
+        keep = {r: n for r, n in led.dropped.items() if r in ("node_down", "port_unconnected")}
+        led.dropped = type(led.dropped)(keep)
+        for r, n in self.npr.drops().items():
+            led.dropped[f"npr.{r}"] += n
+        if qfull:
+            led.dropped["slowpath_queue_full"] += qfull
+        # Held: packets inside the NPR by its counters (its scan of buffers, c.in_flight, counts a
+        # frame twice while Rx moves it from RBUF to its buffer, so it is exact only at rest; see
+        # npr_account), frames offered but not yet received by its MSF, and this window's arrivals.
+        inside = c.arrived + c.injected + c.copies + c.created - c.transmitted - c.to_host - c.dropped
+        led.held = inside + (self.fed - c.arrived) + len(self._in_frames)
+        return led
+
+    def stats(self) -> dict[str, Any]:
+        st = self.router.stats()
+        st["kind"] = self.kind
+        st["ledger"] = self.settle().as_dict()
+        st["npr_account"] = self.npr_account()
+        return st
+
+    def npr_account(self) -> dict[str, Any]:
+        """The NPR's own conservation check (host.router / np_model): its scan of
+        buffers against its counters. ``at_rest``: nothing inside, where the scan is
+        exact; in flight, a frame moving from RBUF to its buffer is scanned twice."""
+        c = self.npr.conservation()
+        inside = c.arrived + c.injected + c.copies + c.created - c.transmitted - c.to_host - c.dropped
+        return {"ok": c.ok, "at_rest": inside == 0, "scanned_in_flight": c.in_flight, "counted_in_flight": inside,
+                "double_ends": c.double_ends, "account": str(c)}
