@@ -21,7 +21,7 @@ import collections
 import heapq
 import ipaddress
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -29,13 +29,15 @@ import numpy as np
 from ..core import CoreError, ffi, lib
 from ..engine import make_engine
 from ..engine.cengine import RUN_FULL, RUN_HOST, RUN_IDLE
+from ..blocks import BLOCK_TYPES
 from ..engine.machine import (DROP_DTYPE, DROP_REASONS, EXC_REASONS, RINGTRACE_DTYPE, TRACE_DTYPE, TX_DTYPE,
-                              Machine)
+                              HwRing, Machine, RingKind, TableKind)
 from ..formats import EXC_BITS, FORMATS, exc_reasons
 from ..timebase import ns_to_cycles
 from .types import NIC_META, Conservation, ConservationError, HostPacket, PortConfig, TxPacket
 
-__all__ = ["Assembly", "TxBatch", "LatencyStats", "DEFAULT_KEEP_RECORDS"]
+__all__ = ["Assembly", "TxBatch", "LatencyStats", "DEFAULT_KEEP_RECORDS", "Wiring", "RingSpec", "TableSpec",
+           "BlockSpec", "MESpec"]
 
 DEFAULT_KEEP_RECORDS = 100_000
 
@@ -68,6 +70,80 @@ def _tx_packet(r: np.void, cap: bytes, f_me: int) -> TxPacket:
                     t_start_ns=float(int(r["t_start"]) * k), t_end_ns=float(int(r["t_end"]) * k),
                     copy=bool(r["flags"] & 1), from_host=bool(r["flags"] & 2), qid=int(r["qid"]),
                     meta=int(r["meta"]))
+
+
+# ------------------------------------------------------------------------------------------
+# wiring: what an assembly puts on the machine, as data
+
+
+@dataclass
+class RingSpec:
+    """A ring: kind, the memory it lives in (a name in ``Assembly.mems``, or None),
+    words per entry, size in 32-bit words, record format, and the hardware
+    role it plays if any (np_model.engine.machine.HwRing)."""
+
+    kind: RingKind
+    mem: str | None
+    entry_words: int
+    words: int
+    fmt: str = ""
+    hw: HwRing | None = None
+
+
+@dataclass
+class TableSpec:
+    kind: TableKind
+    capacity: int
+    fmt: str = ""
+
+
+@dataclass
+class BlockSpec:
+    """A block instance: its type (blocks.def) and what its ports are bound to,
+    by name (rings, ``Assembly.mems`` memories, tables); ``params`` override the
+    profile's ``<type>.<param>`` values."""
+
+    type: str
+    rings: dict[str, str] = field(default_factory=dict)
+    mems: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+    params: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class MESpec:
+    name: str
+    inst: str
+    threads: int
+
+
+@dataclass
+class Wiring:
+    """An assembly's wiring diagram: rings, tables, block instances, and which ME
+    runs which instance, in order. ``Assembly._materialize`` puts it on a machine;
+    an assembly's ``rewire`` hook may change it first (insert a block, ...)."""
+
+    rings: dict[str, RingSpec] = field(default_factory=dict)
+    tables: dict[str, TableSpec] = field(default_factory=dict)
+    insts: dict[str, BlockSpec] = field(default_factory=dict)
+    mes: list[MESpec] = field(default_factory=list)
+
+    def insert_between(self, ring: str, name: str, block: BlockSpec, me: MESpec, *,
+                       producer_ports: list[tuple[str, str]]) -> None:
+        """Put a block on a ring: a new ring ``<ring>.<name>`` like ``ring`` takes what the
+        producers (instance, port) wrote to ``ring``; ``block`` reads it (its port "in")
+        and writes ``ring`` (its port "out")."""
+        new = f"{ring}.{name}"
+        spec = self.rings[ring]
+        self.rings[new] = RingSpec(spec.kind, spec.mem, spec.entry_words, spec.words, spec.fmt)
+        for inst, port in producer_ports:
+            if self.insts[inst].rings.get(port) != ring:
+                raise ValueError(f"{inst}.{port} does not write ring {ring}")
+            self.insts[inst].rings[port] = new
+        block.rings.setdefault("in", new)
+        block.rings.setdefault("out", ring)
+        self.insts[name] = block
+        self.mes.append(me)
 
 
 class LatencyStats:
@@ -188,6 +264,36 @@ class Assembly:
         self._timer_seq = itertools.count()
         self._nic = {"frames": 0, "replicas": 0, "drops": collections.Counter(), "pools": collections.Counter(),
                      "queues": collections.Counter()}
+
+    def _materialize(self, w: Wiring) -> None:
+        """Put a wiring diagram on ``self.m`` (memories in ``self.mems``): rings,
+        tables, block instances with their parameters from the profile, MEs."""
+        m, p = self.m, self.profile
+        nn = p.value("nn_ring_latency") if "nn_ring_latency" in p else 0
+        self.rings: dict[str, int] = {}
+        for name, r in w.rings.items():
+            mem = -1 if r.mem is None else self.mems[r.mem]
+            self.rings[name] = m.add_ring(name, r.kind, mem, r.entry_words, r.words, fmt=r.fmt,
+                                          nn_lat=nn if r.kind == RingKind.NN else 0)
+            if r.hw is not None:
+                m.set_hw_ring(r.hw, self.rings[name])
+        self.tables = {name: m.add_table(name, t.kind, t.capacity, t.fmt) for name, t in w.tables.items()}
+        self.insts: dict[str, int] = {}
+        for name, b in w.insts.items():
+            if b.type not in BLOCK_TYPES:
+                raise ValueError(f"instance {name}: unknown block type {b.type!r}; valid: {', '.join(BLOCK_TYPES)}")
+            params = {prm.name: p.value(f"{b.type}.{prm.name}") for prm in BLOCK_TYPES[b.type].params
+                      if prm.status != "wiring"}
+            params.update(b.params)
+            self.insts[name] = m.add_block(
+                b.type, name, rings={k: self.rings[v] for k, v in b.rings.items()},
+                mems={k: self.mems[v] for k, v in b.mems.items()},
+                tables={k: self.tables[v] for k, v in b.tables.items()}, params=params)
+        self.mes = {e.name: m.add_me(e.name, self.insts[e.inst], e.threads) for e in w.mes}
+        self.wiring = w
+
+    def rewire(self, w: Wiring) -> None:
+        """Hook: change the wiring diagram before it is built (default: nothing)."""
 
     def _start_engine(self, m: Machine, engine: str) -> None:
         self.m = m

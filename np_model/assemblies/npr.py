@@ -23,11 +23,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..blocks import BLOCK_TYPES
 from ..core import CoreError, ffi, lib
 from ..engine.machine import SUB, HwRing, Machine, MemKind, RingKind, TableKind
 from ..profile import IXP2800, Profile
-from .base import DEFAULT_KEEP_RECORDS, Assembly
+from .base import DEFAULT_KEEP_RECORDS, Assembly, BlockSpec, MESpec, RingSpec, TableSpec, Wiring
 from .types import (Conservation, ConservationError, FilterAction, HostPacket, PortConfig, TxPacket,
                     default_ports, encode_qid, int_to_mac, ip_to_int, mac_to_int)
 
@@ -140,7 +139,6 @@ class NPR(Assembly):
     def _build(self) -> None:
         p, m, S = self.profile, self.m, SUB
         f = self.f_me
-        n_ports = len(self.ports)
 
         def occ(cycles: float) -> int:
             return int(round(cycles * S))
@@ -170,101 +168,91 @@ class NPR(Assembly):
         self.mems = {"scratch": mem_scr, "sram0": sram[0], "sram1": sram[1], "sram2": sram[2],
                      "sram3": sram[3], "dram": dram, "tcam": tcam}
 
-        # rings: name -> (kind, memory, entry words, size in words, format)
-        nn = p.value("nn_ring_latency")
-        spec = {
-            "rbuf": (RingKind.PUSH, -1, 2, 2 * p.value("rbuf_elements"), "rbuf_status"),
-            "txdone": (RingKind.PUSH, -1, 1, 256 * n_ports, "txdone"),
-            "host_in": (RingKind.PUSH, -1, 1, p.value("ring_host_in"), "host_in"),
-            "bufq": (RingKind.QUEUE, sram[2], 1, self.m.n_buffers, "buf"),
-            "rx_mux": (RingKind.MEM, mem_scr, 2, p.value("ring_rx_mux_words"), "rx_mux"),
-            "mux_plc": (RingKind.MEM, mem_scr, 3, p.value("ring_mux_plc_words"), "mux_plc"),
-            "plc_qm": (RingKind.MEM, mem_scr, 3, p.value("ring_plc_qm_words"), "plc_qm"),
-            "qm_hf": (RingKind.NN, -1, 1, p.value("ring_qm_hf_words"), "qm_hf"),
-            "hf_tx": (RingKind.NN, -1, 2, p.value("ring_hf_tx_words"), "hf_tx"),
-            "exc": (RingKind.MEM, mem_scr, 6, p.value("ring_exc_words"), "exc"),
-            "ld": (RingKind.MEM, mem_scr, 6, p.value("ring_ld_words"), "exc"),
-            "err": (RingKind.MEM, mem_scr, 6, p.value("ring_err_words"), "exc"),
-            "stats": (RingKind.MEM, mem_scr, 3, p.value("ring_stats_words"), "stats_upd"),
-            "free": (RingKind.MEM, mem_scr, 1, p.value("ring_free_words"), "buf"),
-            "xs_mux": (RingKind.MEM, sram[1], 1, p.value("ring_xs_mux_words"), "buf"),
-            "xs_mux_qm": (RingKind.MEM, sram[1], 1, p.value("ring_xs_mux_words"), "buf"),
-            "plug_mux": (RingKind.MEM, sram[1], 1, p.value("ring_plug_mux_words"), "buf"),
-        }
-        for i in range(N_PLUGINS):
-            spec[f"plugin{i}"] = (RingKind.MEM, sram[1], 3, p.value("ring_plugin_words"), "mux_plc")
-            spec[f"plmsg{i}"] = (RingKind.MEM, sram[3], 1, p.value("ring_plugin_msg_words"), "plmsg")
-        R = self.rings = {}
-        for name, (kind, mem, ew, words, fmt) in spec.items():
-            R[name] = m.add_ring(name, kind, mem, ew, words, fmt=fmt, nn_lat=nn if kind == RingKind.NN else 0)
-        for hw, name in ((HwRing.RBUF, "rbuf"), (HwRing.TXDONE, "txdone"), (HwRing.HOST_IN, "host_in"),
-                         (HwRing.BUFQ, "bufq")):
-            m.set_hw_ring(hw, R[name])
-
-        # tables: the NPR's four TCAM databases [C-code npr_tcam.ini] (routes split in halves)
-        self.tables = {
-            "routes_mc": m.add_table("routes_mc", TableKind.TCAM, p.value("route_entries_multicast"), "route_key"),
-            "routes_uc": m.add_table("routes_uc", TableKind.TCAM, p.value("route_entries_unicast"), "route_key"),
-            "pfilter": m.add_table("pfilter", TableKind.TCAM, p.value("primary_filter_entries"), "filter_key"),
-            "afilter": m.add_table("afilter", TableKind.TCAM, p.value("aux_filter_entries"), "filter_key"),
-            "arp": m.add_table("arp", TableKind.HASH, p.value("arp_entries"), "arp_key"),
-        }
-
-        # block instances: ports bound by name, parameters from the profile
-        pkt_desc = {"pkt": dram, "desc": sram[2]}
-        plugins = {f"plugin.{i}": R[f"plugin{i}"] for i in range(N_PLUGINS)}
-        pb = self.port_buffers or 0
-        insts = {
-            "rx": ("rx", dict(rings={"in": R["rbuf"], "bufq": R["bufq"], "out": R["rx_mux"]}, mems=pkt_desc,
-                              params={"port_buffers": pb})),
-            "mux": ("mux", dict(rings={"in_rx": R["rx_mux"], "in_plugin": R["plug_mux"], "in_xs_qm": R["xs_mux_qm"],
-                                       "in_xs": R["xs_mux"], "out": R["mux_plc"]})),
-            "plc": ("plc", dict(rings={"in": R["mux_plc"], "qm": R["plc_qm"], "exc": R["exc"], "ld": R["ld"],
-                                       "stats": R["stats"], "free": R["free"], "bufq": R["bufq"], **plugins},
-                                mems={**pkt_desc, "tcam": tcam, "result": sram[1]}, tables=self.tables)),
-            "qm": ("qm", dict(rings={"in": R["plc_qm"], "out": R["qm_hf"], "stats": R["stats"], "free": R["free"]},
-                              mems={"qparam": sram[1], "qdesc": sram[2]},
-                              params={"port_base": 0, "ports": n_ports, "port_buffers": pb})),
-            "hdrfmt": ("hdrfmt", dict(rings={"in": R["qm_hf"], "out": R["hf_tx"]}, mems={"desc": sram[2]})),
-            "tx": ("tx", dict(rings={"in": R["hf_tx"], "txdone": R["txdone"], "free": R["free"]}, mems=pkt_desc)),
-        }
-        for i in range(N_PLUGINS):
-            insts[f"plugin{i}"] = ("plugin", dict(
-                rings={"in": R[f"plugin{i}"], "msg": R[f"plmsg{i}"], "qm": R["plc_qm"], "mux": R["plug_mux"],
-                       "exc": R["exc"], "free": R["free"], "bufq": R["bufq"], **plugins},
-                mems={"pkt": dram, "sram": sram[3], "scratch": mem_scr}, params={"slot": i}))
-        insts["stats"] = ("stats", dict(rings={"in": R["stats"]}, mems={"stats": sram[0]}))
-        insts["freelist"] = ("freelist", dict(rings={"in": R["free"], "bufq": R["bufq"]}, mems={"desc": sram[2]}))
-        insts["xscale"] = ("xscale", dict(
-            rings={"err": R["err"], "ld": R["ld"], "exc": R["exc"], "host_in": R["host_in"], "to_mux": R["xs_mux"],
-                   "to_mux_qm": R["xs_mux_qm"], "free": R["free"], "bufq": R["bufq"],
-                   **{f"plmsg.{i}": R[f"plmsg{i}"] for i in range(N_PLUGINS)}},
-            mems=pkt_desc))
-        self.insts = {}
-        for name, (typ, kw) in insts.items():
-            params = {prm.name: p.value(f"{typ}.{prm.name}") for prm in BLOCK_TYPES[typ].params
-                      if prm.status != "wiring"}
-            params.update(kw.pop("params", {}))
-            self.insts[name] = m.add_block(typ, name, params=params, **kw)
+        w = self.wiring_diagram()
+        if len(w.mes) - 1 > p.value("n_me"):           # the last is the control processor
+            raise ValueError(f"the NPR puts blocks on {len(w.mes) - 1} microengines; the profile's NP has "
+                             f"{p.value('n_me')}")
+        self.rewire(w)
+        self._materialize(w)
         self.qm = self.insts["qm"]
         self.stats_block = self.insts["stats"]
-
-        # microengines, in NPR order, then the control processor
-        t = self.threads
-        alloc = ([("rx0", "rx", t["rx"]), ("rx1", "rx", t["rx"]), ("mux", "mux", t["mux"])]
-                 + [(f"plc{i}", "plc", t["plc"]) for i in range(3)]
-                 + [("qm", "qm", t["qm"]), ("hdrfmt", "hdrfmt", t["hdrfmt"]), ("tx", "tx", t["tx"])]
-                 + [(f"plugin{i}", f"plugin{i}", p.value("threads_per_me")) for i in range(N_PLUGINS)]
-                 + [("stats", "stats", t["stats"]), ("freelist", "freelist", t["freelist"])])
-        if len(alloc) > p.value("n_me"):
-            raise ValueError(f"the NPR puts blocks on {len(alloc)} microengines; the profile's NP has {p.value('n_me')}")
-        alloc.append(("xscale", "xscale", t["xscale"]))
-        self.mes = {name: m.add_me(name, self.insts[inst], n) for name, inst, n in alloc}
         for pc in self.ports:
             if pc.mtu + 18 > lib.NP_MAX_FRAME:
                 raise ValueError(f"port MTU {pc.mtu} too large for the {lib.NP_MAX_FRAME}-byte buffers")
             m.add_port(pc.rate_bps, mac_to_int(pc.mac), int(pc.interface.ip), pc.mtu)
         m.start()
+
+    def wiring_diagram(self) -> Wiring:
+        """The NPR as data: rings (memories and sizes), TCAM databases, block
+        instances and what their ports are bound to, and the ME allocation.
+        Ring numbers and SRAM banks follow nprd_configuration.h [C-code]."""
+        p = self.profile
+        n_ports = len(self.ports)
+        R = RingSpec
+        rings = {
+            "rbuf": R(RingKind.PUSH, None, 2, 2 * p.value("rbuf_elements"), "rbuf_status", HwRing.RBUF),
+            "txdone": R(RingKind.PUSH, None, 1, 256 * n_ports, "txdone", HwRing.TXDONE),
+            "host_in": R(RingKind.PUSH, None, 1, p.value("ring_host_in"), "host_in", HwRing.HOST_IN),
+            "bufq": R(RingKind.QUEUE, "sram2", 1, self.m.n_buffers, "buf", HwRing.BUFQ),
+            "rx_mux": R(RingKind.MEM, "scratch", 2, p.value("ring_rx_mux_words"), "rx_mux"),
+            "mux_plc": R(RingKind.MEM, "scratch", 3, p.value("ring_mux_plc_words"), "mux_plc"),
+            "plc_qm": R(RingKind.MEM, "scratch", 3, p.value("ring_plc_qm_words"), "plc_qm"),
+            "qm_hf": R(RingKind.NN, None, 1, p.value("ring_qm_hf_words"), "qm_hf"),
+            "hf_tx": R(RingKind.NN, None, 2, p.value("ring_hf_tx_words"), "hf_tx"),
+            "exc": R(RingKind.MEM, "scratch", 6, p.value("ring_exc_words"), "exc"),
+            "ld": R(RingKind.MEM, "scratch", 6, p.value("ring_ld_words"), "exc"),
+            "err": R(RingKind.MEM, "scratch", 6, p.value("ring_err_words"), "exc"),
+            "stats": R(RingKind.MEM, "scratch", 3, p.value("ring_stats_words"), "stats_upd"),
+            "free": R(RingKind.MEM, "scratch", 1, p.value("ring_free_words"), "buf"),
+            "xs_mux": R(RingKind.MEM, "sram1", 1, p.value("ring_xs_mux_words"), "buf"),
+            "xs_mux_qm": R(RingKind.MEM, "sram1", 1, p.value("ring_xs_mux_words"), "buf"),
+            "plug_mux": R(RingKind.MEM, "sram1", 1, p.value("ring_plug_mux_words"), "buf"),
+        }
+        for i in range(N_PLUGINS):
+            rings[f"plugin{i}"] = R(RingKind.MEM, "sram1", 3, p.value("ring_plugin_words"), "mux_plc")
+            rings[f"plmsg{i}"] = R(RingKind.MEM, "sram3", 1, p.value("ring_plugin_msg_words"), "plmsg")
+        # the NPR's four TCAM databases [C-code npr_tcam.ini] (the route database in its two halves)
+        tables = {
+            "routes_mc": TableSpec(TableKind.TCAM, p.value("route_entries_multicast"), "route_key"),
+            "routes_uc": TableSpec(TableKind.TCAM, p.value("route_entries_unicast"), "route_key"),
+            "pfilter": TableSpec(TableKind.TCAM, p.value("primary_filter_entries"), "filter_key"),
+            "afilter": TableSpec(TableKind.TCAM, p.value("aux_filter_entries"), "filter_key"),
+            "arp": TableSpec(TableKind.HASH, p.value("arp_entries"), "arp_key"),
+        }
+        pkt_desc = {"pkt": "dram", "desc": "sram2"}
+        plugins = {f"plugin.{i}": f"plugin{i}" for i in range(N_PLUGINS)}
+        pb = self.port_buffers or 0
+        B = BlockSpec
+        insts = {
+            "rx": B("rx", {"in": "rbuf", "bufq": "bufq", "out": "rx_mux"}, pkt_desc, params={"port_buffers": pb}),
+            "mux": B("mux", {"in_rx": "rx_mux", "in_plugin": "plug_mux", "in_xs_qm": "xs_mux_qm", "in_xs": "xs_mux",
+                             "out": "mux_plc"}),
+            "plc": B("plc", {"in": "mux_plc", "qm": "plc_qm", "exc": "exc", "ld": "ld", "stats": "stats",
+                             "free": "free", "bufq": "bufq", **plugins},
+                     {**pkt_desc, "tcam": "tcam", "result": "sram1"}, {t: t for t in tables}),
+            "qm": B("qm", {"in": "plc_qm", "out": "qm_hf", "stats": "stats", "free": "free"},
+                    {"qparam": "sram1", "qdesc": "sram2"}, params={"port_base": 0, "ports": n_ports, "port_buffers": pb}),
+            "hdrfmt": B("hdrfmt", {"in": "qm_hf", "out": "hf_tx"}, {"desc": "sram2"}),
+            "tx": B("tx", {"in": "hf_tx", "txdone": "txdone", "free": "free"}, pkt_desc),
+        }
+        for i in range(N_PLUGINS):
+            insts[f"plugin{i}"] = B("plugin", {"in": f"plugin{i}", "msg": f"plmsg{i}", "qm": "plc_qm", "mux": "plug_mux",
+                                               "exc": "exc", "free": "free", "bufq": "bufq", **plugins},
+                                    {"pkt": "dram", "sram": "sram3", "scratch": "scratch"}, params={"slot": i})
+        insts["stats"] = B("stats", {"in": "stats"}, {"stats": "sram0"})
+        insts["freelist"] = B("freelist", {"in": "free", "bufq": "bufq"}, {"desc": "sram2"})
+        insts["xscale"] = B("xscale", {"err": "err", "ld": "ld", "exc": "exc", "host_in": "host_in", "to_mux": "xs_mux",
+                                       "to_mux_qm": "xs_mux_qm", "free": "free", "bufq": "bufq",
+                                       **{f"plmsg.{i}": f"plmsg{i}" for i in range(N_PLUGINS)}}, pkt_desc)
+        # microengines, in NPR order, then the control processor
+        t = self.threads
+        mes = ([MESpec("rx0", "rx", t["rx"]), MESpec("rx1", "rx", t["rx"]), MESpec("mux", "mux", t["mux"])]
+               + [MESpec(f"plc{i}", "plc", t["plc"]) for i in range(3)]
+               + [MESpec("qm", "qm", t["qm"]), MESpec("hdrfmt", "hdrfmt", t["hdrfmt"]), MESpec("tx", "tx", t["tx"])]
+               + [MESpec(f"plugin{i}", f"plugin{i}", p.value("threads_per_me")) for i in range(N_PLUGINS)]
+               + [MESpec("stats", "stats", t["stats"]), MESpec("freelist", "freelist", t["freelist"]),
+                  MESpec("xscale", "xscale", t["xscale"])])
+        return Wiring(rings, tables, insts, mes)
 
     # ------------------------------------------------------------------ tables
     def _qid(self, port: int, qid: int, what: str = "qid") -> int:
