@@ -129,13 +129,13 @@ class Wiring:
     mes: list[MESpec] = field(default_factory=list)
 
     def insert_between(self, ring: str, name: str, block: BlockSpec, me: MESpec, *,
-                       producer_ports: list[tuple[str, str]]) -> None:
-        """Put a block on a ring: a new ring ``<ring>.<name>`` like ``ring`` takes what the
-        producers (instance, port) wrote to ``ring``; ``block`` reads it (its port "in")
-        and writes ``ring`` (its port "out")."""
+                       producer_ports: list[tuple[str, str]], ring_spec: RingSpec | None = None) -> None:
+        """Put a block on a ring: a new ring ``<ring>.<name>`` (like ``ring``, or
+        ``ring_spec``) takes what the producers (instance, port) wrote to ``ring``;
+        ``block`` reads it (its port "in") and writes ``ring`` (its port "out")."""
         new = f"{ring}.{name}"
         spec = self.rings[ring]
-        self.rings[new] = RingSpec(spec.kind, spec.mem, spec.entry_words, spec.words, spec.fmt)
+        self.rings[new] = ring_spec or RingSpec(spec.kind, spec.mem, spec.entry_words, spec.words, spec.fmt)
         for inst, port in producer_ports:
             if self.insts[inst].rings.get(port) != ring:
                 raise ValueError(f"{inst}.{port} does not write ring {ring}")

@@ -35,7 +35,6 @@ __all__ = ["NPR", "PortConfig", "TxPacket", "HostPacket", "Conservation", "Conse
 
 # block instances users may give thread counts for (the plug-in MEs always have 8)
 THREAD_KEYS = ("rx", "mux", "plc", "qm", "hdrfmt", "tx", "stats", "freelist", "xscale")
-N_PLUGINS = 5
 MAC_VALID = 1 << 48
 
 
@@ -76,6 +75,9 @@ class NPR(Assembly):
                  connected_routes: bool = True, keep_records: bool | int = DEFAULT_KEEP_RECORDS,
                  capture: bool = True, seed: int = 1, port_buffers: int | None = None, nic: Any = None):
         self.profile = profile
+        self.n_plugins = int(profile.value("plugin_mes"))
+        if not 0 <= self.n_plugins <= 16:
+            raise ValueError(f"plugin_mes must be 0..16 (the plug-in block's slots), got {self.n_plugins}")
         self._setup(list(ports) if ports is not None else default_ports(profile.value("n_ports"),
                                                                          profile.value("port_rate_bps"),
                                                                          profile.value("port_mtu")),
@@ -104,7 +106,7 @@ class NPR(Assembly):
         if not 16 <= n_buffers <= (1 << 24):
             raise ValueError(f"buffers must be 16..16777216, got {n_buffers}")
         # the scratchpad holds the scratch rings and each plug-in's scratch memory
-        scratch_words = profile.value("scratch_bytes") // 4 - N_PLUGINS * lib.NP_PL_SCRATCH // 4
+        scratch_words = profile.value("scratch_bytes") // 4 - self.n_plugins * lib.NP_PL_SCRATCH // 4
         self.m = Machine(f_me_hz=self.f_me, n_buffers=n_buffers,
                          swap_cycles=profile.value("ctx_swap_cycles"),
                          rbuf_elements=profile.value("rbuf_elements"),
@@ -208,7 +210,7 @@ class NPR(Assembly):
             "xs_mux_qm": R(RingKind.MEM, "sram1", 1, p.value("ring_xs_mux_words"), "buf"),
             "plug_mux": R(RingKind.MEM, "sram1", 1, p.value("ring_plug_mux_words"), "buf"),
         }
-        for i in range(N_PLUGINS):
+        for i in range(self.n_plugins):
             rings[f"plugin{i}"] = R(RingKind.MEM, "sram1", 3, p.value("ring_plugin_words"), "mux_plc")
             rings[f"plmsg{i}"] = R(RingKind.MEM, "sram3", 1, p.value("ring_plugin_msg_words"), "plmsg")
         # the NPR's four TCAM databases [C-code npr_tcam.ini] (the route database in its two halves)
@@ -220,7 +222,7 @@ class NPR(Assembly):
             "arp": TableSpec(TableKind.HASH, p.value("arp_entries"), "arp_key"),
         }
         pkt_desc = {"pkt": "dram", "desc": "sram2"}
-        plugins = {f"plugin.{i}": f"plugin{i}" for i in range(N_PLUGINS)}
+        plugins = {f"plugin.{i}": f"plugin{i}" for i in range(self.n_plugins)}
         pb = self.port_buffers or 0
         B = BlockSpec
         insts = {
@@ -235,7 +237,7 @@ class NPR(Assembly):
             "hdrfmt": B("hdrfmt", {"in": "qm_hf", "out": "hf_tx"}, {"desc": "sram2"}),
             "tx": B("tx", {"in": "hf_tx", "txdone": "txdone", "free": "free"}, pkt_desc),
         }
-        for i in range(N_PLUGINS):
+        for i in range(self.n_plugins):
             insts[f"plugin{i}"] = B("plugin", {"in": f"plugin{i}", "msg": f"plmsg{i}", "qm": "plc_qm", "mux": "plug_mux",
                                                "exc": "exc", "free": "free", "bufq": "bufq", **plugins},
                                     {"pkt": "dram", "sram": "sram3", "scratch": "scratch"}, params={"slot": i})
@@ -243,13 +245,13 @@ class NPR(Assembly):
         insts["freelist"] = B("freelist", {"in": "free", "bufq": "bufq"}, {"desc": "sram2"})
         insts["xscale"] = B("xscale", {"err": "err", "ld": "ld", "exc": "exc", "host_in": "host_in", "to_mux": "xs_mux",
                                        "to_mux_qm": "xs_mux_qm", "free": "free", "bufq": "bufq",
-                                       **{f"plmsg.{i}": f"plmsg{i}" for i in range(N_PLUGINS)}}, pkt_desc)
+                                       **{f"plmsg.{i}": f"plmsg{i}" for i in range(self.n_plugins)}}, pkt_desc)
         # microengines, in NPR order, then the control processor
         t = self.threads
         mes = ([MESpec("rx0", "rx", t["rx"]), MESpec("rx1", "rx", t["rx"]), MESpec("mux", "mux", t["mux"])]
                + [MESpec(f"plc{i}", "plc", t["plc"]) for i in range(3)]
                + [MESpec("qm", "qm", t["qm"]), MESpec("hdrfmt", "hdrfmt", t["hdrfmt"]), MESpec("tx", "tx", t["tx"])]
-               + [MESpec(f"plugin{i}", f"plugin{i}", p.value("threads_per_me")) for i in range(N_PLUGINS)]
+               + [MESpec(f"plugin{i}", f"plugin{i}", p.value("threads_per_me")) for i in range(self.n_plugins)]
                + [MESpec("stats", "stats", t["stats"]), MESpec("freelist", "freelist", t["freelist"]),
                   MESpec("xscale", "xscale", t["xscale"])])
         return Wiring(rings, tables, insts, mes)
@@ -379,8 +381,8 @@ class NPR(Assembly):
         if action.kind == "queue":
             a.qid = self._qid(self._port(action.port, "filter output port"), action.qid or 0)
         elif action.kind == "plugin":
-            if not 0 <= action.plugin < N_PLUGINS:
-                raise ValueError(f"plug-in {action.plugin} does not exist (0..{N_PLUGINS - 1})")
+            if not 0 <= action.plugin < self.n_plugins:
+                raise ValueError(f"plug-in {action.plugin} does not exist (0..{self.n_plugins - 1})")
             a.arg = action.plugin
             a.ports = self._port(action.port)
             if action.qid:
@@ -468,8 +470,8 @@ class NPR(Assembly):
         ``FilterAction("plugin", plugin=me)`` steer packets to it. ``args``
         reaches ``plugin_init_user``. Names must be unique. Returns the name."""
         from ..plugin_loader import build
-        if not 0 <= int(me) < N_PLUGINS:
-            raise ValueError(f"plug-in ME {me} does not exist (0..{N_PLUGINS - 1})")
+        if not 0 <= int(me) < self.n_plugins:
+            raise ValueError(f"plug-in ME {me} does not exist (0..{self.n_plugins - 1})")
         if me in self._plugins:
             raise ValueError(f"plug-in ME {me} already runs {self._plugins[me]!r}; unload it first")
         b = build(source, name, local_memory_bytes=4 * self.profile.value("local_memory_words"),

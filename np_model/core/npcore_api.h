@@ -331,6 +331,9 @@ int np_hash_del(np_t *m, int table, uint64_t key);
 int np_hash_get(np_t *m, int table, uint64_t key, uint64_t *value);                  /* 1 found */
 int np_hash_list(np_t *m, int table, uint64_t *keys, uint64_t *values, int max);
 int np_hash_probe_stats(np_t *m, int table, uint64_t *probes, uint64_t *lookups, uint32_t *max_probe);
+int np_hash_set_many(np_t *m, int table, const uint64_t *keys, const uint64_t *values, int n);
+int np_hash_del_many(np_t *m, int table, const uint64_t *keys, int n);
+int np_hash_get_many(np_t *m, int table, const uint64_t *keys, uint64_t *values, uint8_t *found, int n);
 
 /* ---- queue managers (state of a QM block instance) ---- */
 int np_queue_set(np_t *m, int qm, uint32_t qid, uint32_t threshold, uint32_t quantum);

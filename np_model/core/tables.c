@@ -412,3 +412,24 @@ int np_hash_probe_stats(np_t *m, int table, uint64_t *probes, uint64_t *lookups,
     t->h.probes = t->h.lookups = 0; t->h.max_probe = 0;      /* per measurement interval */
     return 0;
 }
+
+/* Batches: one call for many keys (bulk loads, churn). Each returns how many
+ * succeeded; set stops at the first key that does not fit (table full). */
+int np_hash_set_many(np_t *m, int table, const uint64_t *keys, const uint64_t *values, int n) {
+    for (int i = 0; i < n; i++) if (np_hash_set(m, table, keys[i], values[i]) < 0) return i;
+    return n;
+}
+int np_hash_del_many(np_t *m, int table, const uint64_t *keys, int n) {
+    np_table_t *t = table_get(m, table, NP_TBL_HASH);
+    if (!t) return -1;
+    int k = 0;
+    for (int i = 0; i < n; i++) k += hmap_del(&t->h, keys[i]) == 0;
+    return k;
+}
+int np_hash_get_many(np_t *m, int table, const uint64_t *keys, uint64_t *values, uint8_t *found, int n) {
+    np_table_t *t = table_get(m, table, NP_TBL_HASH);
+    if (!t) return -1;
+    int k = 0;
+    for (int i = 0; i < n; i++) { found[i] = (uint8_t)np_hmap_get(&t->h, keys[i], &values[i]); k += found[i]; }
+    return k;
+}
