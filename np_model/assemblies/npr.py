@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..core import ffi, lib
+from ..core import CoreError, ffi, lib
 from ..engine.machine import SUB, Block, Machine, MemKind, MemRole, RingKind, Role
 from ..profile import IXP2800, Profile
 from .base import DEFAULT_KEEP_RECORDS, Assembly
@@ -322,33 +322,52 @@ class NPR(Assembly):
 
     # ------------------------------------------------------------------ plug-ins
     def load_plugin(self, source: str | os.PathLike, me: int, *, name: str | None = None, args: str = "",
-                    budget_cycles: int | None = None) -> str:
+                    budget_cycles: int | None = None, watchdog_ms: float = 1000.0,
+                    unsafe_in_process: bool = False) -> str:
         """Compile the C plug-in ``source`` (a .c file anywhere, or the name of
         a shipped plug-in) and run it on plug-in ME ``me`` (0..4); filters with
         ``FilterAction("plugin", plugin=me)`` steer packets to it. ``args``
-        reaches ``plugin_init_user``. Names must be unique. Returns the name."""
-        from ..plugin_loader import build
+        reaches ``plugin_init_user``. Names must be unique. Returns the name.
+
+        The plug-in's code runs in its own worker process (README "Plug-ins"
+        says what that contains): a call over ``budget_cycles`` ALU cycles is
+        abandoned (plugin_budget), and so is one that does not return within
+        ``watchdog_ms`` of wall-clock time (plugin_hang; the only
+        wall-clock-dependent result). ``unsafe_in_process=True`` runs it
+        inside this process instead, faster per call but with no protection
+        from hangs, system calls or wild writes. Errors (ValueError,
+        PluginCompileError) name the source file."""
+        from ..plugin_loader import build, worker_program
         if not 0 <= int(me) < 5:
             raise ValueError(f"plug-in ME {me} does not exist (0..4)")
         if me in self._plugins:
             raise ValueError(f"plug-in ME {me} already runs {self._plugins[me]!r}; unload it first")
+        if not (isinstance(watchdog_ms, (int, float)) and 0 < watchdog_ms <= 3_600_000):
+            raise ValueError(f"watchdog_ms must be a number of milliseconds in (0, 3600000], got {watchdog_ms!r}")
         b = build(source, name)
         if b.name in self._plugins.values():
             other = next(k for k, v in self._plugins.items() if v == b.name)
             raise ValueError(f"a plug-in named {b.name!r} already runs on ME {other}; load this one under another name")
         budget = self.profile.value("plugin_budget_cycles") if budget_cycles is None else int(budget_cycles)
-        # a private copy: each ME gets its own instance of the plug-in's globals
-        fd, tmp = tempfile.mkstemp(suffix=".so", dir=b.so_path.parent)
-        os.close(fd)
-        try:
+        offs = b.offsets if len(b.offsets) else np.zeros(1, np.uint32)
+        ws = b.weights if len(b.weights) else np.ones(1, np.uint16)
+        worker = b"" if unsafe_in_process else str(worker_program()).encode()
+        so, tmp = str(b.so_path), None
+        if unsafe_in_process:
+            # a private copy: each ME gets its own instance of the plug-in's globals (a worker has its own anyway)
+            fd, tmp = tempfile.mkstemp(suffix=".so", dir=b.so_path.parent)
+            os.close(fd)
             shutil.copyfile(b.so_path, tmp)
-            offs = b.offsets if len(b.offsets) else np.zeros(1, np.uint32)
-            ws = b.weights if len(b.weights) else np.ones(1, np.uint16)
-            rc = lib.np_plugin_load(self.m.ptr, me, tmp.encode(), b.name.encode(), ffi.from_buffer("uint32_t[]", offs),
-                                    ffi.from_buffer("uint16_t[]", ws), len(b.offsets), 4, budget, args.encode())
+            so = tmp
+        try:
+            rc = lib.np_plugin_load(self.m.ptr, me, so.encode(), b.name.encode(), ffi.from_buffer("uint32_t[]", offs),
+                                    ffi.from_buffer("uint16_t[]", ws), len(b.offsets), 4, budget, args.encode(),
+                                    worker, max(1, round(watchdog_ms * 1000)))
         finally:
-            os.unlink(tmp)
-        self._check(rc)
+            if tmp:
+                os.unlink(tmp)
+        if rc < 0:
+            raise CoreError(f"plug-in {b.source}: {ffi.string(lib.np_error(self.m.ptr)).decode(errors='replace')}")
         self._plugins[int(me)] = b.name
         return b.name
 
@@ -404,13 +423,19 @@ class NPR(Assembly):
         s = ffi.new("np_plugin_stats_t *")
         self._check(lib.np_plugin_stats(self.m.ptr, me, s))
         exits = dict(zip(("qm", "mux", "plugin", "xscale", "drop", "hold"), (int(x) for x in s.exits)))
+        pid, why, ended = ffi.new("int *"), ffi.new("char[]", 256), ffi.new("char[]", 64)
+        mode = lib.np_plugin_runtime(self.m.ptr, me, pid, why, 256, ended, 64)
         return {"name": self._plugins[me], "me": me, "packets": s.pkts,
                 "cycles_min": s.cyc_min, "cycles_max": s.cyc_max,
                 "cycles_mean": round(s.cyc_sum / s.pkts, 1) if s.pkts else 0.0,
-                "exits": exits, "drops": exits["drop"] + s.budget + s.crashes,
-                "budget_exceeded": s.budget, "crashes": s.crashes, "out_of_bounds": s.oob,
+                "exits": exits, "drops": exits["drop"] + s.budget + s.crashes + s.hangs + s.syscalls,
+                "budget_exceeded": s.budget, "crashes": s.crashes, "hangs": s.hangs, "syscalls": s.syscalls,
+                "last_signal": s.last_signal, "last_syscall": s.last_syscall, "bad_records": s.bad_records,
+                "restarts": s.restarts, "out_of_bounds": s.oob,
                 "refused": s.refused, "held": s.held, "created": s.created, "messages": s.msgs,
-                "periodic_calls": s.periodic}
+                "periodic_calls": s.periodic, "containment": "worker" if mode == 1 else "unsafe_in_process",
+                "worker_pid": pid[0], "stopped": ffi.string(why).decode(errors="replace"),
+                "last_worker_end": ffi.string(ended).decode(errors="replace")}
 
     def plugin_counters(self, me: int | str) -> list[int]:
         """The plug-in's numbered counters (NPR's PluginCounters)."""

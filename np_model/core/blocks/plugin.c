@@ -11,7 +11,11 @@
  * replays the record as ops: ALU cycles, memory references with their
  * latency, ring puts for the exits.
  * Drops: no_plugin, plugin_drop, plugin_budget, plugin_crash,
- *        plugin_unloaded, plugin_ring_full, exc_ring_full, no_buffer.
+ *        plugin_hang, plugin_syscall, plugin_restart, plugin_unloaded,
+ *        plugin_ring_full, exc_ring_full, no_buffer.
+ * Packets a plug-in held when its worker was replaced are dropped by the
+ * runtime (plugin_restart) and listed in P->purge; whichever thread
+ * finishes a call next returns their buffers to the free list.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +66,11 @@ void np_blk_plugin(np_t *m, np_thread_t *t) {
                 /* stop taking packets, then drop what the plug-in holds */
                 P->active = 0;
                 m->plugin_on[id] = 0;
+                while (P->npurge) {
+                    L->h = P->purge[--P->npurge];
+                    OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->h);
+                    P = m->plugin[id];
+                }
                 for (L->k = 1; L->k < m->p.n_buffers; L->k++) {
                     if (!(P->held[L->k >> 3] >> (L->k & 7) & 1)) continue;
                     P->held[L->k >> 3] &= (uint8_t)~(1 << (L->k & 7));
@@ -157,6 +166,12 @@ void np_blk_plugin(np_t *m, np_thread_t *t) {
             R = &P->recs[t->idx];
         }
         COMPUTE(t, R->tail);
+        while (P->npurge) {                                      /* buffers of a replaced worker's packets */
+            L->h = P->purge[--P->npurge];
+            OP_RING_PUT(t, NP_ROLE_FREE, NP_OPF_POSTED, L->h);
+            P = m->plugin[id];
+            R = &P->recs[t->idx];
+        }
         if (L->kind == K_MSG) {
             P->reply_t[P->reply_head % NP_PL_REPLIES] = m->now + R->tail;
             P->reply_head++;
