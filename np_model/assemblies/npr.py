@@ -433,7 +433,8 @@ class NPR(Assembly):
                 "last_signal": s.last_signal, "last_syscall": s.last_syscall, "bad_records": s.bad_records,
                 "restarts": s.restarts, "out_of_bounds": s.oob,
                 "refused": s.refused, "held": s.held, "created": s.created, "messages": s.msgs,
-                "periodic_calls": s.periodic, "containment": "worker" if mode == 1 else "unsafe_in_process",
+                "periodic_calls": s.periodic, "calls": s.calls,
+                "call_wall_us": round(s.wall_ns / s.calls / 1e3, 3) if s.calls else 0.0, "containment": "worker" if mode == 1 else "unsafe_in_process",
                 "worker_pid": pid[0], "stopped": ffi.string(why).decode(errors="replace"),
                 "last_worker_end": ffi.string(ended).decode(errors="replace")}
 

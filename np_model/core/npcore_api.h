@@ -286,6 +286,7 @@ typedef struct np_plugin_stats {
     uint64_t exits[6];                            /* qm, mux, plugin, xscale, drop, hold */
     uint64_t last_signal;
     uint64_t hangs, syscalls, restarts, bad_records, last_syscall;
+    uint64_t calls, wall_ns;                      /* calls made and the wall-clock time they took */
 } np_plugin_stats_t;
 /* worker: the plug-in worker program (NULL or "": run the plug-in inside
  * this process, unsafe); watchdog_us: wall-clock limit of one call. */

@@ -39,13 +39,14 @@
  *   plugin_hang     it did not finish within the wall-clock watchdog (a
  *                   loop with no instrumented block) -- the only result
  *                   that depends on wall-clock time.
- * After a crash, system call, hang or bad record the worker is replaced
- * (killed; a new one runs plugin_init_user again before the next call):
- * its globals start afresh, SRAM, scratch and counters survive, and the
- * packets it held are dropped as plugin_restart. A call over budget keeps
- * its worker. The cycle budget stays the primary, deterministic limit; RNG
- * state and time go in and out with each call, so a well-behaved plug-in
- * simulates exactly as it would in-process.
+ * After a fault, system call, hang, death or bad record the worker is
+ * replaced (killed; a new one runs plugin_init_user again before the next
+ * call): its globals start afresh, SRAM, scratch and counters survive, and
+ * the packets it held are dropped as plugin_restart. A call over budget or
+ * one that divided by zero (SIGFPE) corrupted nothing and keeps its worker.
+ * The cycle budget stays the primary, deterministic limit; RNG state and
+ * time go in and out with each call, so a well-behaved plug-in simulates
+ * exactly as it would in-process.
  *
  * UNSAFE IN-PROCESS MODE (opt-in: no worker program given): the same
  * runtime runs inside the simulator; faults are caught with signal
@@ -89,7 +90,10 @@ _Static_assert(VRHW_OP_MEM == NP_PLR_MEM && VRHW_OP_ALLOC == NP_PLR_ALLOC && VRH
 #endif
 
 #define PSEUDO VRHW_PSEUDO
-#define SPIN_NS 50000ull                 /* each side polls this long before it sleeps */
+#define SPIN_NS 20000ull                 /* each side polls at most this long before it sleeps ... */
+#define PROBE_EVERY 64                   /* ... halving that after a wait the poll did not catch, and
+                                            trying again every 64 waits once it reached 0: spinning
+                                            pays when the other side has a core of its own, and only then */
 #define SLICE_NS 10000000ull             /* a sleeping simulator checks its worker is alive this often */
 #define START_NS 10000000000ull          /* a worker has this long to start (or the watchdog if longer) */
 #define MAX_CHARGE 65536u                /* most one charge can add: a block's weight or an API cost */
@@ -116,6 +120,8 @@ struct np_plw {
     pid_t pid;                           /* the worker (0: none running) */
     uint32_t seq, present;
     uint64_t watchdog_ns;
+    uint64_t spin_ns;                    /* current poll before sleeping (adaptive) */
+    uint32_t waits;
     uint32_t *slot_of;                   /* handle -> held-store slot + 1 (authoritative copy) */
     uint32_t *free_slots, nfree, slot_hw;
     int broken;
@@ -180,11 +186,17 @@ enum { WT_OK = 0, WT_TIMEOUT, WT_DIED };
 static int pl_wait(struct np_plw *w, uint32_t seq, uint64_t limit_ns) {
     vrhw_hdr_t *H = w->H;
     uint64_t t0 = mono_ns();
-    for (uint32_t i = 0;; i++) {
-        if (__atomic_load_n(&H->done, __ATOMIC_ACQUIRE) == seq) return WT_OK;
+    uint64_t spin = w->spin_ns ? w->spin_ns : (++w->waits % PROBE_EVERY ? 0 : SPIN_NS / 8);
+    for (uint32_t i = 0; spin; i++) {
+        if (__atomic_load_n(&H->done, __ATOMIC_ACQUIRE) == seq) {
+            if (!w->spin_ns) w->spin_ns = spin;
+            return WT_OK;
+        }
         cpu_relax();
-        if ((i & 63) == 63 && mono_ns() - t0 > SPIN_NS) break;
+        if ((i & 15) == 15 && mono_ns() - t0 > spin) break;
     }
+    w->spin_ns /= 2;
+    if (w->spin_ns < 500) w->spin_ns = 0;
     for (;;) {
         __atomic_store_n(&H->s_sleep, 1, __ATOMIC_SEQ_CST);
         uint32_t v = __atomic_load_n(&H->done, __ATOMIC_SEQ_CST);
@@ -473,7 +485,10 @@ static int pl_call(np_t *m, np_plugin_t *P, int e, uint32_t cur, const char *tex
     if (w->broken) return PL_BROKEN;
     if (w->worker && !w->pid && pl_start(m, P, R)) return PL_BROKEN;
     R->cur = cur;
+    uint64_t t0 = mono_ns();
     int how = pl_exchange(m, P, e, cur, text, budget, rlen);
+    P->st.wall_ns += mono_ns() - t0;
+    P->st.calls++;
     int st = how == WT_OK ? pl_outcome(m, P, R, budget) : how == WT_TIMEOUT ? PL_HANG : PL_DIED;
     if (st == PL_OK) st = pl_accept(m, P, R, cur);
     if (st == PL_OK && reply) {
@@ -483,7 +498,8 @@ static int pl_call(np_t *m, np_plugin_t *P, int e, uint32_t cur, const char *tex
     if (st == PL_HANG) { R->cycles = budget; R->tail = (uint32_t)(budget < UINT32_MAX ? budget : UINT32_MAX); }
     if (st >= PL_DIED) R->cycles = R->tail = 0;
     if (st == PL_BAD) P->st.bad_records++;
-    if (st != PL_OK && st != PL_BUDGET && w->worker) {   /* replace the worker; what it held is lost */
+    int clean = st == PL_BUDGET || (st == PL_CRASH && P->st.last_signal == SIGFPE);   /* nothing corrupted */
+    if (st != PL_OK && !clean && w->worker) {            /* replace the worker; what it held is lost */
         pl_kill(w);
         pl_purge(m, P);
     }
@@ -664,6 +680,7 @@ int np_plugin_load(np_t *m, int id, const char *path, const char *name, const ui
     w->memfd = w->so_fd = -1;
     w->worker = worker && worker[0];
     w->watchdog_ns = watchdog_us ? watchdog_us * 1000ull : 1000000000ull;
+    w->spin_ns = SPIN_NS;
     P->id = id; P->budget = budget;
     snprintf(P->name, sizeof P->name, "%s", name);
     uint32_t nb = m->p.n_buffers, wcap = 1;

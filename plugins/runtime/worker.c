@@ -112,13 +112,20 @@ static void ready(vrhw_hdr_t *H, const char *error) {
     futex(&H->done, FUTEX_WAKE, INT_MAX, NULL);
 }
 
-static uint32_t wait_request(vrhw_hdr_t *H, uint32_t last, uint32_t spin) {
+/* Poll for the next request (at most max polls, about 20 us; halved after a
+ * wait the poll did not catch, retried every 64 waits once at 0), then sleep. */
+static uint32_t wait_request(vrhw_hdr_t *H, uint32_t last, uint32_t max) {
+    static uint32_t spin = UINT32_MAX, waits;
+    if (spin > max) spin = max;
+    uint32_t n = spin ? spin : (++waits % 64 ? 0 : max / 8);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = __atomic_load_n(&H->req, __ATOMIC_ACQUIRE);
+        if (r != last) { if (!spin) spin = n; return r; }
+        cpu_relax();
+    }
+    spin /= 2;
+    if (spin < 16) spin = 0;
     for (;;) {
-        for (uint32_t i = 0; i < spin; i++) {
-            uint32_t r = __atomic_load_n(&H->req, __ATOMIC_ACQUIRE);
-            if (r != last) return r;
-            cpu_relax();
-        }
         __atomic_store_n(&H->w_sleep, 1, __ATOMIC_SEQ_CST);
         uint32_t r = __atomic_load_n(&H->req, __ATOMIC_SEQ_CST);
         if (r == last) futex(&H->req, FUTEX_WAIT, last, NULL);
