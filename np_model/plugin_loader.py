@@ -201,6 +201,18 @@ def block_weights(so: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(offs, dtype=np.uint32), np.array(ws, dtype=np.uint16)
 
 
+def _refuse(src: Path, data: int, load_time: str) -> None:
+    """The plug-in rules a build must keep (checked on every build, cached or not)."""
+    if load_time:
+        raise PluginCompileError(
+            f"{src}: it has {load_time}, code that would run when the plug-in is loaded; a plug-in's "
+            "code may run only from its entry points (set-up belongs in plugin_init_user)")
+    if data > LOCAL_MEMORY_BYTES:
+        raise PluginCompileError(
+            f"{src}: its global variables take {data} bytes; an ME's local memory holds "
+            f"{LOCAL_MEMORY_BYTES}: keep larger state in plug-in SRAM (onl_api_sram_read/write)")
+
+
 def build(source: str | os.PathLike, name: str | None = None) -> PluginBuild:
     """Compile (or fetch from the cache) the plug-in ``source``."""
     src = resolve(source)
@@ -215,21 +227,15 @@ def build(source: str | os.PathLike, name: str | None = None) -> PluginBuild:
             _run(["gcc", *USER_FLAGS, *inc, "-c", str(src), "-o", str(tmp / "user.o")], src)
             secs = _sections(tmp / "user.o")
             data = _data_bytes(secs)
-            load_time = _load_time_code(tmp / "user.o", secs)
-            if load_time:
-                raise PluginCompileError(
-                    f"{src}: it has {load_time}, code that would run when the plug-in is loaded; a plug-in's "
-                    "code may run only from its entry points (set-up belongs in plugin_init_user)")
-            if data > LOCAL_MEMORY_BYTES:
-                raise PluginCompileError(
-                    f"{src}: its global variables take {data} bytes; an ME's local memory holds "
-                    f"{LOCAL_MEMORY_BYTES}: keep larger state in plug-in SRAM (onl_api_sram_read/write)")
+            load_time = _load_time_code(tmp / "user.o", secs) or ""
+            _refuse(src, data, load_time)
             _run(["gcc", *STUB_FLAGS, *inc, "-c", str(STUB), "-o", str(tmp / "stub.o")], STUB)
             _run(["gcc", "-shared", "-Wl,-z,defs", "-o", str(tmp / "plugin.so"), str(tmp / "user.o"),
                   str(tmp / "stub.o")], src)
             offs, ws = block_weights(tmp / "plugin.so")
             (tmp / "weights.json").write_text(json.dumps({"offsets": offs.tolist(), "weights": ws.tolist(),
-                                                          "data_bytes": data, "source": str(src)}))
+                                                          "data_bytes": data, "load_time": load_time,
+                                                          "source": str(src)}))
             try:
                 os.rename(tmp, d)                        # atomic: concurrent builds agree
             except OSError:
@@ -238,6 +244,12 @@ def build(source: str | os.PathLike, name: str | None = None) -> PluginBuild:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
     w = json.loads(meta.read_text())
+    if "load_time" not in w:                     # cached by a loader that did not look: look now
+        if not (d / "user.o").exists():
+            raise PluginCompileError(f"{src}: its cached build {d} lacks user.o, so it cannot be checked; "
+                                     "remove that directory to rebuild it")
+        w["load_time"] = _load_time_code(d / "user.o", _sections(d / "user.o")) or ""
+    _refuse(src, int(w["data_bytes"]), w["load_time"])   # also for builds cached by other versions
     return PluginBuild(name=name or src.stem, source=src, so_path=so,
                        offsets=np.array(w["offsets"], dtype=np.uint32), weights=np.array(w["weights"], dtype=np.uint16),
                        data_bytes=int(w["data_bytes"]))
