@@ -58,6 +58,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -110,6 +111,7 @@ enum { PL_OK = 0, PL_BUDGET, PL_CRASH, PL_SYSCALL, PL_HANG, PL_DIED, PL_BAD, PL_
 
 struct np_plw {
     int worker;                          /* 1: a worker process; 0: unsafe in-process */
+    uint32_t gen;                        /* the process generation that started the worker (see pl_ours) */
     int memfd, so_fd;
     uint8_t *map;
     uint64_t size;
@@ -160,8 +162,19 @@ static uint32_t spin_polls(void) {
 }
 
 /* ---- the worker process ---- */
+/* A forked copy of the simulator shares the mailbox mapping with its
+ * parent: it must neither talk to nor kill the parent's workers. */
+static uint32_t g_gen = 1;
+static void pl_forked(void) { g_gen++; }
+static int pl_ours(struct np_plw *w) {
+    static int registered;
+    if (!registered) { pthread_atfork(NULL, NULL, pl_forked); registered = 1; }
+    return w->gen == g_gen;
+}
+
 static int pl_reap(struct np_plw *w, int block) {
     if (!w->pid) return 1;
+    if (!pl_ours(w)) { w->pid = 0; return 1; }
     int status = 0;
     pid_t pid = w->pid, r = waitpid(pid, &status, block ? 0 : WNOHANG);
     if (r == pid || (r < 0 && errno == ECHILD)) {
@@ -176,6 +189,7 @@ static int pl_reap(struct np_plw *w, int block) {
 
 static void pl_kill(struct np_plw *w) {
     if (!w->pid) return;
+    if (!pl_ours(w)) { w->pid = 0; return; }
     kill(w->pid, SIGKILL);
     pl_reap(w, 1);
 }
@@ -246,6 +260,8 @@ static int pl_spawn(struct np_plw *w, char *err, size_t errlen) {
     posix_spawnattr_destroy(&at);
     if (rc) { snprintf(err, errlen, "cannot start the plug-in worker %s: %s", w->program, strerror(rc)); return -1; }
     w->pid = pid;
+    pl_ours(w);
+    w->gen = g_gen;
     uint64_t limit = w->watchdog_ns > START_NS ? w->watchdog_ns : START_NS;
     int how = pl_wait(w, 1, limit);
     if (how == WT_OK && !H->error[0]) {
@@ -482,6 +498,12 @@ static int pl_call(np_t *m, np_plugin_t *P, int e, uint32_t cur, const char *tex
                    np_plrec_t *R, char *reply, int rlen) {
     struct np_plw *w = P->w;
     R->n = 0; R->nnew = 0; R->nexit = 0; R->cur = cur; R->status = 0; R->tail = 0; R->cycles = 0;
+    if (w->worker && w->pid && !pl_ours(w)) {
+        w->broken = 1;
+        snprintf(w->why, sizeof w->why, "this process is a fork of the one that loaded the plug-in: load "
+                 "plug-ins after forking");
+        w->pid = 0;
+    }
     if (w->broken) return PL_BROKEN;
     if (w->worker && !w->pid && pl_start(m, P, R)) return PL_BROKEN;
     R->cur = cur;
@@ -574,7 +596,7 @@ void np_pl_call_periodic(np_t *m, np_plugin_t *P, int tidx) {
     np_plrec_t *R = &P->recs[tidx];
     int st = PL_OK;
     R->n = 0; R->nnew = 0; R->nexit = 0; R->cur = 0; R->status = 0; R->tail = 0; R->cycles = 0;
-    if (P->w->present & (1u << E_PER)) st = pl_call(m, P, E_PER, 0, NULL, P->budget, R, NULL, 0);
+    if (P->w->present & (1u << E_PER) && !P->w->broken) st = pl_call(m, P, E_PER, 0, NULL, P->budget, R, NULL, 0);
     pl_end(m, P, R, st);
     P->st.periodic++;
 }

@@ -336,3 +336,33 @@ def test_watchdog_must_be_a_positive_time():
     for bad in (0, -5, float("nan"), "1s"):
         with pytest.raises(ValueError, match="watchdog_ms must be a number of milliseconds"):
             r.load_plugin("null", 0, watchdog_ms=bad)
+
+
+def test_a_forked_simulator_leaves_its_parents_worker_alone():
+    """A fork of the simulator shares the parent's mailbox mapping: its calls are
+    refused (plugin_crash, with the reason) and freeing its router does not kill
+    the parent's worker, which goes on serving the parent."""
+    r = make_npr("c")
+    r.load_plugin("null", 1)
+    r.add_filter(FilterAction("plugin", plugin=1), dport=7)
+    pid = r.plugin_stats(1)["worker_pid"]
+    rd, wr = os.pipe()
+    child = os.fork()
+    if child == 0:                                            # pragma: no cover (runs in the child)
+        try:
+            r.send([bytes(udp_frame(0, host_ip(2), dport=7))], port=0)
+            r.run(duration_ns=50_000)
+            ok = r.drops() == {"plugin_crash": 1} and r.plugin_stats(1)["stopped"].startswith("this process is a fork")
+            del r
+            gc.collect()
+            os.write(wr, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(wr)
+    os.waitpid(child, 0)
+    assert os.read(rd, 1) == b"1"
+    os.close(rd)
+    assert alive(pid)
+    r.send([bytes(udp_frame(0, host_ip(2), dport=7))], port=0)
+    r.run(duration_ns=50_000)
+    assert r.drops() == {} and len(r.transmitted(port=2)) == 1 and r.plugin_stats(1)["worker_pid"] == pid
