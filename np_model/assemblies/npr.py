@@ -418,13 +418,15 @@ class NPR(Assembly):
         del self._plugins[me]
 
     def plugin_stats(self, me: int | str) -> dict[str, Any]:
-        """Packets, ALU cycles per packet (min/mean/max), exits, contained faults."""
+        """Packets, ALU cycles per packet (min/mean/max), exits, contained
+        misbehaviour (budget overruns, crashes, hangs, system calls with the
+        last signal and system-call number, bad records, worker restarts),
+        how it is contained and, if it stopped running, why."""
         me = self._plugin_me(me)
         s = ffi.new("np_plugin_stats_t *")
         self._check(lib.np_plugin_stats(self.m.ptr, me, s))
         exits = dict(zip(("qm", "mux", "plugin", "xscale", "drop", "hold"), (int(x) for x in s.exits)))
-        pid, why, ended = ffi.new("int *"), ffi.new("char[]", 256), ffi.new("char[]", 64)
-        mode = lib.np_plugin_runtime(self.m.ptr, me, pid, why, 256, ended, 64)
+        rt = self.plugin_runtime(me)
         return {"name": self._plugins[me], "me": me, "packets": s.pkts,
                 "cycles_min": s.cyc_min, "cycles_max": s.cyc_max,
                 "cycles_mean": round(s.cyc_sum / s.pkts, 1) if s.pkts else 0.0,
@@ -433,10 +435,24 @@ class NPR(Assembly):
                 "last_signal": s.last_signal, "last_syscall": s.last_syscall, "bad_records": s.bad_records,
                 "restarts": s.restarts, "out_of_bounds": s.oob,
                 "refused": s.refused, "held": s.held, "created": s.created, "messages": s.msgs,
-                "periodic_calls": s.periodic, "calls": s.calls,
-                "call_wall_us": round(s.wall_ns / s.calls / 1e3, 3) if s.calls else 0.0, "containment": "worker" if mode == 1 else "unsafe_in_process",
-                "worker_pid": pid[0], "stopped": ffi.string(why).decode(errors="replace"),
-                "last_worker_end": ffi.string(ended).decode(errors="replace")}
+                "periodic_calls": s.periodic, "containment": rt["containment"], "stopped": rt["stopped"]}
+
+    def plugin_runtime(self, me: int | str) -> dict[str, Any]:
+        """The process side of a plug-in: "containment" ("worker" or
+        "unsafe_in_process"), "worker_pid" (0 while none runs), how the last
+        worker ended ("last_worker_end"), why the plug-in stopped running
+        ("stopped", "" if it runs), calls made and their mean wall-clock time
+        in microseconds ("call_wall_us": copying in, running, checking and
+        applying the record)."""
+        me = self._plugin_me(me)
+        s = ffi.new("np_plugin_stats_t *")
+        self._check(lib.np_plugin_stats(self.m.ptr, me, s))
+        pid, why, ended = ffi.new("int *"), ffi.new("char[]", 256), ffi.new("char[]", 64)
+        mode = lib.np_plugin_runtime(self.m.ptr, me, pid, why, 256, ended, 64)
+        return {"containment": "worker" if mode == 1 else "unsafe_in_process", "worker_pid": pid[0],
+                "last_worker_end": ffi.string(ended).decode(errors="replace"),
+                "stopped": ffi.string(why).decode(errors="replace"), "calls": s.calls,
+                "call_wall_us": round(s.wall_ns / s.calls / 1e3, 3) if s.calls else 0.0}
 
     def plugin_counters(self, me: int | str) -> list[int]:
         """The plug-in's numbered counters (NPR's PluginCounters)."""

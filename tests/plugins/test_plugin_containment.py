@@ -53,14 +53,17 @@ CASES = [
     ("close_all_fds", "for (int fd = 0; fd < 1024; fd++) close(fd);", "plugin_syscall"),
     ("fork_loop", "for (int i = 0; i < 128; i++) fork();", "plugin_syscall"),
     ("sleep", "sleep(2);", "plugin_syscall"),
-    ("malloc_1g", "char *volatile p = malloc(1u << 30); if (p) { memset(p, 1, 1u << 30); onl_api_counter_add(0, p[9]); }",
+    ("malloc_1g",
+     "char *volatile p = malloc(1u << 30); if (p) { memset(p, 1, 1u << 30); onl_api_counter_add(0, p[9]); }",
      "plugin_syscall"),
-    ("open_etc_passwd", 'char b[64]; int fd = open("/etc/passwd", O_RDONLY); if (fd >= 0) onl_api_counter_add(0, read(fd, b, 64));',
+    ("open_etc_passwd",
+     'char b[64]; int fd = open("/etc/passwd", O_RDONLY); if (fd >= 0) onl_api_counter_add(0, read(fd, b, 64));',
      "plugin_syscall"),
     ("write_stdout", 'printf("hello from a plug-in\\n"); fflush(stdout);', "plugin_syscall"),
     ("forged_pointer", "*(volatile uint64_t *)(uintptr_t)0xdead0000ull = 1;", "plugin_crash"),
     ("stack_smash", "volatile char a[16]; for (unsigned i = 0; i < (1u << 24); i++) a[i] = 0x41;", "plugin_crash"),
-    ("heap_overrun", "char *volatile h = malloc(64); if (h) { memset(h, 0x41, 1u << 26); onl_api_counter_add(0, h[7]); }",
+    ("heap_overrun",
+     "char *volatile h = malloc(64); if (h) { memset(h, 0x41, 1u << 26); onl_api_counter_add(0, h[7]); }",
      "plugin_crash"),
     ("deep_recursion", "onl_api_counter_add(0, deep(1));", "plugin_crash"),
 ]
@@ -118,7 +121,7 @@ def test_a_misbehaving_call_is_abandoned_with_a_named_reason(tmp_path, case, bod
     r = make_npr("c")
     r.load_plugin(src, 1, watchdog_ms=100)
     r.add_filter(FilterAction("plugin", plugin=1), dport=7)
-    first = r.plugin_stats(1)["worker_pid"]
+    first = r.plugin_runtime(1)["worker_pid"]
     before, bad, after = (udp_frame(0, host_ip(2), dport=7, size=s, ipid=i) for i, s in ((1, 100), (2, 200), (3, 100)))
     beside = udp_frame(3, host_ip(4), size=120)
     rss0 = rss_mb()
@@ -138,10 +141,11 @@ def test_a_misbehaving_call_is_abandoned_with_a_named_reason(tmp_path, case, bod
         assert st["last_signal"] == signal.SIGSEGV
     # a worker that might be damaged is replaced before the next call; a budget overrun damaged nothing
     assert st["restarts"] == (0 if reason == "plugin_budget" else 1)
-    assert (st["worker_pid"] == first) == (reason == "plugin_budget")
+    now = r.plugin_runtime(1)["worker_pid"]
+    assert (now == first) == (reason == "plugin_budget")
     r.check_conservation()
     assert rss_mb() - rss0 < 64
-    assert children_of(first) == [] and not (st["worker_pid"] != first and alive(first))
+    assert children_of(first) == [] and not (now != first and alive(first))
 
 
 def test_held_packets_are_dropped_when_the_worker_is_replaced_and_its_memory_survives(tmp_path, engine):
@@ -235,7 +239,8 @@ def test_a_message_handler_that_hangs_answers_with_the_error_and_the_plugin_goes
 
 
 @pytest.mark.parametrize("code,match", [
-    ("__attribute__((constructor)) static void boom(void) { fork(); }", r"a constructor or destructor \(\.init_array\)"),
+    ("__attribute__((constructor)) static void boom(void) { fork(); }",
+     r"a constructor or destructor \(\.init_array\)"),
     ("__attribute__((destructor)) static void boom(void) { fork(); }", r"a constructor or destructor \(\.fini_array\)"),
     ("static void *pick(void) { return 0; }\nvoid chosen(void) __attribute__((ifunc(\"pick\")));",
      r"an IFUNC resolver \(chosen\)"),
@@ -276,15 +281,16 @@ def test_a_worker_killed_from_outside_costs_one_packet(tmp_path):
     r = make_npr("c")
     r.load_plugin("null", 1)
     r.add_filter(FilterAction("plugin", plugin=1), dport=7)
-    pid = r.plugin_stats(1)["worker_pid"]
+    pid = r.plugin_runtime(1)["worker_pid"]
     os.kill(pid, signal.SIGKILL)
     frames = [udp_frame(0, host_ip(2), dport=7, ipid=i) for i in range(3)]
     r.send([bytes(f) for f in frames], port=0, at_ns=[i * 10_000.0 for i in range(3)])
     r.run(duration_ns=100_000)
     assert r.drops() == {"plugin_crash": 1}
     assert len(r.transmitted(port=2)) == 2
-    st = r.plugin_stats(1)
-    assert st["restarts"] == 1 and st["last_worker_end"] == "killed by signal 9" and st["worker_pid"] != pid
+    rt = r.plugin_runtime(1)
+    assert r.plugin_stats(1)["restarts"] == 1 and rt["worker_pid"] != pid
+    assert rt["last_worker_end"] == "killed by signal 9"
     r.check_conservation()
 
 
@@ -294,13 +300,13 @@ def test_workers_end_with_their_router_and_with_the_simulator(tmp_path):
     r = make_npr("c")
     r.load_plugin("null", 0)
     r.load_plugin("count", 1)
-    pids = [r.plugin_stats(me)["worker_pid"] for me in (0, 1)]
+    pids = [r.plugin_runtime(me)["worker_pid"] for me in (0, 1)]
     assert all(alive(p) for p in pids)
     del r
     gc.collect()
     assert not any(alive(p) for p in pids) and not set(pids) & set(children_of(os.getpid()))
     code = ("import os, signal; from tests.helpers import make_npr; r = make_npr('c'); r.load_plugin('null', 0); "
-            "print(r.plugin_stats(0)['worker_pid'], flush=True); os.kill(os.getpid(), signal.SIGKILL)")
+            "print(r.plugin_runtime(0)['worker_pid'], flush=True); os.kill(os.getpid(), signal.SIGKILL)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=Path(__file__).resolve().parents[2])
     assert p.returncode == -signal.SIGKILL
@@ -345,7 +351,7 @@ def test_a_forked_simulator_leaves_its_parents_worker_alone():
     r = make_npr("c")
     r.load_plugin("null", 1)
     r.add_filter(FilterAction("plugin", plugin=1), dport=7)
-    pid = r.plugin_stats(1)["worker_pid"]
+    pid = r.plugin_runtime(1)["worker_pid"]
     rd, wr = os.pipe()
     child = os.fork()
     if child == 0:                                            # pragma: no cover (runs in the child)
@@ -365,4 +371,4 @@ def test_a_forked_simulator_leaves_its_parents_worker_alone():
     assert alive(pid)
     r.send([bytes(udp_frame(0, host_ip(2), dport=7))], port=0)
     r.run(duration_ns=50_000)
-    assert r.drops() == {} and len(r.transmitted(port=2)) == 1 and r.plugin_stats(1)["worker_pid"] == pid
+    assert r.drops() == {} and len(r.transmitted(port=2)) == 1 and r.plugin_runtime(1)["worker_pid"] == pid
