@@ -119,7 +119,7 @@ def test_a_misbehaving_call_is_abandoned_with_a_named_reason(tmp_path, case, bod
     its memory did not grow, it gained no processes) and conservation holds."""
     src = write(tmp_path, case, HDR % body)
     r = make_npr("c")
-    r.load_plugin(src, 1, watchdog_ms=100)
+    r.load_plugin(src, 1, watchdog_ms=250)
     r.add_filter(FilterAction("plugin", plugin=1), dport=7)
     first = r.plugin_runtime(1)["worker_pid"]
     before, bad, after = (udp_frame(0, host_ip(2), dport=7, size=s, ipid=i) for i, s in ((1, 100), (2, 200), (3, 100)))
@@ -231,7 +231,7 @@ def test_a_message_handler_that_hangs_answers_with_the_error_and_the_plugin_goes
             onl_api_cat(reply, n, "pong");
         }""")
     r = make_npr("c")
-    r.load_plugin(src, 0, watchdog_ms=50)
+    r.load_plugin(src, 0, watchdog_ms=250)
     assert r.plugin_message(0, "spin") == "error: hang"
     assert r.plugin_message(0, "ping") == "pong"
     st = r.plugin_stats(0)
@@ -259,7 +259,7 @@ def test_code_that_would_run_at_load_time_is_refused(tmp_path, code, match):
 
 @pytest.mark.parametrize("code,match", [
     ("sleep(1);", "plugin_init_user of 'init' attempted system call"),
-    ("for (;;);", "plugin_init_user of 'init' did not return within the 50 ms watchdog"),
+    ("for (;;);", "plugin_init_user of 'init' did not return within the 250 ms watchdog"),
     ("*(volatile int *)16 = 1;", r"plugin_init_user of 'init' crashed \(signal 11\)"),
 ])
 def test_a_plugin_whose_init_misbehaves_is_refused_at_load(tmp_path, code, match):
@@ -270,7 +270,7 @@ def test_a_plugin_whose_init_misbehaves_is_refused_at_load(tmp_path, code, match
         void handle_pkt_user(pkt_t pkt) {{ onl_api_drop(pkt); }}""")
     r = make_npr("c")
     with pytest.raises(ValueError, match=rf"^plug-in {src}: {match}"):
-        r.load_plugin(src, 0, watchdog_ms=50)
+        r.load_plugin(src, 0, watchdog_ms=250)
     assert r.plugins == {}
     r.load_plugin("null", 0)                                  # the ME is still free
 
