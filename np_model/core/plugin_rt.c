@@ -346,18 +346,19 @@ static int pl_exchange(np_t *m, np_plugin_t *P, int e, uint32_t cur, const char 
 
 static int pl_start(np_t *m, np_plugin_t *P, np_plrec_t *R);
 
-/* Read and check the record's header; on a status the worker reports,
- * take its RNG state and period. Returns PL_* (PL_BAD: nonsense). */
-static int pl_outcome(np_t *m, np_plugin_t *P, np_plrec_t *R, uint64_t budget) {
+/* Read and check the record's header: its status, and the RNG state and
+ * period it leaves (*rng, *period; applied only once the whole record is
+ * accepted). Returns PL_* (PL_BAD: nonsense). */
+static int pl_outcome(np_plugin_t *P, np_plrec_t *R, uint64_t budget, uint64_t *rng, uint64_t *period) {
     vrhw_rec_t *S = &P->w->H->r;
     uint32_t status = S->status, info = S->info;
-    uint64_t rng = S->rng, period = S->period, cycles = S->cycles, tail = S->tail;
-    if (status > VRHW_SYSCALL || !rng) return PL_BAD;
+    uint64_t cycles = S->cycles, tail = S->tail;
+    *rng = S->rng;
+    *period = S->period;
+    if (status > VRHW_SYSCALL || !*rng) return PL_BAD;
     P->st.refused += S->refused;
     P->st.oob += S->oob;
     if (status == VRHW_OK && (cycles > budget || tail > cycles)) return PL_BAD;
-    m->rng = rng;
-    P->period = period;
     R->cycles = cycles < budget + MAX_CHARGE ? cycles : budget + MAX_CHARGE;
     R->tail = (uint32_t)(tail < R->cycles ? tail : R->cycles);
     if (status == VRHW_FAULT) P->st.last_signal = info;
@@ -511,8 +512,10 @@ static int pl_call(np_t *m, np_plugin_t *P, int e, uint32_t cur, const char *tex
     int how = pl_exchange(m, P, e, cur, text, budget, rlen);
     P->st.wall_ns += mono_ns() - t0;
     P->st.calls++;
-    int st = how == WT_OK ? pl_outcome(m, P, R, budget) : how == WT_TIMEOUT ? PL_HANG : PL_DIED;
+    uint64_t rng, period;
+    int st = how == WT_OK ? pl_outcome(P, R, budget, &rng, &period) : how == WT_TIMEOUT ? PL_HANG : PL_DIED;
     if (st == PL_OK) st = pl_accept(m, P, R, cur);
+    if (st <= PL_SYSCALL) { m->rng = rng; P->period = period; }   /* the call ran, its record is sound */
     if (st == PL_OK && reply) {
         memcpy(reply, w->H->r.reply, (size_t)rlen);
         reply[rlen - 1] = 0;
@@ -655,7 +658,9 @@ static int pl_init(np_t *m, np_plugin_t *P, np_plrec_t *R, char *err, size_t err
     if (!(w->present & (1u << E_INIT))) return 0;
     R->n = 0; R->nnew = 0; R->nexit = 0; R->cur = 0;
     int how = pl_exchange(m, P, E_INIT, 0, w->args, P->budget * 100, 0);
-    int st = how == WT_OK ? pl_outcome(m, P, R, P->budget * 100) : how == WT_TIMEOUT ? PL_HANG : PL_DIED;
+    uint64_t rng, period;
+    int st = how == WT_OK ? pl_outcome(P, R, P->budget * 100, &rng, &period) : how == WT_TIMEOUT ? PL_HANG : PL_DIED;
+    if (st <= PL_SYSCALL) { m->rng = rng; P->period = period; }
     R->n = 0; R->nnew = 0; R->nexit = 0; R->tail = 0; R->cycles = 0;
     if (st == PL_OK) return 0;
     if (st == PL_CRASH) snprintf(err, errlen, "plugin_init_user of '%s' crashed (signal %u)", P->name,
