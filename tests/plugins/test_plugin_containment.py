@@ -66,6 +66,9 @@ CASES = [
      "char *volatile h = malloc(64); if (h) { memset(h, 0x41, 1u << 26); onl_api_counter_add(0, h[7]); }",
      "plugin_crash"),
     ("deep_recursion", "onl_api_counter_add(0, deep(1));", "plugin_crash"),
+    # a write that does not fault by itself but wrecks the plug-in's own runtime (the stub's API pointer)
+    ("scribble_own_memory",
+     "extern char __bss_start[], _end[]; memset(__bss_start, 0x41, (size_t)(_end - __bss_start));", "plugin_crash"),
 ]
 STAT = {"plugin_hang": "hangs", "plugin_budget": "budget_exceeded", "plugin_syscall": "syscalls",
         "plugin_crash": "crashes"}
