@@ -11,6 +11,11 @@ Builds are cached by a hash of everything that goes into them (the source,
 the API headers, the stub, the flags and the compiler's version), so
 loading the same plug-in again costs nothing. A plug-in may live in any
 directory; the shipped ones (``plugins/*.c``) can be named by their stem.
+
+A plug-in whose object has constructors, destructors or IFUNC resolvers is
+refused: that code would run when the worker loads the plug-in, before its
+system-call filter is in place. ``worker_program()`` builds (and caches) the
+worker process plug-ins run in (``plugins/runtime/worker.c``).
 """
 from __future__ import annotations
 
@@ -26,12 +31,17 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PluginBuild", "PluginCompileError", "build", "resolve", "shipped", "PLUGIN_DIR", "LOCAL_MEMORY_BYTES"]
+__all__ = ["PluginBuild", "PluginCompileError", "build", "resolve", "shipped", "worker_program", "PLUGIN_DIR",
+           "LOCAL_MEMORY_BYTES"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = ROOT / "plugins"
 INCLUDE = PLUGIN_DIR / "include"
 STUB = PLUGIN_DIR / "runtime" / "stub.c"
+WORKER = PLUGIN_DIR / "runtime" / "worker.c"
+CORE = ROOT / "np_model" / "core"
+WORKER_SOURCES = [WORKER, CORE / "plugin_worker.c", CORE / "plugin_worker.h", INCLUDE / "vrh_plugin_abi.h"]
+WORKER_FLAGS = ["-std=gnu11", "-O2", "-Wall", "-U_FORTIFY_SOURCE", "-pthread"]
 USER_FLAGS = ["-std=gnu11", "-O2", "-fPIC", "-fsanitize-coverage=trace-pc", "-fno-stack-protector",
               "-Wall", "-Werror=implicit-function-declaration"]
 STUB_FLAGS = ["-std=gnu11", "-O2", "-fPIC", "-fvisibility=hidden"]
@@ -114,15 +124,35 @@ def _run(cmd: list[str], src: Path) -> str:
     return p.stdout
 
 
-def _data_bytes(obj: Path) -> int:
-    """Bytes of writable globals (.data*, .bss*) in the user's object."""
+def _sections(obj: Path) -> dict[str, int]:
+    """Section name -> size in bytes of an object file."""
     out = subprocess.run(["size", "-A", str(obj)], capture_output=True, text=True, check=True).stdout
-    total = 0
+    secs: dict[str, int] = {}
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) >= 2 and (parts[0].startswith(".data") or parts[0].startswith(".bss")) and parts[1].isdigit():
-            total += int(parts[1])
-    return total
+        if len(parts) >= 2 and parts[0].startswith(".") and parts[1].isdigit():
+            secs[parts[0]] = secs.get(parts[0], 0) + int(parts[1])
+    return secs
+
+
+def _data_bytes(secs: dict[str, int]) -> int:
+    """Bytes of writable globals (.data*, .bss*) in the user's object."""
+    return sum(n for name, n in secs.items() if name.startswith(".data") or name.startswith(".bss"))
+
+
+_LOAD_TIME = (".init_array", ".preinit_array", ".fini_array", ".ctors", ".dtors", ".init", ".fini")
+
+
+def _load_time_code(obj: Path, secs: dict[str, int]) -> str | None:
+    """What in the user's object would run when it is loaded, or None."""
+    found = [n for n in secs if any(n == s or n.startswith(s + ".") for s in _LOAD_TIME)]
+    if found:
+        return f"a constructor or destructor ({', '.join(sorted(found))})"
+    out = subprocess.run(["readelf", "-sW", str(obj)], capture_output=True, text=True, check=True).stdout
+    ifuncs = [line.split()[-1] for line in out.splitlines() if " IFUNC " in line]
+    if ifuncs:
+        return f"an IFUNC resolver ({', '.join(ifuncs)})"
+    return None
 
 
 _INSN = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*)$")
@@ -172,10 +202,23 @@ def block_weights(so: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(offs, dtype=np.uint32), np.array(ws, dtype=np.uint16)
 
 
+def _refuse(src: Path, data: int, load_time: str, local_memory_bytes: int = LOCAL_MEMORY_BYTES) -> None:
+    """The plug-in rules a build must keep (checked on every build, cached or not)."""
+    if load_time:
+        raise PluginCompileError(
+            f"{src}: it has {load_time}, code that would run when the plug-in is loaded; a plug-in's "
+            "code may run only from its entry points (set-up belongs in plugin_init_user)")
+    if data > local_memory_bytes:
+        raise PluginCompileError(
+            f"{src}: its global variables take {data} bytes; an ME's local memory holds "
+            f"{local_memory_bytes}: keep larger state in plug-in SRAM (onl_api_sram_read/write)")
+
+
 def build(source: str | os.PathLike, name: str | None = None, *, local_memory_bytes: int = LOCAL_MEMORY_BYTES,
           control_store: int = CONTROL_STORE) -> PluginBuild:
     """Compile (or fetch from the cache) the plug-in ``source``; refuse one whose
-    globals exceed the ME's local memory or whose code exceeds its control store."""
+    globals exceed the ME's local memory, whose code exceeds its control store, or
+    that has code that would run at load time."""
     src = resolve(source)
     key = _key(src)
     d = _cache_dir() / key
@@ -186,13 +229,17 @@ def build(source: str | os.PathLike, name: str | None = None, *, local_memory_by
         try:
             inc = ["-I", str(INCLUDE)]
             _run(["gcc", *USER_FLAGS, *inc, "-c", str(src), "-o", str(tmp / "user.o")], src)
-            data = _data_bytes(tmp / "user.o")
+            secs = _sections(tmp / "user.o")
+            data = _data_bytes(secs)
+            load_time = _load_time_code(tmp / "user.o", secs) or ""
+            _refuse(src, data, load_time, local_memory_bytes)
             _run(["gcc", *STUB_FLAGS, *inc, "-c", str(STUB), "-o", str(tmp / "stub.o")], STUB)
             _run(["gcc", "-shared", "-Wl,-z,defs", "-o", str(tmp / "plugin.so"), str(tmp / "user.o"),
                   str(tmp / "stub.o")], src)
             offs, ws = block_weights(tmp / "plugin.so")
             (tmp / "weights.json").write_text(json.dumps({"offsets": offs.tolist(), "weights": ws.tolist(),
-                                                          "data_bytes": data, "source": str(src)}))
+                                                          "data_bytes": data, "load_time": load_time,
+                                                          "source": str(src)}))
             try:
                 os.rename(tmp, d)                        # atomic: concurrent builds agree
             except OSError:
@@ -201,10 +248,12 @@ def build(source: str | os.PathLike, name: str | None = None, *, local_memory_by
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
     w = json.loads(meta.read_text())
-    if int(w["data_bytes"]) > local_memory_bytes:
-        raise PluginCompileError(
-            f"{src}: its global variables take {w['data_bytes']} bytes; an ME's local memory holds "
-            f"{local_memory_bytes}: keep larger state in plug-in SRAM (onl_api_sram_read/write)")
+    if "load_time" not in w:                     # cached by a loader that did not look: look now
+        if not (d / "user.o").exists():
+            raise PluginCompileError(f"{src}: its cached build {d} lacks user.o, so it cannot be checked; "
+                                     "remove that directory to rebuild it")
+        w["load_time"] = _load_time_code(d / "user.o", _sections(d / "user.o")) or ""
+    _refuse(src, int(w["data_bytes"]), w["load_time"], local_memory_bytes)   # also for builds cached before
     code = int(sum(w["weights"]))
     if code > control_store:
         raise PluginCompileError(f"{src}: its code has {code} instructions; an ME's control store holds "
@@ -212,3 +261,28 @@ def build(source: str | os.PathLike, name: str | None = None, *, local_memory_by
     return PluginBuild(name=name or src.stem, source=src, so_path=so,
                        offsets=np.array(w["offsets"], dtype=np.uint32), weights=np.array(w["weights"], dtype=np.uint16),
                        data_bytes=int(w["data_bytes"]))
+
+
+def worker_program() -> Path:
+    """The plug-in worker program, compiled with gcc on first use and cached
+    by a hash of its sources, flags and the compiler's version."""
+    h = hashlib.sha256()
+    for part in (*(f.read_bytes() for f in WORKER_SOURCES), " ".join(WORKER_FLAGS).encode(), _gcc_version().encode()):
+        h.update(hashlib.sha256(part).digest())
+    d = _cache_dir() / f"worker-{h.hexdigest()[:24]}"
+    exe = d / "vrh-plugin-worker"
+    if exe.exists():
+        return exe
+    d.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=d.parent, prefix=".build-"))
+    try:
+        _run(["gcc", *WORKER_FLAGS, "-I", str(CORE), "-I", str(INCLUDE), "-o", str(tmp / "vrh-plugin-worker"),
+              str(WORKER), str(CORE / "plugin_worker.c"), "-ldl"], WORKER)
+        try:
+            os.rename(tmp, d)                            # atomic: concurrent builds agree
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)       # another process built it first
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return exe

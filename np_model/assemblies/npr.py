@@ -464,16 +464,28 @@ class NPR(Assembly):
 
     # ------------------------------------------------------------------ plug-ins
     def load_plugin(self, source: str | os.PathLike, me: int, *, name: str | None = None, args: str = "",
-                    budget_cycles: int | None = None) -> str:
+                    budget_cycles: int | None = None, watchdog_ms: float = 1000.0,
+                    unsafe_in_process: bool = False) -> str:
         """Compile the C plug-in ``source`` (a .c file anywhere, or the name of
         a shipped plug-in) and run it on plug-in ME ``me`` (0..4); filters with
         ``FilterAction("plugin", plugin=me)`` steer packets to it. ``args``
-        reaches ``plugin_init_user``. Names must be unique. Returns the name."""
-        from ..plugin_loader import build
+        reaches ``plugin_init_user``. Names must be unique. Returns the name.
+
+        The plug-in's code runs in its own worker process (README "Plug-ins"
+        says what that contains): a call over ``budget_cycles`` ALU cycles is
+        abandoned (plugin_budget), and so is one that does not return within
+        ``watchdog_ms`` of wall-clock time (plugin_hang; the only
+        wall-clock-dependent result). ``unsafe_in_process=True`` runs it
+        inside this process instead, faster per call but with no protection
+        from hangs, system calls or wild writes. Errors (ValueError,
+        PluginCompileError) name the source file."""
+        from ..plugin_loader import build, worker_program
         if not 0 <= int(me) < self.n_plugins:
             raise ValueError(f"plug-in ME {me} does not exist (0..{self.n_plugins - 1})")
         if me in self._plugins:
             raise ValueError(f"plug-in ME {me} already runs {self._plugins[me]!r}; unload it first")
+        if not (isinstance(watchdog_ms, (int, float)) and 0 < watchdog_ms <= 3_600_000):
+            raise ValueError(f"watchdog_ms must be a number of milliseconds in (0, 3600000], got {watchdog_ms!r}")
         b = build(source, name, local_memory_bytes=4 * self.profile.value("local_memory_words"),
                   control_store=self.profile.value("control_store_instr"))
         if b.name in self._plugins.values():
@@ -481,20 +493,26 @@ class NPR(Assembly):
             raise ValueError(f"a plug-in named {b.name!r} already runs on ME {other}; load this one under another name")
         budget = self.profile.value("plugin_budget_cycles") if budget_cycles is None else int(budget_cycles)
         scale = int(self.profile.value("plugin_cycles_per_host_instruction"))
-        # a private copy: each ME gets its own instance of the plug-in's globals
-        fd, tmp = tempfile.mkstemp(suffix=".so", dir=b.so_path.parent)
-        os.close(fd)
-        try:
+        offs = b.offsets if len(b.offsets) else np.zeros(1, np.uint32)
+        ws = np.minimum(b.weights.astype(np.uint32) * scale, 0xFFFF).astype(np.uint16) if len(b.weights) \
+            else np.ones(1, np.uint16)
+        worker = b"" if unsafe_in_process else str(worker_program()).encode()
+        so, tmp = str(b.so_path), None
+        if unsafe_in_process:
+            # a private copy: each ME gets its own instance of the plug-in's globals (a worker has its own anyway)
+            fd, tmp = tempfile.mkstemp(suffix=".so", dir=b.so_path.parent)
+            os.close(fd)
             shutil.copyfile(b.so_path, tmp)
-            offs = b.offsets if len(b.offsets) else np.zeros(1, np.uint32)
-            ws = np.minimum(b.weights.astype(np.uint32) * scale, 0xFFFF).astype(np.uint16) if len(b.weights) \
-                else np.ones(1, np.uint16)
-            rc = lib.np_plugin_load(self.m.ptr, me, tmp.encode(), b.name.encode(), ffi.from_buffer("uint32_t[]", offs),
+            so = tmp
+        try:
+            rc = lib.np_plugin_load(self.m.ptr, me, so.encode(), b.name.encode(), ffi.from_buffer("uint32_t[]", offs),
                                     ffi.from_buffer("uint16_t[]", ws), len(b.offsets), 4 * scale, budget,
-                                    args.encode())
+                                    args.encode(), worker, max(1, round(watchdog_ms * 1000)))
         finally:
-            os.unlink(tmp)
-        self._check(rc)
+            if tmp:
+                os.unlink(tmp)
+        if rc < 0:
+            raise CoreError(f"plug-in {b.source}: {ffi.string(lib.np_error(self.m.ptr)).decode(errors='replace')}")
         self._plugins[int(me)] = b.name
         return b.name
 
@@ -545,18 +563,41 @@ class NPR(Assembly):
         del self._plugins[me]
 
     def plugin_stats(self, me: int | str) -> dict[str, Any]:
-        """Packets, ALU cycles per packet (min/mean/max), exits, contained faults."""
+        """Packets, ALU cycles per packet (min/mean/max), exits, contained
+        misbehaviour (budget overruns, crashes, hangs, system calls with the
+        last signal and system-call number, bad records, worker restarts),
+        how it is contained and, if it stopped running, why."""
         me = self._plugin_me(me)
         s = ffi.new("np_plugin_stats_t *")
         self._check(lib.np_plugin_stats(self.m.ptr, me, s))
         exits = dict(zip(("qm", "mux", "plugin", "xscale", "drop", "hold"), (int(x) for x in s.exits)))
+        rt = self.plugin_runtime(me)
         return {"name": self._plugins[me], "me": me, "packets": s.pkts,
                 "cycles_min": s.cyc_min, "cycles_max": s.cyc_max,
                 "cycles_mean": round(s.cyc_sum / s.pkts, 1) if s.pkts else 0.0,
-                "exits": exits, "drops": exits["drop"] + s.budget + s.crashes,
-                "budget_exceeded": s.budget, "crashes": s.crashes, "out_of_bounds": s.oob,
+                "exits": exits, "drops": exits["drop"] + s.budget + s.crashes + s.hangs + s.syscalls,
+                "budget_exceeded": s.budget, "crashes": s.crashes, "hangs": s.hangs, "syscalls": s.syscalls,
+                "last_signal": s.last_signal, "last_syscall": s.last_syscall, "bad_records": s.bad_records,
+                "restarts": s.restarts, "out_of_bounds": s.oob,
                 "refused": s.refused, "held": s.held, "created": s.created, "messages": s.msgs,
-                "periodic_calls": s.periodic}
+                "periodic_calls": s.periodic, "containment": rt["containment"], "stopped": rt["stopped"]}
+
+    def plugin_runtime(self, me: int | str) -> dict[str, Any]:
+        """The process side of a plug-in: "containment" ("worker" or
+        "unsafe_in_process"), "worker_pid" (0 while none runs), how the last
+        worker ended ("last_worker_end"), why the plug-in stopped running
+        ("stopped", "" if it runs), calls made and their mean wall-clock time
+        in microseconds ("call_wall_us": copying in, running, checking and
+        applying the record)."""
+        me = self._plugin_me(me)
+        s = ffi.new("np_plugin_stats_t *")
+        self._check(lib.np_plugin_stats(self.m.ptr, me, s))
+        pid, why, ended = ffi.new("int *"), ffi.new("char[]", 256), ffi.new("char[]", 64)
+        mode = lib.np_plugin_runtime(self.m.ptr, me, pid, why, 256, ended, 64)
+        return {"containment": "worker" if mode == 1 else "unsafe_in_process", "worker_pid": pid[0],
+                "last_worker_end": ffi.string(ended).decode(errors="replace"),
+                "stopped": ffi.string(why).decode(errors="replace"), "calls": s.calls,
+                "call_wall_us": round(s.wall_ns / s.calls / 1e3, 3) if s.calls else 0.0}
 
     def plugin_counters(self, me: int | str) -> list[int]:
         """The plug-in's numbered counters (NPR's PluginCounters)."""

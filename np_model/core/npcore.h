@@ -43,8 +43,11 @@
     X(HOST_NO_BUFFER, "host_no_buffer") /* control processor found no free buffer */ \
     X(PLUGIN_DROP, "plugin_drop")       /* a plug-in dropped it */           \
     X(PLUGIN_BUDGET, "plugin_budget")   /* its plug-in call exceeded the cycle budget */ \
-    X(PLUGIN_CRASH, "plugin_crash")     /* its plug-in call faulted */        \
-    X(PLUGIN_UNLOADED, "plugin_unloaded") /* held by a plug-in that was unloaded */
+    X(PLUGIN_CRASH, "plugin_crash")     /* its plug-in call faulted, or the plug-in's worker died */ \
+    X(PLUGIN_UNLOADED, "plugin_unloaded") /* held by a plug-in that was unloaded */ \
+    X(PLUGIN_HANG, "plugin_hang")       /* its plug-in call overran the wall-clock watchdog */ \
+    X(PLUGIN_SYSCALL, "plugin_syscall") /* its plug-in call attempted a system call */ \
+    X(PLUGIN_RESTART, "plugin_restart") /* held by a plug-in whose worker was replaced */
 
 /* Reasons a packet reaches the control processor: the NPR's six exception
  * bits first (NP_XB_*, in bit order), then the model's extension codes (the
@@ -333,35 +336,22 @@ typedef struct np_plrec {            /* what one call did, for its thread to rep
     np_plnew_t nw[NP_PL_MAX_NEW];
 } np_plrec_t;
 
-#include <setjmp.h>
 #include "vrh_plugin_abi.h"
+struct np_plw;                       /* the runtime's own state (plugin_rt.c) */
 typedef struct np_plugin {
     int id, active;
     char name[64];
-    void *dl;
-    void (*f_init)(const char *);
-    void (*f_pkt)(uint32_t);
-    void (*f_msg)(const char *, char *, int);
-    void (*f_per)(void);
-    struct vrh_api api;
-    uintptr_t base;
-    uint32_t *wk; uint16_t *wv; uint32_t wcap, wdefault;   /* block weights by return address */
-    uint8_t *sram;
-    uint8_t scratch[NP_PL_SCRATCH];
-    uint32_t ctr[NP_PL_COUNTERS];
     uint64_t period, budget;
-    np_t *m;
     np_inst_t *inst;                 /* the plug-in ME block running it */
-    np_plrec_t *rec;                 /* the call being recorded */
-    uint64_t cyc, total, lat;
-    sigjmp_buf jmp;
     uint8_t *held;                   /* bitmap of handles in this plug-in's custody */
     uint32_t nheld;
+    uint32_t *purge, npurge;         /* dropped when its worker was replaced; blocks/plugin.c frees them */
     np_plrec_t recs[NP_THREADS_PER_ME_MAX];
     char replies[NP_PL_REPLIES][NP_PL_MSG];
     uint64_t reply_t[NP_PL_REPLIES];
     uint32_t reply_head, reply_tail;
     np_plugin_stats_t st;
+    struct np_plw *w;
 } np_plugin_t;
 
 void np_pl_call_pkt(np_t *m, np_plugin_t *P, int tidx, uint32_t h);

@@ -348,9 +348,18 @@ typedef struct np_plugin_stats {
     uint64_t budget, crashes, oob, refused;       /* contained misbehaviour */
     uint64_t exits[6];                            /* qm, mux, plugin, xscale, drop, hold */
     uint64_t last_signal;
+    uint64_t hangs, syscalls, restarts, bad_records, last_syscall;
+    uint64_t calls, wall_ns;                      /* calls made and the wall-clock time they took */
 } np_plugin_stats_t;
+/* slot: the plug-in number filters and exits use; worker: the plug-in worker
+ * program (NULL or "": run the plug-in inside this process, unsafe);
+ * watchdog_us: wall-clock limit of one call. */
 int np_plugin_load(np_t *m, int slot, const char *path, const char *name, const uint32_t *offs,
-                   const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args);
+                   const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args,
+                   const char *worker, uint64_t watchdog_us);
+/* 1 in a worker, 0 in-process, -1 none; pid of its worker (0: none now); why it stopped
+ * running (or ""); how its last worker ended (or ""). */
+int np_plugin_runtime(np_t *m, int slot, int *pid, char *why, int len, char *ended, int elen);
 int np_plugin_release(np_t *m, int slot);
 int np_plugin_loaded(np_t *m, int slot);          /* 0 none, 1 running, 2 unloaded (release it) */
 int np_plugin_stats(np_t *m, int slot, np_plugin_stats_t *s);

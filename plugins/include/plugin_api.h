@@ -16,6 +16,16 @@
  * The plug-in's global variables play the part of the ME's local memory
  * and registers: together they may not exceed 2,560 bytes (640 words of
  * local memory); larger state belongs in the plug-in's 1 MB of SRAM.
+ *
+ * The code runs in a worker process that may make no system call: a call
+ * that reaches the kernel (printf, file I/O, sleep, exit, fork, signals, a
+ * malloc that needs more memory) is abandoned and its packet dropped
+ * (plugin_syscall); so is one that faults (plugin_crash), exceeds its cycle
+ * budget (plugin_budget) or does not return within the wall-clock watchdog
+ * (plugin_hang). Constructors, destructors and IFUNC resolvers are refused
+ * at build. Computation, these functions and libc functions that need no
+ * kernel (memcpy, snprintf into a buffer, ...) are what a plug-in uses.
+ * README.md "Plug-ins" says what is contained and what is not.
  */
 #ifndef VRH_PLUGIN_API_H
 #define VRH_PLUGIN_API_H

@@ -1,10 +1,12 @@
-/* vrh_plugin_abi.h -- how the core and a compiled plug-in talk (internal).
+/* vrh_plugin_abi.h -- how the plug-in runtime and a compiled plug-in talk (internal).
  *
  * A plug-in .so holds the user's code (compiled with basic-block
  * instrumentation) and runtime/stub.c (not instrumented), which defines the
- * onl_api_* functions as calls through this table. The core fills the
- * table and hands it over with vrh_plugin_bind() after dlopen(), so the
- * .so needs no symbol from the simulator.
+ * onl_api_* functions as calls through this table. The runtime
+ * (np_model/core/plugin_worker.c, in the plug-in's worker process or, in
+ * the unsafe in-process mode, in the simulator) fills the table and hands
+ * it over with vrh_plugin_bind() after dlopen(), so the .so needs no
+ * symbol from the simulator.
  */
 #ifndef VRH_PLUGIN_ABI_H
 #define VRH_PLUGIN_ABI_H

@@ -1,8 +1,9 @@
 /* stub.c -- linked into every plug-in, built WITHOUT instrumentation.
  *
  * Defines the plug-in API (plugin_api.h) as calls through the table the
- * core binds, and the basic-block hook gcc's -fsanitize-coverage=trace-pc
- * calls at the start of every basic block of the user's code.
+ * runtime binds (plugin_worker.c), and the basic-block hook gcc's
+ * -fsanitize-coverage=trace-pc calls at the start of every basic block of
+ * the user's code.
  */
 #include "plugin_api.h"
 #include "vrh_plugin_abi.h"

@@ -7,7 +7,11 @@
  * latency, ring puts for the exits. `slot` is the plug-in number filters,
  * PLC and other plug-ins use to reach it.
  * Drops: no_plugin, plugin_drop, plugin_budget, plugin_crash,
- *        plugin_unloaded, plugin_ring_full, exc_ring_full, no_buffer.
+ *        plugin_hang, plugin_syscall, plugin_restart, plugin_unloaded,
+ *        plugin_ring_full, exc_ring_full, no_buffer.
+ * Packets a plug-in held when its worker was replaced are dropped by the
+ * runtime (plugin_restart) and listed in P->purge; whichever thread
+ * finishes a call next returns their buffers to the free list.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +108,11 @@ static void plugin_run(np_t *m, np_thread_t *t) {
             if (L->kind == K_UNLOAD) {
                 /* stop taking packets, then drop what the plug-in holds */
                 P->active = 0;
+                while (P->npurge) {
+                    L->h = P->purge[--P->npurge];
+                    OP_FREE(t, R_FREE, L->h);
+                    P = m->plugin[id];
+                }
                 for (L->k = 1; L->k < m->p.n_buffers; L->k++) {
                     if (!(P->held[L->k >> 3] >> (L->k & 7) & 1)) continue;
                     P->held[L->k >> 3] &= (uint8_t)~(1 << (L->k & 7));
@@ -206,6 +215,12 @@ static void plugin_run(np_t *m, np_thread_t *t) {
             R = &P->recs[t->idx];
         }
         COMPUTE(t, R->tail);
+        while (P->npurge) {                                      /* buffers of a replaced worker's packets */
+            L->h = P->purge[--P->npurge];
+            OP_FREE(t, R_FREE, L->h);
+            P = m->plugin[id];
+            R = &P->recs[t->idx];
+        }
         if (L->kind == K_MSG) {
             P->reply_t[P->reply_head % NP_PL_REPLIES] = m->now + R->tail;
             P->reply_head++;
