@@ -91,6 +91,8 @@ _IXP2800: dict[str, Param] = {
                        "IDT NSE on a QDR interface: search latency not found (capacities 1.2)"),
     "tcam_searches_per_s": _p(66_000_000, "144-bit searches/s", "estimate",
                               "a 133 MHz 72-bit NSE doing two cycles per 144-bit key; not found"),
+    "tcam_search_bytes": _p(18, "B", "code", f"{ONLD} npr_tcam.ini: the 144-bit key one search takes; a longer "
+                            "key takes more searches"),
     # --- MSF -----------------------------------------------------------------------------
     "rbuf_elements": _p(128, "elements", "confirmed", f"{HRM} p.249: 8 KB RBUF, 128 x 64-B elements"),
     "rbuf_element_bytes": _p(64, "B", "confirmed", f"{HRM} p.249"),

@@ -164,7 +164,7 @@ class NPR(Assembly):
             d0 = s if d0 is None else d0
         dram = m.add_mem(MemKind.DRAM, d0, d0, p.value("dram_channels"),
                          int(p.value("dram_interleave_bytes")).bit_length() - 1)
-        tcs = m.add_server(p.value("tcam_latency"), p.value("plc.tcam_key_bytes"),
+        tcs = m.add_server(p.value("tcam_latency"), p.value("tcam_search_bytes"),
                            occ(f / p.value("tcam_searches_per_s")))
         tcam = m.add_mem(MemKind.TCAM, tcs, tcs)
         self.mems = {"scratch": mem_scr, "sram0": sram[0], "sram1": sram[1], "sram2": sram[2],
@@ -223,17 +223,17 @@ class NPR(Assembly):
         }
         pkt_desc = {"pkt": "dram", "desc": "sram2"}
         plugins = {f"plugin.{i}": f"plugin{i}" for i in range(self.n_plugins)}
-        pb = self.port_buffers or 0
+        pb = {} if self.port_buffers is None else {"port_buffers": self.port_buffers}
         B = BlockSpec
         insts = {
-            "rx": B("rx", {"in": "rbuf", "bufq": "bufq", "out": "rx_mux"}, pkt_desc, params={"port_buffers": pb}),
+            "rx": B("rx", {"in": "rbuf", "bufq": "bufq", "out": "rx_mux"}, pkt_desc, params=dict(pb)),
             "mux": B("mux", {"in_rx": "rx_mux", "in_plugin": "plug_mux", "in_xs_qm": "xs_mux_qm", "in_xs": "xs_mux",
                              "out": "mux_plc"}),
             "plc": B("plc", {"in": "mux_plc", "qm": "plc_qm", "exc": "exc", "ld": "ld", "stats": "stats",
                              "free": "free", "bufq": "bufq", **plugins},
                      {**pkt_desc, "tcam": "tcam", "result": "sram1"}, {t: t for t in tables}),
             "qm": B("qm", {"in": "plc_qm", "out": "qm_hf", "stats": "stats", "free": "free"},
-                    {"qparam": "sram1", "qdesc": "sram2"}, params={"port_base": 0, "ports": n_ports, "port_buffers": pb}),
+                    {"qparam": "sram1", "qdesc": "sram2"}, params={"port_base": 0, "ports": n_ports, **pb}),
             "hdrfmt": B("hdrfmt", {"in": "qm_hf", "out": "hf_tx"}, {"desc": "sram2"}),
             "tx": B("tx", {"in": "hf_tx", "txdone": "txdone", "free": "free"}, pkt_desc),
         }
@@ -257,6 +257,12 @@ class NPR(Assembly):
         return Wiring(rings, tables, insts, mes)
 
     # ------------------------------------------------------------------ tables
+    def _stats_index(self, idx: int) -> int:
+        n = self.m.param(self.stats_block, "blocks")
+        if not 0 <= int(idx) < n:
+            raise ValueError(f"stats index {idx} out of range 0..{n - 1} (the Stats block's counter blocks)")
+        return int(idx)
+
     def _qid(self, port: int, qid: int, what: str = "qid") -> int:
         """An encoded QID for (port, qid); qid may already be encoded for that port."""
         try:
@@ -306,7 +312,7 @@ class NPR(Assembly):
         r.prio = prio
         if qid:
             r.qid = qid & 0x1FFF if mports else self._qid(int(r.ports) if not local else 0, qid)
-        r.stats = stats
+        r.stats = self._stats_index(stats)
         r.nh_ip = 0 if next_hop is None else ip_to_int(next_hop)
         r.nh_mac = (mac_to_int(mac) | MAC_VALID) if mac else 0
         v, k = self._route_kv(net, in_port, snet, ptag)
@@ -377,7 +383,7 @@ class NPR(Assembly):
         a = ffi.new("np_result_t *")
         a.kind = FilterAction.KINDS[action.kind]
         a.prio = prio
-        a.stats = action.stats
+        a.stats = self._stats_index(action.stats)
         if action.kind == "queue":
             a.qid = self._qid(self._port(action.port, "filter output port"), action.qid or 0)
         elif action.kind == "plugin":

@@ -265,15 +265,21 @@ def test_route_key_has_source_ptag_and_input_port():
         r.del_route("192.168.9.0/24", src=f"{host_ip(4)}/24")
 
 
-def test_mux_shares_follow_the_npr_quanta_under_saturation(tmp_path):
-    """Mux serves its four inputs by DRR with the daemon's quanta 256 : 128 : 16 : 16
-    (Rx : plug-ins : XScale -> QM : XScale -> classify) [C-code DEF_MUX_*_QUANTUM]:
-    with all four backlogged and Mux the bottleneck, the shares follow them (+-10 %)."""
-    back = tmp_path / "back.c"            # every copy back to Mux, tagged so it is not copied again
-    back.write_text('#include "plugin_api.h"\nvoid handle_pkt_user(pkt_t p) { onl_api_send_mux(p, 1); }\n')
-    prof = IXP2800.replace({"mux.cost_base": 500, "xscale.cost_tx": 100})
-    r = make_npr("c", profile=prof)
-    r.load_plugin(back, 0)
+_BACK = """#include "plugin_api.h"
+void handle_pkt_user(pkt_t p) { onl_api_send_mux(p, 1); }
+"""
+
+
+def mux_saturated(profile, duration_ns: float = 800_000) -> tuple[int, ...]:
+    """Mux's service of its four inputs (Rx, plug-ins, XScale -> QM, XScale -> classify)
+    with all of them backlogged: every Rx packet's aux copy goes to a plug-in that sends
+    it back to Mux (tagged, so it is not copied again), and the host injects both kinds."""
+    import tempfile
+    from pathlib import Path
+    r = make_npr("c", profile=profile)
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "back.c").write_text(_BACK)
+        r.load_plugin(Path(d) / "back.c", 0)
     r.add_filter(FilterAction("plugin", plugin=0), aux=True, ptag=0)
     frames = [bytes(udp_frame(p, host_ip((p + 1) % 5), size=80)) for p in range(5)]
     n = 5 * 3000
@@ -285,13 +291,20 @@ def test_mux_shares_follow_the_npr_quanta_under_saturation(tmp_path):
         r.inject(cl, at_ns=k * 200.0, in_port=0)
     r.run(duration_ns=20_000)
     before = r.stats()["blocks"]["mux"]
-    r.run(duration_ns=800_000)
+    r.run(duration_ns=duration_ns)
     after = r.stats()["blocks"]["mux"]
-    served = {k: after[k] - before[k] for k in ("from_rx", "from_plugin", "from_xs_qm", "from_xs")}
-    total = sum(served.values())
+    return tuple(after[k] - before[k] for k in ("from_rx", "from_plugin", "from_xs_qm", "from_xs"))
+
+
+def test_mux_shares_follow_the_npr_quanta_under_saturation():
+    """Mux serves its four inputs by DRR with the daemon's quanta 256 : 128 : 16 : 16
+    (Rx : plug-ins : XScale -> QM : XScale -> classify) [C-code DEF_MUX_*_QUANTUM]:
+    with all four backlogged and Mux the bottleneck, the shares follow them (+-10 %)."""
+    served = mux_saturated(IXP2800.replace({"mux.cost_base": 500, "xscale.cost_tx": 100}))
+    total = sum(served)
     assert total > 416 * 4
-    for k, q in zip(served, (256, 128, 16, 16)):
-        assert served[k] / total == pytest.approx(q / 416, rel=0.10), served
+    for s, q in zip(served, (256, 128, 16, 16)):
+        assert s / total == pytest.approx(q / 416, rel=0.10), served
 
 
 # ------------------------------------------------------------------------------------------
