@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from typing import Callable, Sequence
@@ -34,7 +35,7 @@ def _version() -> str:
 
 def _number(lo: float, hi: float, *, lo_open: bool = False, integer: bool = False) -> Callable[[str], float]:
     """An argparse type: a finite number in [lo, hi] (or (lo, hi]), with the range in the error."""
-    rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+    rng = f"{'(' if lo_open else '['}{lo:.15g}, {hi:.15g}]"
 
     def parse(text: str) -> float:
         try:
@@ -161,7 +162,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = ap.parse_args(argv)
     except SystemExit as e:                       # --help, --version and usage errors end here
         return e.code if isinstance(e.code, int) else 2
-    return args.fn(args)
+    try:
+        return args.fn(args)
+    except BrokenPipeError:                       # output piped into head, less ...: stop quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 1
+    except KeyboardInterrupt:
+        print(f"vrouter-hil {args.cmd}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import os
 import stat
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator, NamedTuple
 
 __all__ = ["CaptureError", "Capture", "Record", "CaptureReader", "read_capture", "PcapWriter", "PcapngWriter",
            "write_pcap", "write_pcapng", "LINKTYPE_ETHERNET", "MAX_CAPLEN", "MAX_PCAP_SECONDS"]
@@ -37,6 +37,7 @@ MAX_PCAP_SECONDS = 2**32 - 1          # classic pcap: 32-bit seconds (up to 2106
 _PCAP_MAGIC = {0xA1B2C3D4: 1000, 0xA1B23C4D: 1}          # ns per timestamp fraction unit
 _SHB, _IDB, _SPB, _EPB = 0x0A0D0D0A, 1, 3, 6
 _BOM = 0x1A2B3C4D
+_CHUNK = 1 << 20                       # bytes read at a time from a classic pcap
 
 
 class CaptureError(ValueError):
@@ -44,8 +45,7 @@ class CaptureError(ValueError):
     message names the file, and for damage the record and its byte offset."""
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """One frame of a capture.
 
     ``t_ns``: capture time, ns since the epoch; ``data``: the captured bytes;
@@ -123,8 +123,11 @@ class CaptureReader:
             done += len(b)
         return done
 
-    def _err(self, what: str, at: int) -> CaptureError:
-        return CaptureError(f"{self.path}: record {self._n} (byte {at}): {what}")
+    def _err(self, what: str, at: int, n: int | None = None) -> CaptureError:
+        n = self._n if n is None else n
+        if self.fmt == "pcap":
+            return CaptureError(f"{self.path}: record {n} (byte {at}): {what}")
+        return CaptureError(f"{self.path}: block at byte {at} (after {n} frames): {what}")
 
     def close(self) -> None:
         self._f.close()
@@ -155,26 +158,46 @@ class CaptureReader:
             raise CaptureError(f"{self.path}: link type {linktype}; only Ethernet (1) can be replayed")
 
     def _pcap(self) -> Iterator[Record]:
-        rec = struct.Struct(self._e + "IIII")
+        unpack = struct.Struct(self._e + "IIII").unpack_from
         unit = self._unit
         frac_max = 1_000_000_000 // unit
+        read = self._f.read
+        buf, off, base = b"", 0, self.pos          # base: file offset of buf[0]
+        n = 0
         while True:
-            at = self.pos
-            hdr = self._read(16)
-            if not hdr:
-                return
-            if len(hdr) < 16:
-                raise self._err(f"the file ends inside the record header ({len(hdr)} of 16 bytes)", at)
-            sec, frac, incl, orig = rec.unpack(hdr)
-            if incl > MAX_CAPLEN:
-                raise self._err(f"captured length {incl} exceeds {MAX_CAPLEN} bytes (corrupt or not a pcap)", at)
+            have = len(buf) - off
+            if have < 16:
+                more = read(_CHUNK)
+                if not more:
+                    self.pos = base + len(buf)
+                    if have:
+                        raise self._err(f"the file ends inside the record header ({have} of 16 bytes)",
+                                        base + off, n)
+                    return
+                buf, base, off = buf[off:] + more, base + off, 0
+                continue
+            sec, frac, incl, orig = unpack(buf, off)
+            end = off + 16 + incl
+            if end > len(buf):
+                if incl > MAX_CAPLEN:
+                    raise self._err(f"captured length {incl} exceeds {MAX_CAPLEN} bytes (corrupt or not a pcap)",
+                                    base + off, n)
+                more = read(max(_CHUNK, end - len(buf)))
+                if not more:
+                    self.pos = base + len(buf)
+                    raise self._err(f"the file ends inside the frame ({have - 16} of {incl} bytes)", base + off, n)
+                buf, base, off = buf[off:] + more, base + off, 0
+                continue
             if frac >= frac_max:
-                raise self._err(f"timestamp fraction {frac} is not below {frac_max} (corrupt)", at)
-            data = self._read(incl)
-            if len(data) < incl:
-                raise self._err(f"the file ends inside the frame ({len(data)} of {incl} bytes)", at)
-            yield Record(sec * 1_000_000_000 + frac * unit, data, max(orig, incl), None, self._n)
-            self._n += 1
+                raise self._err(f"timestamp fraction {frac} is not below {frac_max} (corrupt)", base + off, n)
+            if incl > MAX_CAPLEN:
+                raise self._err(f"captured length {incl} exceeds {MAX_CAPLEN} bytes (corrupt or not a pcap)",
+                                base + off, n)
+            self.pos = base + end
+            yield Record(sec * 1_000_000_000 + frac * unit, buf[off + 16:end], orig if orig > incl else incl,
+                         None, n)
+            n += 1
+            off = end
 
     # ------------------------------------------------------------------ pcapng
     def _pcapng(self) -> Iterator[Record]:
@@ -347,6 +370,35 @@ class PcapWriter:
         self._f.write(self._rec.pack(sec, ns, len(frame), len(frame)))
         self._f.write(frame)
         self.n += 1
+
+    def write_many(self, t_ns: "np.ndarray", buf: "np.ndarray", offs: "np.ndarray", lens: "np.ndarray") -> None:
+        """Write n frames at once: times (uint64 ns), and frame i = ``buf[offs[i]:offs[i] + lens[i]]``
+        (numpy arrays; the records are assembled with numpy, not a Python loop)."""
+        import numpy as np
+
+        n = len(t_ns)
+        if n == 0:
+            return
+        sec = t_ns // np.uint64(1_000_000_000)
+        if int(sec.max()) > MAX_PCAP_SECONDS:
+            raise CaptureError(f"{self.path}: time {int(t_ns.max())} ns is outside what a classic pcap holds "
+                               f"(0 .. 2**32 s since the epoch)")
+        hdr = np.empty((n, 4), dtype="<u4")
+        hdr[:, 0] = sec
+        hdr[:, 1] = t_ns % np.uint64(1_000_000_000)
+        hdr[:, 2] = hdr[:, 3] = lens
+        size = 16 + lens
+        start = np.zeros(n, dtype=np.int64)
+        np.cumsum(size[:-1], out=start[1:])
+        out = np.empty(int(start[-1] + size[-1]), dtype=np.uint8)
+        out[(start[:, None] + np.arange(16)).ravel()] = hdr.view(np.uint8).ravel()
+        total = int(lens.sum())
+        if total:
+            first = np.repeat(np.cumsum(lens) - lens, lens)          # where each byte's frame starts, in data
+            k = np.arange(total, dtype=np.int64) - first
+            out[np.repeat(start + 16, lens) + k] = buf[np.repeat(offs, lens) + k]
+        self._f.write(out.tobytes())
+        self.n += n
 
     def close(self) -> None:
         self._f.close()
