@@ -235,10 +235,10 @@ CASES = [
     ("router_seed_huge", conf("router: {seed: 100000000000000000000}\n" + PORTS), 2,
      "router.seed: must be an integer 0..2147483647"),
     ("router_buffers_float", conf("router: {buffers: 1e308}\n" + PORTS), 2, "router.buffers: must be an integer"),
-    ("router_fib_nan", conf("router: {fib_install_us: .nan}\n" + PORTS), 2, "router.fib_install_us: must be a number"),
+    ("router_fib_nan", conf("router: {fib_install_us: .nan}\n" + PORTS), 2, "router.fib_install_us: must be a finite number in [0, 1000000], got float nan"),
     ("slow_path_unknown", conf(PORTS + "slow_path: {speed: 3}\n"), 2, "slow_path.speed: unknown key"),
     ("slow_path_queue", conf(PORTS + "slow_path: {queue: -1}\n"), 2, "slow_path.queue"),
-    ("slow_path_rate", conf(PORTS + "slow_path: {icmp_rate: 0}\n"), 2, "slow_path.icmp_rate must be > 0"),
+    ("slow_path_rate", conf(PORTS + "slow_path: {icmp_rate: 0}\n"), 2, "slow_path.icmp_rate: must be a finite number in (0, 1000000000], got int 0"),
     ("slow_path_cost", conf(PORTS + "slow_path: {cost_us: {teleport: 3}}\n"), 2, "slow_path.cost_us.teleport: unknown key"),
     ("nic_backend", conf(PORTS + "nic: {backend: fpga}\n"), 2, "nic.backend: 'fpga' unknown; valid:"),
     # ---- captures
