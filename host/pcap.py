@@ -434,6 +434,8 @@ class PcapngWriter:
 
     def write(self, t_ns: int, frame: bytes, comment: str = "") -> None:
         t = int(t_ns)
+        if not 0 <= t < 2**64:
+            raise CaptureError(f"{self.path}: time {t} ns is outside what pcapng holds (0 .. 2**64 ns)")
         opts = (_opt(1, comment.encode()) + _opt(0, b"")) if comment else b""
         self._f.write(_block(_EPB, struct.pack("<IIIII", 0, t >> 32, t & 0xFFFFFFFF, len(frame), len(frame))
                              + frame + b"\0" * (-len(frame) % 4) + opts))

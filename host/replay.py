@@ -56,7 +56,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .pcap import CaptureError, CaptureReader, PcapngWriter, PcapWriter
+from .pcap import MAX_PCAP_SECONDS, CaptureError, CaptureReader, PcapngWriter, PcapWriter
 from .router import Router
 
 __all__ = ["ReplayInput", "ReplayError", "Inputs", "parse_input", "load_inputs", "check_out_dir", "replay",
@@ -71,8 +71,8 @@ DRAIN_MS_MAX = 86_400_000.0           # --drain-ms at most one simulated day
 # The core keeps wire and memory-server times in 1/NP_SUB cycles in 64 bits (NP_SUB = 1024), so its
 # clock is good for 2**64 / 1024 cycles (about 152 days at 1.4 GHz); a replay uses at most half of that.
 MAX_CYCLES = 2**53
-IDLE_CUT_NS = 600e9                   # an idle gap longer than 10 minutes ...
-IDLE_KEEP_NS = 60e9                   # ... is simulated as 60 s (see _idle_cut)
+IDLE_CUT_NS = 600 * 10**9             # an idle gap longer than 10 minutes ...
+IDLE_KEEP_NS = 60 * 10**9             # ... is simulated as 60 s (see _idle)
 
 
 class ReplayError(ValueError):
@@ -296,7 +296,14 @@ class _Outputs:
         """Write a TxBatch: per port, records in order of their first bit, as one block of pcap records."""
         recs = batch.records
         cap = np.frombuffer(batch.capture, dtype=np.uint8)
-        t = self.ns(recs["t_start"]) + np.uint64(self.t_base_ns)
+        t = self.ns(recs["t_start"])
+        base = self.t_base_ns
+        lo, hi = base + int(t.min()), base + int(t.max())
+        if lo < 0 or hi >= (MAX_PCAP_SECONDS + 1) * 10**9:
+            bad = lo if lo < 0 else hi
+            raise ReplayError(f"{self.dir}: an output frame's time, {bad} ns since the epoch, is outside what a "
+                              "classic pcap holds (0 .. 2**32 s): the capture's times are out of that range")
+        t = t + np.uint64(base)
         ports = recs["port"]
         lens = np.where((recs["flags"] & 4) != 0, recs["len"], 0).astype(np.int64)
         for p in np.unique(ports):
@@ -311,7 +318,10 @@ class _Outputs:
         comment = (f"reason={hp.reason} in_port={hp.in_port}"
                    + (f" out_port={hp.out_port}" if hp.reason in ("arp_needed", "mtu_exceeded") else "")
                    + (f" next_hop={hp.nh_ip}" if hp.reason == "arp_needed" else ""))
-        self.host.write(self.t_base_ns + int(round(hp.t_host_ns)), hp.data, comment)
+        try:
+            self.host.write(self.t_base_ns + int(round(hp.t_host_ns)), hp.data, comment)
+        except CaptureError as e:
+            raise ReplayError(str(e)) from None
 
     def files(self) -> dict[str, Any]:
         out: dict[str, Any] = {f"port{p}.pcap": w.n for p, w in enumerate(self.ports)}
@@ -364,7 +374,7 @@ def replay(router: Router, inputs: Inputs, *, out_dir: str | None = None, drain_
     n = 0
     last_ns = start_ns                # simulated time of the last frame offered
     last_rel = 0.0                    # its time in the capture, from the first frame
-    cut = 0.0                         # idle time not simulated (see IDLE_CUT_NS)
+    cut = 0                           # idle time not simulated, ns (integer: output times stay exact)
     arrived0 = r.conservation().arrived
     t0 = inputs.t0_ns
     rate = inputs.rate_pps
@@ -381,7 +391,7 @@ def replay(router: Router, inputs: Inputs, *, out_dir: str | None = None, drain_
                 rel = (t - t0) if rate is None else n * (1e9 / rate)
                 if fs and rel - last_rel > IDLE_CUT_NS:
                     break                     # a long gap ends the chunk: it may be cut below
-                sim = start_ns + rel - cut
+                sim = start_ns + (rel - cut)
                 if sim > max_sim_ns:
                     raise ReplayError(f"{src[k].path}: frame {index} arrives {rel / 1e9:.6g} s after the first "
                                       f"frame ({(sim - start_ns) / 1e9:.6g} s of router time once idle gaps are cut); "
@@ -397,14 +407,14 @@ def replay(router: Router, inputs: Inputs, *, out_dir: str | None = None, drain_
             if pending is not None:
                 t = pending[0]
                 rel = (t - t0) if rate is None else n * (1e9 / rate)
-                nxt = start_ns + rel - cut
-                if rel - last_rel > IDLE_CUT_NS:
-                    c = _idle_cut(router, last_ns, nxt, arrived0 + n)
-                    if c:
+                nxt = start_ns + (rel - cut)
+                if rel - last_rel > IDLE_CUT_NS and _idle(router, last_ns, nxt, arrived0 + n):
+                    c = int(rel - cut - math.ceil(r.now_ns - start_ns) - IDLE_KEEP_NS)   # exact for integer times
+                    if c > 0:
                         cut += c
-                        nxt -= c
+                        nxt = start_ns + (rel - cut)
                         if outs is not None:
-                            outs.t_base_ns += int(round(c))
+                            outs.t_base_ns += c
                 _run_to(r, nxt)
             if progress is not None:
                 progress(inputs.bytes_read, n)
@@ -454,14 +464,14 @@ def _feed(r, ts: list[float], ps: list[int], fs: list[bytes]) -> None:
                   np.frombuffer(b"".join(fs), dtype=np.uint8))
 
 
-def _idle_cut(router: Router, last_ns: float, next_ns: float, fed: int) -> float:
-    """How much of the gap before the frame due at ``next_ns`` can go unsimulated.
+def _idle(router: Router, last_ns: float, next_ns: float, fed: int) -> bool:
+    """Whether the rest of the gap before the frame due at ``next_ns`` can go unsimulated.
 
     First the router runs on: its timers fire at their times (the engine skips
-    the idle time between them). The rest of the gap, less ``IDLE_KEEP_NS``, is
-    cut when nothing can happen in it: every frame fed has arrived, none is in
-    the router, the host has no work, ARP resolution or FIB write pending, and
-    no host timer is set (ARP entries that age out have done so).
+    the idle time between them). The rest of the gap, less ``IDLE_KEEP_NS``,
+    can be cut when nothing can happen in it: every frame fed has arrived, none
+    is in the router, the host has no work, ARP resolution or FIB write
+    pending, and no host timer is set (ARP entries that age out have done so).
     """
     r, sp, cp = router.npr, router.slow_path, router.control
     slowest = min(pc.rate_bps for pc in r.ports)
@@ -472,11 +482,9 @@ def _idle_cut(router: Router, last_ns: float, next_ns: float, fed: int) -> float
             break
         _run_to(r, nt)
     if nt is not None or sp.processing or sp.arp.pending or cp.fib_pending:
-        return 0.0
+        return False
     c = r.conservation()
-    if c.in_flight or c.arrived < fed:
-        return 0.0
-    return max(0.0, next_ns - r.now_ns - IDLE_KEEP_NS)
+    return c.in_flight == 0 and c.arrived >= fed
 
 
 def _run_to(r, until_ns: float) -> None:
