@@ -137,8 +137,8 @@ def test_run_errors(cfg, tmp_path, capsys, case, message):
 def test_five_port_example_end_to_end(tmp_path):
     """The example a user starts from: examples/make_pcap.py, then vrouter-hil run."""
     pcap = tmp_path / "five_port.pcapng"
-    subprocess.run([sys.executable, os.path.join(ROOT, "examples", "make_pcap.py"), str(pcap)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, os.path.join(ROOT, "examples", "make_pcap.py"), "--out", str(tmp_path),
+                    "five_port"], check=True, capture_output=True)
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "host.cli", "run", os.path.join(ROOT, "examples", "five_port.yaml"),
                            "--pcap", str(pcap), "--out", str(out), "--no-progress"],
@@ -158,6 +158,10 @@ def test_five_port_example_end_to_end(tmp_path):
     held = [p for p in rdpcap(str(out / "port2.pcap")) if p.haslayer(IP) and p[IP].dst == "10.0.3.77"]
     assert len(held) == 1 and held[0].dst == "02:00:00:00:03:77"
     assert float(held[0].time) - 1_700_000_000.0 > 1.4e-3
+    # DNS to site 2 took the filter's queue 64 on port 1, to the filter's next hop (no ARP for the final host)
+    assert st["queues"]["port1.q64"]["deq_pkts"] == 5
+    dns = [p for p in rdpcap(str(out / "port1.pcap")) if p.haslayer(UDP) and p[UDP].dport == 53]
+    assert len(dns) == 5 and {p.dst for p in dns} == {"02:00:00:00:02:02"}
     # every input frame's UDP site-to-site traffic came out of the right port
     sites = [p for p in inputs if p.haslayer(UDP) and p[UDP].dport == 5001]
     for port in range(5):
