@@ -85,14 +85,17 @@ def test_exception_flood_replay_time_grows_linearly_with_its_duration(tmp_path):
                   / IP(src="192.168.1.5", dst="192.168.2.9", ttl=1) / UDP(sport=1, dport=2) / (b"f" * 18))
     gap_ns = 672                                          # 64-byte frames back to back at 1 Gb/s
     t0 = 1_700_000_000 * 10**9
-    walls, stats = {}, {}
-    for ms in (2, 15, 30):                                # 2 ms: warm-up (imports, first build)
+    for ms in (2, 8, 16):                                 # 2 ms: warm-up (imports, first build)
         n = int(ms * 1e6 / gap_ns)
         write_pcap(tmp_path / f"f{ms}.pcap", ((t0 + k * gap_ns, frame) for k in range(n)))
-        best = min(_flood_replay(str(cfg), str(tmp_path / f"f{ms}.pcap"), str(tmp_path / f"o{ms}"))
-                   for _ in range(2 if ms > 2 else 1))
-        walls[ms], stats[ms] = best[0], best[1]
-    for ms in (15, 30):
+    _flood_replay(str(cfg), str(tmp_path / "f2.pcap"), str(tmp_path / "o2"))
+    walls: dict[int, float] = {8: float("inf"), 16: float("inf")}
+    stats = {}
+    for _ in range(3):                                    # interleaved, best of three: load on the machine hits both
+        for ms in (8, 16):
+            w, stats[ms] = _flood_replay(str(cfg), str(tmp_path / f"f{ms}.pcap"), str(tmp_path / f"o{ms}"))
+            walls[ms] = min(walls[ms], w)
+    for ms in (8, 16):
         st = stats[ms]
         h = st["host"]
         assert st["conservation"]["ok"] and st["conservation"]["arrived"] == int(ms * 1e6 / gap_ns)
@@ -100,4 +103,4 @@ def test_exception_flood_replay_time_grows_linearly_with_its_duration(tmp_path):
         assert h["slowpath.processed"] + h["slowpath.queue_full_drops"] == h["slowpath.received"]
         assert h["icmp.time_exceeded"] + h["icmp.rate_limited"] == h["slowpath.processed"]
         assert st["replay"]["outputs"]["port0.pcap"] == h["icmp.time_exceeded"]
-    assert walls[30] <= 2.5 * walls[15], walls
+    assert walls[16] <= 2.5 * walls[8], walls

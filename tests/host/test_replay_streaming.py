@@ -117,15 +117,18 @@ def test_idle_gaps_cost_nothing(tmp_path):
     near = _gap_capture(tmp_path / "near.pcap", [0, 10**6, 10**6], n, 0)
     far = _gap_capture(tmp_path / "far.pcap", [0, 60 * 10**9, (2**32 - 2) * 10**9 - 60 * 10**9], n, 0)
     _timed_replay(cfg, tmp_path / "near.pcap", tmp_path / "warm")                    # warm-up
-    w_near, st_near = min(_timed_replay(cfg, tmp_path / "near.pcap", tmp_path / "o1") for _ in range(2))
-    w_far, st_far = min(_timed_replay(cfg, tmp_path / "far.pcap", tmp_path / "o2") for _ in range(2))
+    runs: dict[str, list] = {"near": [], "far": []}
+    for _ in range(3):                                # interleaved, best of three: load on the machine hits both
+        for name in runs:
+            runs[name].append(_timed_replay(cfg, tmp_path / f"{name}.pcap", tmp_path / f"o_{name}"))
+    (w_near, st_near), (w_far, st_far) = min(runs["near"]), min(runs["far"])
     assert w_far <= 2.5 * w_near, (w_far, w_near)
     for st in (st_near, st_far):
         assert st["ports"]["port1"]["tx_pkts"] == 3 * n and st["conservation"]["ok"] and st["replay"]["drained"]
     cut = (2**32 - 2) * 1e9 - 60e9 - 60e9                  # the gap over 10 min is simulated as 60 s
     assert abs(st_far["replay"]["idle_cut_ns"] - cut) < 10e6 and st_far["replay"]["input_span_ns"] > (2**32 - 3) * 1e9
     assert 120e9 < st_far["replay"]["simulated_ns"] < 121e9
-    out = [(int(m.sec) * 10**9 + m.usec, d) for d, m in RawPcapReader(str(tmp_path / "o2" / "port1.pcap"))]
+    out = [(int(m.sec) * 10**9 + m.usec, d) for d, m in RawPcapReader(str(tmp_path / "o_far" / "port1.pcap"))]
     fwd = {f: routed(Ether(f), 1, "02:00:00:00:02:02") for f in {f for _, f in far}}
     assert [d for _, d in out] == [fwd[f] for _, f in far]
     lat = [to - ti for (to, _), (ti, _) in zip(out, far)]
@@ -135,7 +138,7 @@ def test_idle_gaps_cost_nothing(tmp_path):
     write_pcap(tmp_path / "arp.pcap", [(T0 + k * 2000, f) for k, f in enumerate(
         [bytes(Ether(dst="02:00:00:00:00:01", src="02:00:00:00:01:02") / IP(src="10.0.1.2", dst="10.0.3.99")
                / UDP(sport=1, dport=2) / Raw(b"held"))] + [_udp(k % 64) for k in range(3 * n - 1)])])
-    w_arp, st = min(_timed_replay(cfg, tmp_path / "arp.pcap", tmp_path / "o3") for _ in range(2))
+    w_arp, st = min(_timed_replay(cfg, tmp_path / "arp.pcap", tmp_path / "o3") for _ in range(3))
     h = st["host"]
     assert (h["arp.requests_sent"], h["arp.failed"], h["arp.timeout_drops"], h["icmp.unreach_host"]) == (3, 1, 1, 1)
     assert st["replay"]["simulated_ns"] > 10e9 and st["replay"]["drained"] and st["conservation"]["ok"]
