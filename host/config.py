@@ -41,10 +41,15 @@ A configuration describes one NPR; every section but ``ports`` is optional::
       arp_retry_ms: 5000
       arp_max_age_s: 300
 
-Unknown keys, duplicate keys, wrong types and inconsistent values (a route
-out of a port that does not exist, overlapping interface subnets, a
-plug-in file that does not compile, ...) raise ``ConfigError`` naming the
-file, line and key, with the valid choices.
+Unknown keys, duplicate keys, wrong types, non-finite numbers and
+inconsistent values (a route out of a port that does not exist,
+overlapping interface subnets, an interface address that is not a unicast
+host address -- 0/8, 127/8, 224/4, 240/4, 255.255.255.255, its subnet's
+network or broadcast address --, an all-zero or group port MAC, two static
+ARP entries for one address, a plug-in file that does not compile, ...)
+raise ``ConfigError`` naming the file, line and key, with the valid
+choices. A file that is not UTF-8 text (a binary given by mistake) is
+named as such.
 """
 from __future__ import annotations
 

@@ -7,14 +7,13 @@ name the file and the record or block (and its byte offset).
 """
 from __future__ import annotations
 
-import os
 import struct
 import textwrap
 
 import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
-from scapy.utils import wrpcap, wrpcapng
+from scapy.utils import wrpcapng
 
 from host.cli import main
 
@@ -136,7 +135,8 @@ CASES = [
     ("rate_tiny", lambda t: run(t, "--rate", "1e-9"), 2, "--rate: 1e-9 is out of range; valid: [0.001, 10000000000]"),
     ("truncated_choice", lambda t: run(t, "--truncated", "pad"), 2, "invalid choice: 'pad'"),
     ("engine_choice", lambda t: run(t, "--engine", "java"), 2, "invalid choice: 'java'"),
-    ("demo_duration_zero", lambda t: ["demo", "--duration-ms", "0"], 2, "--duration-ms: 0 is out of range; valid: (0, 1000]"),
+    ("demo_duration_zero", lambda t: ["demo", "--duration-ms", "0"], 2,
+     "--duration-ms: 0 is out of range; valid: (0, 1000]"),
     ("demo_duration_negative", lambda t: ["demo", "--duration-ms", "-5"], 2, "--duration-ms: -5 is out of range"),
     ("demo_duration_nan", lambda t: ["demo", "--duration-ms", "nan"], 2, "--duration-ms: nan is out of range"),
     ("demo_duration_huge", lambda t: ["demo", "--duration-ms", "1e9"], 2, "--duration-ms: 1e9 is out of range"),
@@ -145,7 +145,8 @@ CASES = [
     ("demo_seed_negative", lambda t: ["demo", "--seed", "-1"], 2, "--seed: -1 is out of range; valid: [0, 4294967295]"),
     ("demo_seed_float", lambda t: ["demo", "--seed", "1.5"], 2, "--seed: '1.5' is not an integer"),
     # ---- the configuration file
-    ("config_missing", lambda t: run(t, cfg="{t}/nope.yaml"), 2, "nope.yaml: cannot read the configuration: No such file"),
+    ("config_missing", lambda t: run(t, cfg="{t}/nope.yaml"), 2,
+     "nope.yaml: cannot read the configuration: No such file"),
     ("config_directory", lambda t: run(t, cfg="{t}/adir"), 2, "adir: is a directory; give the configuration file"),
     ("config_binary", lambda t: run(t, cfg=_cfg(t, "bin.yaml", bytes(range(256)) * 4)), 2,
      "bin.yaml:2: not UTF-8 text (byte 128 is 80)"),
@@ -195,7 +196,8 @@ CASES = [
     ("mac_short", conf("ports:\n  - {address: 10.0.1.1/24, mac: '02:00:00:00:01'}\n"), 2,
      "is not a MAC address like 02:00:00:00:00:01"),
     ("mac_missing", conf("ports:\n  - {address: 10.0.1.1/24}\n"), 2, "c.yaml:2: ports[0]: missing key 'mac'"),
-    ("mac_duplicate", conf(PORTS.replace("00:02\"", "00:01\"")), 2, "ports[1].mac: 02:00:00:00:00:01 is also ports[0]'s MAC"),
+    ("mac_duplicate", conf(PORTS.replace("00:02\"", "00:01\"")), 2,
+     "ports[1].mac: 02:00:00:00:00:01 is also ports[0]'s MAC"),
     ("subnets_overlap", conf(PORTS.replace("10.0.2.1/24", "10.0.1.2/16")), 2, "overlaps ports[0].address"),
     ("port_rate_word", conf("ports:\n  - {address: 10.0.1.1/24, mac: '02:00:00:00:00:01', rate: fast}\n"), 2,
      "ports[0].rate: 'fast' is not a rate like 1G"),
@@ -235,11 +237,14 @@ CASES = [
     ("router_seed_huge", conf("router: {seed: 100000000000000000000}\n" + PORTS), 2,
      "router.seed: must be an integer 0..2147483647"),
     ("router_buffers_float", conf("router: {buffers: 1e308}\n" + PORTS), 2, "router.buffers: must be an integer"),
-    ("router_fib_nan", conf("router: {fib_install_us: .nan}\n" + PORTS), 2, "router.fib_install_us: must be a finite number in [0, 1000000], got float nan"),
+    ("router_fib_nan", conf("router: {fib_install_us: .nan}\n" + PORTS), 2,
+     "router.fib_install_us: must be a finite number in [0, 1000000], got float nan"),
     ("slow_path_unknown", conf(PORTS + "slow_path: {speed: 3}\n"), 2, "slow_path.speed: unknown key"),
     ("slow_path_queue", conf(PORTS + "slow_path: {queue: -1}\n"), 2, "slow_path.queue"),
-    ("slow_path_rate", conf(PORTS + "slow_path: {icmp_rate: 0}\n"), 2, "slow_path.icmp_rate: must be a finite number in (0, 1000000000], got int 0"),
-    ("slow_path_cost", conf(PORTS + "slow_path: {cost_us: {teleport: 3}}\n"), 2, "slow_path.cost_us.teleport: unknown key"),
+    ("slow_path_rate", conf(PORTS + "slow_path: {icmp_rate: 0}\n"), 2,
+     "slow_path.icmp_rate: must be a finite number in (0, 1000000000], got int 0"),
+    ("slow_path_cost", conf(PORTS + "slow_path: {cost_us: {teleport: 3}}\n"), 2,
+     "slow_path.cost_us.teleport: unknown key"),
     ("nic_backend", conf(PORTS + "nic: {backend: fpga}\n"), 2, "nic.backend: 'fpga' unknown; valid:"),
     # ---- captures
     ("pcap_missing", lambda t: run(t, pcap="0={t}/none.pcap"), 2, "none.pcap: cannot read: No such file"),
@@ -254,19 +259,25 @@ CASES = [
      "frame_cut.pcap: record 0 (byte 24): the file ends inside the frame (24 of 62 bytes)"),
     ("pcap_huge_caplen", lambda t: run(t, pcap="0={t}/huge_caplen.pcap"), 2,
      "record 0 (byte 24): captured length 4294967280 exceeds 262144 bytes"),
-    ("pcap_bad_usec", lambda t: run(t, pcap="0={t}/bad_usec.pcap"), 2, "timestamp fraction 2000000 is not below 1000000"),
-    ("pcap_linktype", lambda t: run(t, pcap="0={t}/raw_ip.pcap"), 2, "link type 101; only Ethernet (1) can be replayed"),
+    ("pcap_bad_usec", lambda t: run(t, pcap="0={t}/bad_usec.pcap"), 2,
+     "timestamp fraction 2000000 is not below 1000000"),
+    ("pcap_linktype", lambda t: run(t, pcap="0={t}/raw_ip.pcap"), 2,
+     "link type 101; only Ethernet (1) can be replayed"),
     ("pcapng_short_block", lambda t: run(t, pcap="{t}/ng_short_block.pcapng"), 2,
      "block at byte 48 (after 0 frames): block length 8 is shorter than the 32 bytes"),
-    ("pcapng_odd_length", lambda t: run(t, pcap="{t}/ng_odd_length.pcapng"), 2, "block length 33 is not a multiple of 4"),
+    ("pcapng_odd_length", lambda t: run(t, pcap="{t}/ng_odd_length.pcapng"), 2,
+     "block length 33 is not a multiple of 4"),
     ("pcapng_huge_block", lambda t: run(t, pcap="{t}/ng_huge_block.pcapng"), 2,
      "block length 4294967280 exceeds 16777216 bytes"),
     ("pcapng_cut", lambda t: run(t, pcap="{t}/ng_cut.pcapng"), 2, "the file ends inside the block"),
-    ("pcapng_trailer", lambda t: run(t, pcap="{t}/ng_trailer.pcapng"), 2, "block length 36 is not repeated at the block's end"),
+    ("pcapng_trailer", lambda t: run(t, pcap="{t}/ng_trailer.pcapng"), 2,
+     "block length 36 is not repeated at the block's end"),
     ("pcapng_caplen", lambda t: run(t, pcap="{t}/ng_caplen.pcapng"), 2, "captured length 500 runs past the"),
-    ("pcapng_no_iface", lambda t: run(t, pcap="{t}/ng_no_iface.pcapng"), 2, "frame names interface 0, which is not described"),
+    ("pcapng_no_iface", lambda t: run(t, pcap="{t}/ng_no_iface.pcapng"), 2,
+     "frame names interface 0, which is not described"),
     ("pcapng_iface_3", lambda t: run(t, pcap="{t}/ng_iface_3.pcapng"), 2, "frame names interface 3"),
-    ("pcapng_spb_first", lambda t: run(t, pcap="{t}/ng_spb_first.pcapng"), 2, "simple packet block before any interface"),
+    ("pcapng_spb_first", lambda t: run(t, pcap="{t}/ng_spb_first.pcapng"), 2,
+     "simple packet block before any interface"),
     ("pcapng_bom", lambda t: run(t, pcap="{t}/ng_bom.pcapng"), 2, "bad pcapng byte-order magic 44332211"),
     ("pcapng_option", lambda t: run(t, pcap="{t}/ng_option.pcapng"), 2, "option 2 (200 bytes) runs past its block"),
     ("pcapng_linktype", lambda t: run(t, pcap="{t}/ng_linktype.pcapng"), 2, "interface 0 has link type 105"),
@@ -297,3 +308,19 @@ def test_out_checked_before_the_run(env, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and f"--out {env}/afile: exists and is not a directory" in err
     assert (env / "afile").read_text() == "x"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["demo", "--help"], ["profile", "--help"]])
+def test_help_is_plain_text(capsys, argv):
+    """--help shows argparse's own text: no reStructuredText markup, no module docstring."""
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: vrouter-hil") and "``" not in out and '"""' not in out
+    assert "Exit status" in out or argv[0] in ("demo", "profile")
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"vrouter-hil {version('vrouter-hil')}"
