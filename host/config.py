@@ -41,15 +41,21 @@ A configuration describes one NPR; every section but ``ports`` is optional::
       arp_retry_ms: 5000
       arp_max_age_s: 300
 
-Unknown keys, duplicate keys, wrong types and inconsistent values (a route
-out of a port that does not exist, overlapping interface subnets, a
-plug-in file that does not compile, ...) raise ``ConfigError`` naming the
-file, line and key, with the valid choices.
+Unknown keys, duplicate keys, wrong types, non-finite numbers and
+inconsistent values (a route out of a port that does not exist,
+overlapping interface subnets, an interface address that is not a unicast
+host address -- 0/8, 127/8, 224/4, 240/4, 255.255.255.255, its subnet's
+network or broadcast address --, an all-zero or group port MAC, two static
+ARP entries for one address, a plug-in file that does not compile, ...)
+raise ``ConfigError`` naming the file, line and key, with the valid
+choices. A file that is not UTF-8 text (a binary given by mistake) is
+named as such.
 """
 from __future__ import annotations
 
 import inspect
 import ipaddress
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -70,6 +76,10 @@ QUEUE_KEYS = ("port", "qid", "threshold", "quantum")
 PLUGIN_KEYS = ("file", "me", "name", "args")
 SLOW_PATH_KEYS = ("queue", "cost_us", "icmp_rate", "icmp_burst", "icmp_ttl", "arp_retries", "arp_retry_ms",
                   "arp_max_age_s", "arp_hold_per_nh", "arp_hold_total", "host_qid")
+SLOW_PATH_INTS = {"queue": (0, 1_000_000), "icmp_burst": (1, 1_000_000), "icmp_ttl": (1, 255), "arp_retries": (1, 100),
+                  "arp_hold_per_nh": (1, 1_000_000), "arp_hold_total": (1, 10_000_000), "host_qid": (0, 8191)}
+SLOW_PATH_NUMS = {"icmp_rate": 1e9, "arp_retry_ms": 3_600_000.0, "arp_max_age_s": 31_536_000.0}   # (0, max]
+MAX_CONFIG_BYTES = 16 << 20                 # larger is not a hand-written router configuration
 MTU_RANGE = (68, 1646)                      # RFC 791 minimum .. the core's 1664-byte buffers less L2
 _RATE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)(?:b/?s|bps)?\s*$")
 
@@ -102,6 +112,9 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
     m.line, m.key_lines = node.start_mark.line + 1, {}
     for k_node, v_node in node.value:
         k = loader.construct_object(k_node, deep=True)
+        if isinstance(k, (list, dict)):
+            raise ConfigError(f"{loader.name}:{k_node.start_mark.line + 1}: a key must be a name, got a "
+                              f"{'list' if isinstance(k, list) else 'mapping'}")
         if k in m:
             raise ConfigError(f"{loader.name}:{k_node.start_mark.line + 1}: duplicate key {k!r} "
                               f"(first on line {m.key_lines[k]})")
@@ -201,10 +214,14 @@ class _V:
             raise self.err(_kl(m, k, line), f"{path}.{k}", f"must be an integer {lo}..{hi}, got {_show(v)}")
         return v
 
-    def num(self, m: Mapping, k: str, line: int, path: str, lo: float) -> float:
+    def num(self, m: Mapping, k: str, line: int, path: str, lo: float, hi: float = math.inf,
+            lo_open: bool = False) -> float:
         v = m[k]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= lo:
-            raise self.err(_kl(m, k, line), f"{path}.{k}", f"must be a number >= {lo}, got {_show(v)}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                or not (v > lo if lo_open else v >= lo) or v > hi:
+            rng = (f"{'>' if lo_open else '>='} {lo:.15g}" if hi == math.inf
+                   else f"in {'(' if lo_open else '['}{lo:.15g}, {hi:.15g}]")
+            raise self.err(_kl(m, k, line), f"{path}.{k}", f"must be a finite number {rng}, got {_show(v)}")
         return float(v)
 
     def str_(self, m: Mapping, k: str, line: int, path: str) -> str:
@@ -219,7 +236,11 @@ def _kl(m: Any, k: str, default: int) -> int:
 
 
 def _show(v: Any) -> str:
-    return f"{type(v).__name__} {v!r}" if not isinstance(v, (dict, list)) else type(v).__name__
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    return f"{type(v).__name__} {v!r}"
 
 
 def _items(v: _V, root: Mapping, sec: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) -> list[Entry]:
@@ -238,37 +259,63 @@ def parse_rate(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a rate")
     if isinstance(value, (int, float)):
-        return int(value)
-    m = _RATE_RE.match(str(value))
-    if not m:
-        raise ValueError(f"{value!r} is not a rate like 1G, 100M or 1000000000")
-    return int(float(m.group(1)) * {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[m.group(2).lower()])
+        x = float(value)
+    else:
+        m = _RATE_RE.match(str(value))
+        if not m:
+            raise ValueError(f"{value!r} is not a rate like 1G, 100M or 1000000000")
+        x = float(m.group(1)) * {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[m.group(2).lower()]
+    if not math.isfinite(x):
+        raise ValueError(f"{value!r} is not a finite rate")
+    return int(x)
 
 
 def load_config(path: str | os.PathLike) -> RouterConfig:
     """Read and validate a configuration file."""
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ConfigError(f"{path}: is a directory; give the configuration file (YAML)")
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as e:
         raise ConfigError(f"{path}: cannot read the configuration: {e.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; not a router configuration")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte {e.start} is {raw[e.start:e.start + 1].hex()}); "
+                          "the configuration is a YAML text file -- a binary file was given?") from None
     return parse_config(text, source=path, base_dir=os.path.dirname(os.path.abspath(path)))
 
 
 def load_yaml(text: str, source: str) -> Any:
     """YAML text as plain values whose mappings and lists know their lines
-    (``line``, ``key_lines``, ``item_lines``); duplicate keys and syntax
-    errors raise ``ConfigError`` naming file and line."""
-    loader = _Loader(text)
-    loader.name = source
+    (``line``, ``key_lines``, ``item_lines``); duplicate keys, syntax errors and
+    binary input raise ``ConfigError`` naming file and line."""
+    if "\0" in text:
+        line = text[:text.index("\0")].count("\n") + 1
+        raise ConfigError(f"{source}:{line}: a NUL character; the configuration is a YAML text file "
+                          "-- a binary file was given?")
     try:
-        return loader.get_single_data()
+        loader = _Loader(text)
+        loader.name = source
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise ConfigError(f"{source}:{mark.line + 1 if mark else '?'}: YAML syntax: {e.problem}") from None
-    finally:
-        loader.dispose()
+    except yaml.reader.ReaderError as e:
+        line = text[:e.position].count("\n") + 1
+        raise ConfigError(f"{source}:{line}: not YAML text: {e.reason} (character {e.character!r})") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{source}: YAML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to be a router configuration") from None
 
 
 def parse_config(text: str, *, source: str = "<config>", base_dir: str = ".") -> RouterConfig:
@@ -296,7 +343,7 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
     if "buffers" in router:
         v.int_(rmap, "buffers", rl, "router", 64, 229_376)
     if "fib_install_us" in router:
-        v.num(rmap, "fib_install_us", rl, "router", 0)
+        v.num(rmap, "fib_install_us", rl, "router", 0, 1e6)
     if "threads" in router:
         blocks = ("rx", "mux", "plc", "qm", "hdrfmt", "tx", "stats", "freelist", "xscale")
         t = v.mapping(rmap["threads"], _kl(rmap, "threads", rl), "router.threads", blocks)
@@ -310,14 +357,22 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
     nets: list[tuple[ipaddress.IPv4Network, str]] = []
     for e in ports:
         p, kl = e.values, e.key_lines
+        if not isinstance(p["address"], str):
+            raise v.err(kl.get("address", e.line), f"{e.path}.address",
+                        f"must be a string like 10.0.1.1/24, got {_show(p['address'])}")
         try:
             itf = ipaddress.IPv4Interface(p["address"])
         except ValueError:
             raise v.err(kl.get("address", e.line), f"{e.path}.address",
                         f"{p['address']!r} is not an interface address like 10.0.1.1/24") from None
-        if itf.network.prefixlen > 30 or itf.ip in (itf.network.network_address, itf.network.broadcast_address):
+        if itf.network.prefixlen > 30:
             raise v.err(kl.get("address", e.line), f"{e.path}.address",
-                        f"{itf} is not a host address on a subnet of /30 or larger")
+                        f"{itf}: the subnet must be /30 or larger (prefix length 0..30)")
+        bad = _bad_interface_address(itf)
+        if bad:
+            raise v.err(kl.get("address", e.line), f"{e.path}.address",
+                        f"{itf.ip} is {bad}; an interface needs a unicast host address (not in 0/8, 127/8, "
+                        "224/4, 240/4, nor its subnet's network or broadcast address)")
         for other, opath in nets:
             if itf.network.overlaps(other):
                 raise v.err(kl.get("address", e.line), f"{e.path}.address",
@@ -329,6 +384,9 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
             p["mac"] = parse_mac(p["mac"], "port MAC")
         except ValueError as ex:
             raise v.err(kl.get("mac", e.line), f"{e.path}.mac", str(ex)) from None
+        if p["mac"] == "00:00:00:00:00:00":
+            raise v.err(kl.get("mac", e.line), f"{e.path}.mac", "00:00:00:00:00:00 is not a port MAC; "
+                        "give a unicast address such as 02:00:00:00:00:01")
         if p["mac"] in seen_mac:
             raise v.err(kl.get("mac", e.line), f"{e.path}.mac", f"{p['mac']} is also {seen_mac[p['mac']]}'s MAC")
         seen_mac[p["mac"]] = e.path
@@ -353,8 +411,16 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
                 raise v.err(e.key_lines.get(k, e.line), f"{e.path}.{k}",
                             f"{what} {x!r} does not exist; valid ports: 0..{n - 1}")
 
+    def strings(e: Entry, keys: tuple[str, ...], example: str) -> None:
+        for k in keys:
+            if k in e.values and e.values[k] is not None and not isinstance(e.values[k], str):
+                raise v.err(e.key_lines.get(k, e.line), f"{e.path}.{k}",
+                            f"must be a string like {example}, got {_show(e.values[k])}")
+
     routes = _items(v, root, "routes", ROUTE_KEYS, ("prefix",))
     for e in routes:
+        strings(e, ("prefix",), "192.168.1.0/24")
+        strings(e, ("next_hop",), "10.0.1.2")
         port_ref(e, "port")
         port_ref(e, "in_port", "input port")
         if "multicast_ports" in e.values:
@@ -367,8 +433,30 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
         elif "port" not in e.values:
             raise v.err(e.line, e.path, f"missing key 'port' (the output port, 0..{n - 1})")
     arp = _items(v, root, "arp", ARP_KEYS, ("ip", "mac"))
+    seen_arp: dict[str, str] = {}
+    for e in arp:
+        kl = e.key_lines
+        strings(e, ("ip",), "10.0.1.2")
+        try:
+            ip = ipaddress.IPv4Address(e.values["ip"])
+        except ValueError:
+            raise v.err(kl.get("ip", e.line), f"{e.path}.ip",
+                        f"{e.values['ip']!r} is not an IPv4 address like 10.0.1.2") from None
+        if str(ip) in seen_arp:
+            raise v.err(kl.get("ip", e.line), f"{e.path}.ip",
+                        f"{ip} already has a static entry ({seen_arp[str(ip)]}); one entry per address")
+        seen_arp[str(ip)] = e.path
+        e.values["ip"] = str(ip)
+        mac = e.values["mac"]
+        if isinstance(mac, str) and mac.replace(":", "").replace("-", "") == "0" * 12:
+            raise v.err(kl.get("mac", e.line), f"{e.path}.mac", "00:00:00:00:00:00 is not a neighbour's MAC")
     filters = _items(v, root, "filters", FILTER_MATCH + FILTER_ACTION)
     for e in filters:
+        strings(e, ("dst", "src"), "10.0.2.0/24")
+        strings(e, ("next_hop",), "10.0.1.2")
+        if "aux" in e.values and not isinstance(e.values["aux"], bool):
+            raise v.err(e.key_lines.get("aux", e.line), f"{e.path}.aux",
+                        f"must be true or false, got {_show(e.values['aux'])}")
         port_ref(e, "in_port", "input port")
         if e.values.get("action", "queue") == "queue":
             port_ref(e, "port", "filter output port")
@@ -419,8 +507,14 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
         cl = _kl(sp_map, "cost_us", sp_line)
         cm = v.mapping(sp_map["cost_us"], cl, "slow_path.cost_us", tuple(DEFAULT_COSTS_US))
         for k in cm:
-            v.num(cm, k, cl, "slow_path.cost_us", 0)
+            v.num(cm, k, cl, "slow_path.cost_us", 0, 1e6)
         slow_path["cost_us"] = dict(cm)
+    for k, (lo, hi) in SLOW_PATH_INTS.items():
+        if k in sp_map:
+            v.int_(sp_map, k, sp_line, "slow_path", lo, hi)
+    for k, hi in SLOW_PATH_NUMS.items():
+        if k in sp_map:
+            v.num(sp_map, k, sp_line, "slow_path", 0, hi, lo_open=True)
     try:
         from .slowpath import SlowPathConfig
         SlowPathConfig(**slow_path)
@@ -431,6 +525,31 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
     return RouterConfig(source=source, base_dir=base_dir, router=router, ports=ports, routes=routes, arp=arp,
                         filters=filters, queues=queues, plugins=plugins, nic=nic, nic_line=nic_line,
                         slow_path=slow_path, slow_path_line=sp_line)
+
+
+def _bad_interface_address(itf: ipaddress.IPv4Interface) -> str | None:
+    """Why ``itf`` cannot be a router interface address (RFC 1812 4.2.2.11,
+    5.3.7; RFC 1122 3.2.1.3), or None."""
+    a = itf.ip
+    if a in _THIS_NET:
+        return "in 0.0.0.0/8 ('this network', RFC 1122 3.2.1.3)"
+    if a.is_loopback:
+        return "a loopback address (127.0.0.0/8)"
+    if a == ipaddress.IPv4Address("255.255.255.255"):
+        return "the limited broadcast address"
+    if a.is_multicast:
+        return "a multicast address (224.0.0.0/4)"
+    if a in _CLASS_E:
+        return "in the reserved 240.0.0.0/4 (class E)"
+    if a == itf.network.network_address:
+        return f"the network address of {itf.network}"
+    if a == itf.network.broadcast_address:
+        return f"the broadcast address of {itf.network}"
+    return None
+
+
+_THIS_NET = ipaddress.IPv4Network("0.0.0.0/8")
+_CLASS_E = ipaddress.IPv4Network("240.0.0.0/4")
 
 
 def _shipped_plugins() -> list[str]:

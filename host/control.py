@@ -98,6 +98,7 @@ class ControlPlane:
         self._writer_free_ns = 0.0
         self._pending_writes = 0
         self._filters: dict[int, _Filter] = {}
+        self._n_filters = {False: 0, True: 0}      # primary, auxiliary: kept so adding a filter is O(1) here
         self._next_fid = 1
         self._queues: dict[tuple[int, int], dict[str, int]] = {}
         self._plugins: dict[int, dict[str, Any]] = {}
@@ -317,7 +318,7 @@ class ControlPlane:
             self._int(tcp_flags[0], "tcp_flags value", 0, 0xFFF)
             self._int(tcp_flags[1], "tcp_flags mask", 0, 0xFFF)
             tcp_flags = (tcp_flags[0], tcp_flags[1])
-        n_now = sum(1 for f in self._filters.values() if f.spec["aux"] == aux)
+        n_now = self._n_filters[bool(aux)]
         cap = self.r.profile.value("aux_filter_entries" if aux else "primary_filter_entries")
         if n_now >= cap:
             raise self._reject(f"{'auxiliary' if aux else 'primary'} filter table full ({cap} entries)")
@@ -328,6 +329,7 @@ class ControlPlane:
         fid = self._next_fid
         self._next_fid += 1
         self._filters[fid] = _Filter(fid, spec)
+        self._n_filters[bool(aux)] += 1
 
         def install() -> None:
             f = self._filters.get(fid)
@@ -348,6 +350,7 @@ class ControlPlane:
         if f is None:
             raise self._reject(f"no filter {fid!r}; ids in use: {sorted(self._filters) or 'none'}")
         del self._filters[fid]
+        self._n_filters[bool(f.spec["aux"])] -= 1
 
         def remove() -> None:
             if f.installed:

@@ -251,6 +251,11 @@ class SlowPath:
         self.to_host_handlers.append(fn)
 
     @property
+    def processing(self) -> bool:
+        """A packet in service or queued for the host (not counting ARP waits)."""
+        return self._busy or bool(self._queue)
+
+    @property
     def idle(self) -> bool:
         """Nothing queued, in service or waiting for ARP."""
         return not self._busy and not self._queue and not self.arp.pending

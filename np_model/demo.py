@@ -41,6 +41,15 @@ def demo_streams(load: float) -> list[Stream]:
 
 
 def run_demo(duration_ms: float = 10.0, load: float = 0.8, engine: str = "c", seed: int = 1) -> dict[str, Any]:
+    """Run the demo; ``duration_ms`` of traffic in (0, 1000], ``load`` in (0, 1],
+    ``seed`` 0..2**32-1 (``ValueError`` names the bad value and the range)."""
+    for name, v, lo, hi in (("duration_ms", duration_ms, 0.0, 1000.0), ("load", load, 0.0, 1.0)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo < v <= hi:
+            raise ValueError(f"{name} must be a number in ({lo:g}, {hi:g}], got {v!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer 0..{2**32 - 1}, got {seed!r}")
+    if engine not in ("c", "py"):
+        raise ValueError(f"engine must be c or py, got {engine!r}")
     r = build_demo_router(engine)
     batch = build(demo_streams(load), duration_ms * 1e6, seed=seed)
     r.feed_arrays(batch.t_cycles, batch.ports, batch.lens, batch.offsets, batch.data)

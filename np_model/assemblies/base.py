@@ -238,6 +238,9 @@ class Assembly:
     tx_sink: Callable[[TxBatch], None] | None = None
     #: called with each HostPacket the control processor hands to the host
     host_handler: Callable[["Assembly", HostPacket], None] | None = None
+    #: when set, called with each batch of drop records (``DROP_DTYPE``, while
+    #: ``record_drops`` is on) instead of keeping them for ``drop_records()``
+    drop_sink: Callable[[np.ndarray], None] | None = None
 
     # ------------------------------------------------------------------ construction
     def _setup(self, ports: Sequence[PortConfig], *, keep_records: bool | int, capture: bool) -> None:
@@ -472,7 +475,10 @@ class Assembly:
                 self.tx_sink(TxBatch(tx, cap, self.f_me))
             self._tx_kept.add(tx, cap)
         if len(out["drops"]):
-            self._drop_recs.append(out["drops"])
+            if self.drop_sink is not None:
+                self.drop_sink(out["drops"])
+            else:
+                self._drop_recs.append(out["drops"])
         if len(out["trace"]):
             self._trace_recs.append(out["trace"])
         host, cap = out["host"], out["host_cap"]

@@ -71,7 +71,7 @@ def test_unquoted_mac_is_a_mac():
     ("filters:\n  - {dst: 10.0.9.0/24, action: queue, port: 4}\n", 10,
      "filters\\[0\\].port: filter output port 4 does not exist; valid ports: 0..1"),
     ("queues:\n  - {port: 0, qid: 9000, threshold: 10}\n", 10, "queues\\[0\\]: queue id must be an integer 0..8191"),
-    ("slow_path: {icmp_burst: 0}\n", 9, "slow_path.icmp_burst: slow_path.icmp_burst must be >= 1, got 0"),
+    ("slow_path: {icmp_burst: 0}\n", 9, "slow_path.icmp_burst: must be an integer 1..1000000, got int 0"),
     ("slow_path:\n  cost_us: {ping: 3}\n", 10,
      "slow_path.cost_us.ping: unknown key; valid keys: arp, arp_needed, echo"),
     ("plugins:\n  - {file: missing.c, me: 0}\n", 10, "plugins\\[0\\].file: plug-in file .*missing.c does not exist"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -137,8 +138,8 @@ def test_run_errors(cfg, tmp_path, capsys, case, message):
 def test_five_port_example_end_to_end(tmp_path):
     """The example a user starts from: examples/make_pcap.py, then vrouter-hil run."""
     pcap = tmp_path / "five_port.pcapng"
-    subprocess.run([sys.executable, os.path.join(ROOT, "examples", "make_pcap.py"), str(pcap)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, os.path.join(ROOT, "examples", "make_pcap.py"), "--out", str(tmp_path),
+                    "five_port"], check=True, capture_output=True)
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "host.cli", "run", os.path.join(ROOT, "examples", "five_port.yaml"),
                            "--pcap", str(pcap), "--out", str(out), "--no-progress"],
@@ -158,6 +159,10 @@ def test_five_port_example_end_to_end(tmp_path):
     held = [p for p in rdpcap(str(out / "port2.pcap")) if p.haslayer(IP) and p[IP].dst == "10.0.3.77"]
     assert len(held) == 1 and held[0].dst == "02:00:00:00:03:77"
     assert float(held[0].time) - 1_700_000_000.0 > 1.4e-3
+    # DNS to site 2 took the filter's queue 64 on port 1, to the filter's next hop (no ARP for the final host)
+    assert st["queues"]["port1.q64"]["deq_pkts"] == 5
+    dns = [p for p in rdpcap(str(out / "port1.pcap")) if p.haslayer(UDP) and p[UDP].dport == 53]
+    assert len(dns) == 5 and {p.dst for p in dns} == {"02:00:00:00:02:02"}
     # every input frame's UDP site-to-site traffic came out of the right port
     sites = [p for p in inputs if p.haslayer(UDP) and p[UDP].dport == 5001]
     for port in range(5):
@@ -215,3 +220,49 @@ def test_a_users_plugin_named_in_the_config_shows_its_effect_and_cost(tmp_path):
     st = json.loads((out / "stats.json").read_text())
     pl = st["plugins"]["ttl_stamp"]                                 # and its cost
     assert pl["packets"] == 4 and pl["cycles_min"] > 0 and pl["cycles_mean"] >= pl["cycles_min"]
+
+
+def test_summary_equation_counts_created_packets_and_columns_stay_aligned(tmp_path, capsys):
+    """Issue 13: the conservation line omitted packets a plug-in creates (a false
+    equation), and latency columns ran together past 1 ms. A plug-in that sends
+    each packet and a copy: the printed line adds up; with counts past 10**10 and
+    latencies of milliseconds and seconds the table's columns keep their places."""
+    (tmp_path / "twice.c").write_text(
+        '#include "plugin_api.h"\n'
+        "void handle_pkt_user(pkt_t pkt) {\n"
+        "    int port = onl_api_pkt_out_port(pkt), qid = onl_api_pkt_qid(pkt);\n"
+        "    pkt_t c = onl_api_pkt_copy(pkt);\n"
+        "    onl_api_send_qm(pkt, port, qid);\n"
+        "    if (c != PKT_NONE) onl_api_send_qm(c, port, qid);\n"
+        "}\n")
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(CONFIG + "plugins:\n  - {file: twice.c, me: 1}\n"
+                   "filters:\n  - {dst: 192.168.2.0/24, action: plugin, plugin: 1}\n")
+    wrpcap(str(tmp_path / "in.pcap"), _stamp([_udp("02:00:00:00:00:01", "192.168.1.5", "192.168.2.9", i)
+                                               for i in range(5)], T0, 1e-5))
+    rc, text, _ = _run(["run", str(cfg), "--pcap", f"0={tmp_path / 'in.pcap'}"], capsys)
+    assert rc == 0
+    line = next(x for x in text.splitlines() if x.startswith("conservation:"))
+    m = re.match(r"conservation: arrived (\d+) \+ injected (\d+) \+ copies (\d+) \+ created (\d+) = transmitted "
+                 r"(\d+) \+ to host (\d+) \+ dropped (\d+) \+ in flight (\d+)  \[ok\]$", line)
+    assert m, line
+    v = [int(x) for x in m.groups()]
+    assert v[3] == 5 and sum(v[:4]) == sum(v[4:]) and v[4] == 10
+
+    from host.replay import load_inputs, parse_input, replay, summary
+    from host.router import build_router
+    rt = build_router(str(cfg))
+    st = replay(rt, load_inputs([parse_input(f"0={tmp_path / 'in.pcap'}")], 3))
+    for p, (n, lat) in enumerate([(12_345_678_901, 2.5e6), (7, 1.23e9), (0, 812.0)]):
+        st["ports"][f"port{p}"].update(rx_pkts=n, tx_pkts=n)
+        st["ports"][f"port{p}"]["latency_ns"].update(mean=lat, p99=lat * 3)
+        st["replay"]["drops_by_port"][f"port{p}"] = n
+    lines = summary(rt, st, str(cfg), None).splitlines()
+    head = next(k for k, x in enumerate(lines) if x.startswith("port "))
+    table = lines[head:head + 4]
+    assert "2.50ms" in table[1] and "1.23s" in table[2] and "812ns" in table[3] and "12345678901" in table[1]
+    ends = [m.end() for m in re.finditer(r"\S+", table[0].replace("rx pkts", "rx_pkts").replace("tx pkts", "tx_pkts")
+                                         .replace("tx Mb/s", "tx_Mb/s").replace("lat mean", "lat_mean")
+                                         .replace("lat p99", "lat_p99"))][2:]
+    for row in table[1:]:
+        assert len(row) == len(table[0]) and [m.end() for m in re.finditer(r"\S+", row)][2:] == ends, table
