@@ -44,7 +44,10 @@ _COSTS = {"cost_rx_base": "RX_BASE", "cost_rx_per_mpkt": "RX_PER_MPKT", "cost_mu
           "cost_stats_base": "STATS_BASE", "cost_free_base": "FREE_BASE", "cost_xscale_rx": "XS_RX",
           "cost_xscale_tx": "XS_TX", "qm_enqueue_threads": "QM_ENQ_THREADS",
           "qm_rate_counts_framing": "QM_RATE_OVERHEAD", "mux_quantum_rx": "MUX_Q_RX",
-          "mux_quantum_plugin": "MUX_Q_PLUGIN", "mux_quantum_xscale": "MUX_Q_XSCALE"}
+          "mux_quantum_plugin": "MUX_Q_PLUGIN", "mux_quantum_xscale": "MUX_Q_XSCALE",
+          "cost_plc_prio_tag": "PLC_PRIO_TAG", "cost_plc_martian": "PLC_MARTIAN",
+          "cost_plc_l2_check": "PLC_L2_CHECK", "cost_plc_mcast": "PLC_MCAST", "cost_plc_len_fix": "PLC_LEN_FIX",
+          "cost_plc_redirect": "PLC_REDIRECT"}
 
 
 class NPR(Assembly):

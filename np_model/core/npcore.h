@@ -39,7 +39,13 @@
     X(PLUGIN_DROP, "plugin_drop")       /* a plug-in dropped it */           \
     X(PLUGIN_BUDGET, "plugin_budget")   /* its plug-in call exceeded the cycle budget */ \
     X(PLUGIN_CRASH, "plugin_crash")     /* its plug-in call faulted */        \
-    X(PLUGIN_UNLOADED, "plugin_unloaded") /* held by a plug-in that was unloaded */
+    X(PLUGIN_UNLOADED, "plugin_unloaded") /* held by a plug-in that was unloaded */ \
+    X(MARTIAN_SRC, "martian_src")       /* PLC: invalid source, RFC 1812 5.3.7, RFC 3927 s7 */ \
+    X(MARTIAN_DST, "martian_dst")       /* PLC: invalid destination, RFC 1812 5.3.7, 4.2.3.1 */ \
+    X(L2_BCAST_UNICAST, "l2_bcast_unicast") /* PLC: unicast IP in an Ethernet broadcast, RFC 1812 5.3.4 */ \
+    X(L2_MCAST_UNICAST, "l2_mcast_unicast") /* PLC: unicast IP in an Ethernet group frame, RFC 1812 5.3.4 */ \
+    X(MCAST_NO_ROUTE, "mcast_no_route") /* PLC: class D destination without a multicast route */ \
+    X(MCAST_LINK_LOCAL, "mcast_link_local") /* PLC: 224.0.0.0/24 is never forwarded (RFC 5771) */
 
 #define NP_EXC_REASONS(X)                                                   \
     X(NONE, "none")                                                         \
@@ -52,7 +58,8 @@
     X(LOCAL, "local_delivery")                                              \
     X(FILTER, "filter_to_host")                                             \
     X(PLUGIN, "plugin_to_host")                                             \
-    X(MTU, "mtu_exceeded")      /* larger than the output port's MTU: the host fragments or answers */
+    X(MTU, "mtu_exceeded")      /* larger than the output port's MTU: the host fragments or answers */ \
+    X(REDIRECT, "redirect")     /* a copy of a packet forwarded out of its input port: ICMP redirect */
 
 /* Microcode costs in ME cycles. Defaults are set by the router from the
  * profile (np_model/profile.py), where each carries its source. */
@@ -66,7 +73,9 @@
     X(XS_RX)            X(XS_TX)                                              \
     X(SYNTH_COMPUTE)    X(SYNTH_REFS)    X(SYNTH_MEM)                         \
     X(QM_ENQ_THREADS)   X(QM_RATE_OVERHEAD)                                  \
-    X(MUX_Q_RX)         X(MUX_Q_PLUGIN)  X(MUX_Q_XSCALE)
+    X(MUX_Q_RX)         X(MUX_Q_PLUGIN)  X(MUX_Q_XSCALE)                      \
+    X(PLC_PRIO_TAG)     X(PLC_MARTIAN)   X(PLC_L2_CHECK) X(PLC_MCAST)         \
+    X(PLC_LEN_FIX)      X(PLC_REDIRECT)
 
 #define NP_ENUM_DROP(id, s) NP_DROP_##id,
 enum np_drop { NP_DROP_REASONS(NP_ENUM_DROP) NP_DROP_COUNT };
@@ -177,6 +186,7 @@ typedef struct np_plc_out {
 enum { NP_PO_DROP = 0, NP_PO_QM, NP_PO_PLUGIN, NP_PO_EXC, NP_PO_LD };
 typedef struct {
     uint32_t h, c, in_port, len, src, pt, ptag, nout, i, k, ntcam, ttl_dec;
+    uint32_t alu, wr_off, wr_len;    /* classification's extra ALU cycles; packet bytes it rewrote */
     uint32_t e[6];
     np_plc_out_t out[12];
 } np_plc_l;

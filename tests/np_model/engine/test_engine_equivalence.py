@@ -204,9 +204,11 @@ def test_overload_threshold_drops_and_back_pressure(cap):
     # putters block on full rings (Mux, PLC, QM); one slow port with a small queue drops.
     # With one-entry rings a slot is often taken but not yet visible, so getters and
     # putters wait on the same ring at once (the order of ring_deliver's steps shows).
+    # PLC's ALU work per packet: 700 cycles with its RFC 1812 address checks
+    plc_parse = 700 - IXP2800.value("cost_plc_martian") - IXP2800.value("cost_plc_l2_check")
     prof = IXP2800.replace(ring_mux_plc=cap, ring_plc_qm=cap, ring_qm_hf=max(1, cap // 2),
                            ring_hf_tx=max(1, cap // 2), ring_free=2 * cap, ring_rx_mux=cap,
-                           cost_plc_parse=700, cost_hf_base=1200, tbuf_elements_per_port=6)
+                           cost_plc_parse=plc_parse, cost_hf_base=1200, tbuf_elements_per_port=6)
     pair = Pair(profile=prof)
 
     def setup(r: NPR) -> None:
