@@ -308,6 +308,11 @@ def parse_config(text: str, *, source: str = "<config>", base_dir: str = ".") ->
         if itf.network.prefixlen > 30 or itf.ip in (itf.network.network_address, itf.network.broadcast_address):
             raise v.err(kl.get("address", e.line), f"{e.path}.address",
                         f"{itf} is not a host address on a subnet of /30 or larger")
+        from .packet import martian_dst, martian_src
+        if martian_src(itf.ip.packed, itf.ip.packed) or martian_dst(itf.ip.packed):
+            raise v.err(kl.get("address", e.line), f"{e.path}.address",
+                        f"{itf.ip} cannot be a router's address: 0/8, 127/8, 169.254/16, 224/4 and 240/4 are "
+                        "not forwarded (RFC 1812 5.3.7, RFC 3927)")
         for other, opath in nets:
             if itf.network.overlaps(other):
                 raise v.err(kl.get("address", e.line), f"{e.path}.address",

@@ -309,3 +309,21 @@ def test_each_check_costs_its_profile_cycles(engine, cost, charged, spared):
     if spared is not None:
         g = _FRAMES[spared]()
         assert _min_latency_ns(engine, g, **{cost: 20_000}) == _min_latency_ns(engine, g)
+
+
+def test_priority_tags_behind_the_nic_front_end(engine):
+    """With the SmartNIC VMDq front-end the 82599's rule applies first: a
+    priority-tagged frame is VLAN 0 to the classifier (rtl/README.md, Priority
+    tags). Pools that accept VLAN 0 (as Linux programs the 82599) pass it and
+    the router routes it untagged; with only the untagged rule it is dropped
+    by the NIC, named."""
+    inner = IP(src=host_ip(0), dst=host_ip(2), id=8) / UDP(sport=1, dport=2) / Raw(b"n" * 40)
+    tagged = bytes(Ether(dst=port_mac(0), src=host_mac(0)) / Dot1Q(prio=4, vlan=0) / inner)
+    plain = Ether(bytes(Ether(dst=port_mac(0), src=host_mac(0)) / inner))
+    base = {"mode": "32x4", "mac_filters": [{"mac": port_mac(0), "pools": [1]}], "disable_default_pool": True}
+    r = make_npr(engine, nic={"backend": "model", **base, "pool_vlans": [{"vlan": 0, "pools": [1]}]})
+    _run(r, [tagged])
+    assert [(t.port, t.data, t.pool) for t in r.transmitted()] == [(2, routed(plain, 2, host_mac(2)), 1)]
+    r2 = make_npr(engine, nic={"backend": "model", **base})
+    _run(r2, [tagged])
+    assert r2.transmitted() == [] and r2.drops() == {"nic_pool_vlan": 1}
