@@ -45,6 +45,8 @@ A configuration describes one NPR; every section but ``ports`` is optional::
       source_route: drop        # drop | reject | accept (RFC 7126 4.3/4.4: drop)
       reasm_timeout_s: 60       # reassembly of datagrams to the router (RFC 1122 3.3.2)
       reasm_max_bytes: 262144   # fragment data held at most
+      answer_echo: true         # answer ICMP echo requests (RFC 1812 4.3.3.6)
+      address_mask_reply: true  # answer ICMP address mask requests (RFC 1812 4.3.3.9)
 
 Unknown keys, duplicate keys, wrong types and inconsistent values (a route
 out of a port that does not exist, overlapping interface subnets, a
@@ -75,7 +77,7 @@ QUEUE_KEYS = ("port", "qid", "threshold", "quantum")
 PLUGIN_KEYS = ("file", "me", "name", "args")
 SLOW_PATH_KEYS = ("queue", "cost_us", "icmp_rate", "icmp_burst", "icmp_ttl", "arp_retries", "arp_retry_ms",
                   "arp_max_age_s", "arp_hold_per_nh", "arp_hold_total", "host_qid", "icmp_error_len", "redirects",
-                  "source_route", "reasm_timeout_s", "reasm_max_bytes")
+                  "source_route", "reasm_timeout_s", "reasm_max_bytes", "answer_echo", "address_mask_reply")
 MTU_RANGE = (68, 1646)                      # RFC 791 minimum .. the core's 1664-byte buffers less L2
 _RATE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)(?:b/?s|bps)?\s*$")
 

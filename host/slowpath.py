@@ -52,9 +52,12 @@ Martian sources and destinations (RFC 1812 5.3.7, the fast path's rule:
 ``host.packet.martian_src``) are dropped here too -- on the options path and
 for the next address of a source route -- and counted (``martian.*``).
 
-Not done: source quench (RFC 1812 4.3.3.3 deprecates it), ICMP information,
-timestamp and address-mask replies, IGMP; filters do not apply to what the
-host forwards or sends.
+Address mask requests are answered with the receiving interface's mask
+(RFC 1812 4.3.3.9, ``address_mask_reply``); echo requests can be ignored
+(``answer_echo: false``, 4.3.3.6). Not done: source quench (RFC 1812
+4.3.3.3 deprecates it), ICMP information and timestamp replies, router
+discovery (RFC 1256), IGMP; filters do not apply to what the host forwards
+or sends. docs/conformance.md lists every RFC 1812 requirement.
 
 ICMP errors follow RFC 1812 4.3.2: none about an ICMP error, a packet to a
 broadcast or multicast address (IP or link layer), a non-first fragment or
@@ -100,8 +103,8 @@ from .arp import ArpResolver, Held
 from .handlers import Counters
 from .ipoptions import (SourceRoute, copied_options, echo_options, follow_source_route, pad_options,
                         process_options, reverse_source_route, source_route)
-from .packet import (ETH_ARP, ETH_IPV4, ICMP_QUERY_TYPES, IPv4, checksum, ether, icmp_packet, ip_bytes,
-                     ipv4_header, martian_dst, martian_src, parse_ipv4, set_ipv4_checksum, tcp_rst)
+from .packet import (BROADCAST_MAC, ETH_ARP, ETH_IPV4, ICMP_QUERY_TYPES, IPv4, checksum, ether, icmp_packet,
+                     ip_bytes, ipv4_header, martian_dst, martian_src, parse_ipv4, set_ipv4_checksum, tcp_rst)
 from .reassembly import REASM_COUNTERS, Reassembler
 from .rib import Rib, Route
 
@@ -133,7 +136,8 @@ COUNTERS = (
     "arp.learned", "arp.resolved", "arp.failed", "arp.held", "arp.held_hwm", "arp.released",
     "arp.hold_overflow_drops", "arp.timeout_drops", "arp.aged_out", "arp.ignored", "arp.off_subnet",
     "arp.malformed", "arp.directed_broadcast_drops",
-    "icmp.echo_replies", "icmp.echo_options", "icmp.echo_broadcast_ignored", "icmp.bad_checksum",
+    "icmp.echo_replies", "icmp.echo_options", "icmp.echo_broadcast_ignored", "icmp.echo_ignored",
+    "icmp.address_mask_replies", "icmp.bad_checksum",
     "icmp.time_exceeded", "icmp.reasm_time_exceeded", "icmp.unreach_net", "icmp.unreach_host",
     "icmp.unreach_protocol", "icmp.unreach_port", "icmp.frag_needed", "icmp.unreach_source_route",
     "icmp.param_problem", "icmp.redirect", "icmp.redirects_off", "icmp.rate_limited",
@@ -201,6 +205,8 @@ class SlowPathConfig:
     source_route: str = "drop"                    # LSRR/SSRR: drop | reject | accept (RFC 7126 4.3/4.4)
     reasm_timeout_s: float = 60.0                 # reassembly timeout (RFC 1122 3.3.2: 60..120 s)
     reasm_max_bytes: int = 262_144                # fragment data held at most (model's choice)
+    answer_echo: bool = True                      # answer echo requests (RFC 1812 4.3.3.6: option, default on)
+    address_mask_reply: bool = True               # answer address mask requests (4.3.3.9: default on)
 
     def __post_init__(self) -> None:
         unknown = set(self.cost_us) - set(DEFAULT_COSTS_US)
@@ -226,8 +232,9 @@ class SlowPathConfig:
                 or not 68 <= self.icmp_error_len <= 1500:
             raise ValueError(f"slow_path.icmp_error_len must be an integer 68..1500 (bytes of the ICMP error "
                              f"datagram; RFC 1812 4.3.2.3 says 576), got {self.icmp_error_len!r}")
-        if not isinstance(self.redirects, bool):
-            raise ValueError(f"slow_path.redirects must be true or false, got {self.redirects!r}")
+        for name in ("redirects", "answer_echo", "address_mask_reply"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"slow_path.{name} must be true or false, got {getattr(self, name)!r}")
         if self.source_route not in SOURCE_ROUTE_CHOICES:
             raise ValueError(f"slow_path.source_route must be one of {', '.join(SOURCE_ROUTE_CHOICES)}, "
                              f"got {self.source_route!r}")
@@ -609,7 +616,7 @@ class SlowPath:
             c.add("local.claimed")
             return
         if ip.proto == 1:
-            self._local_icmp(ip, bcast, sr)
+            self._local_icmp(ip, bcast, sr, hp.in_port)
             return
         if bcast:
             c.add("local.broadcast_drops")
@@ -625,14 +632,20 @@ class SlowPath:
         else:
             self.icmp_error(ip, hp.in_port, 3, 2, l2_dst=hp.data[:6])
 
-    def _local_icmp(self, ip: IPv4, bcast: bool, sr: SourceRoute | None = None) -> None:
+    def _local_icmp(self, ip: IPv4, bcast: bool, sr: SourceRoute | None = None, in_port: int = 0) -> None:
         c = self.counters
         m = ip.payload
         if len(m) < 8 or checksum(m) != 0:
             c.add("icmp.bad_checksum")            # RFC 1122 3.2.2: silently discarded
             return
+        if m[0] == 17 and m[1] == 0 and len(m) >= 12 and self.cfg.address_mask_reply:
+            self._address_mask_reply(ip, in_port)
+            return
         if m[0] != 8:
-            c.add("local.icmp_consumed")
+            c.add("local.icmp_consumed")          # replies, redirects, source quench, unknown types: 4.3.2.1
+            return
+        if not self.cfg.answer_echo:
+            c.add("icmp.echo_ignored")            # RFC 1812 4.3.3.6: the operator's option
             return
         if bcast:
             c.add("icmp.echo_broadcast_ignored")  # RFC 1122 3.2.2.6 MAY; as Linux's default
@@ -660,6 +673,22 @@ class SlowPath:
             set_ipv4_checksum(hdr)
         self.originate(bytes(hdr) + reply)
         c.add("icmp.echo_replies")
+
+    def _address_mask_reply(self, ip: IPv4, in_port: int) -> None:
+        """RFC 1812 4.3.3.9, RFC 950: the receiving interface's mask, same
+        identifier and sequence number; to the limited broadcast on that port
+        when the request came from 0.0.0.0 (RFC 1122 3.2.2.9), else routed."""
+        itf = self.ifaces[in_port]
+        m = ip.payload
+        reply = icmp_packet(18, 0, m[4:8], itf.itf.network.netmask.packed)
+        if ip.src == b"\0\0\0\0":
+            hdr = ipv4_header(src=itf.ip, dst=b"\xff\xff\xff\xff", proto=1, payload_len=len(reply),
+                              ident=self.next_ip_id(), ttl=self.cfg.icmp_ttl, tos=ip.tos)
+            self.send_frame(in_port, ether(BROADCAST_MAC, itf.mac, ETH_IPV4, hdr + reply))
+        else:
+            self.originate(ipv4_header(src=itf.ip, dst=ip.src, proto=1, payload_len=len(reply),
+                                       ident=self.next_ip_id(), ttl=self.cfg.icmp_ttl, tos=ip.tos) + reply)
+        self.counters.add("icmp.address_mask_replies")
 
     def _reasm_timeout(self, first: IPv4 | None, in_port: int) -> None:
         """RFC 1122 3.3.2: time exceeded, reassembly (11/1), if fragment zero came."""
@@ -773,7 +802,8 @@ def fragment(ip: bytes, mtu: int) -> list[bytes]:
         chunk = data[pos:pos + room]
         last = pos + len(chunk) >= len(data)
         h[2:4] = (len(h) + len(chunk)).to_bytes(2, "big")
-        h[6:8] = ((ff & 0x4000) | (mf if last else 0x2000) | (base_off + pos // 8)).to_bytes(2, "big")
+        # the reserved flag is copied into every fragment with DF (RFC 1812 5.2.5)
+        h[6:8] = ((ff & 0xC000) | (mf if last else 0x2000) | (base_off + pos // 8)).to_bytes(2, "big")
         set_ipv4_checksum(h)
         out.append(bytes(h) + chunk)
         pos += len(chunk)

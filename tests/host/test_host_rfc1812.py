@@ -404,6 +404,41 @@ def test_priority_tagged_ping_is_answered_untagged():
     assert lab.out() == [bytes(reply)]
 
 
+def test_echo_requests_can_be_ignored():
+    """RFC 1812 4.3.3.6: an option to ignore all echo requests, default off."""
+    assert SlowPathConfig().answer_echo is True
+    lab = make_lab(answer_echo=False)
+    lab.send(_ping(0, port_ip(0)), 0)
+    lab.run_us(200)
+    assert lab.out() == [] and lab.c("icmp.echo_ignored") == 1
+
+
+@pytest.mark.parametrize("src", [host_ip(2), "0.0.0.0"], ids=["unicast", "unknown_source"])
+def test_address_mask_reply(src):
+    """RFC 1812 4.3.3.9 (MUST) / RFC 950: an address mask request is answered
+    with the receiving interface's mask; a requester that does not know its
+    address (0.0.0.0, to the limited broadcast) gets the reply broadcast."""
+    lab = make_lab()
+    dst = port_ip(2) if src != "0.0.0.0" else "255.255.255.255"
+    req = Ether(dst=port_mac(2) if src != "0.0.0.0" else "ff:ff:ff:ff:ff:ff", src=host_mac(2)) \
+        / IP(src=src, dst=dst, id=4) / ICMP(type=17, id=5, seq=6)
+    lab.send(req, 2)
+    lab.run_us(200)
+    reply_ip = IP(src=port_ip(2), dst=src if src != "0.0.0.0" else "255.255.255.255", id=1, ttl=64) \
+        / ICMP(type=18, id=5, seq=6, addr_mask="255.255.255.0")
+    l2 = host_mac(2) if src != "0.0.0.0" else "ff:ff:ff:ff:ff:ff"
+    assert lab.out() == [bytes(Ether(dst=l2, src=port_mac(2)) / reply_ip)]
+    assert lab.c("icmp.address_mask_replies") == 1
+
+
+def test_fragments_keep_the_reserved_flag():
+    """RFC 1812 5.2.5: reserved bits pass unchanged, into every fragment."""
+    from host.slowpath import fragment
+    dg = bytearray(bytes(IP(src=host_ip(0), dst=host_ip(1), id=3, flags=4) / UDP() / Raw(b"r" * 100)))
+    pieces = fragment(bytes(dg), 68)
+    assert len(pieces) > 2 and all(p[6] & 0x80 for p in pieces)
+
+
 # ------------------------------------------------------------------------------------------
 # configuration: every choice a validated slow_path key with the RFC's default
 
@@ -419,6 +454,8 @@ _BASE = "ports:\n  - {address: 10.0.1.1/24, mac: '02:00:00:00:00:01'}\nslow_path
 @pytest.mark.parametrize("line,err", [
     ("  source_route: forward", "slow_path.source_route must be one of drop, reject, accept"),
     ("  redirects: maybe", "slow_path.redirects must be true or false"),
+    ("  answer_echo: 1", "slow_path.answer_echo must be true or false"),
+    ("  address_mask_reply: no_thanks", "slow_path.address_mask_reply must be true or false"),
     ("  icmp_error_len: 40", "slow_path.icmp_error_len must be an integer 68..1500"),
     ("  reasm_timeout_s: 0", "slow_path.reasm_timeout_s must be a number > 0"),
     ("  reasm_max_bytes: 100", "slow_path.reasm_max_bytes must be an integer >= 576"),
