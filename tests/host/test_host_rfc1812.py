@@ -439,6 +439,49 @@ def test_fragments_keep_the_reserved_flag():
     assert len(pieces) > 2 and all(p[6] & 0x80 for p in pieces)
 
 
+@pytest.mark.parametrize("icmp", [ICMP(type=4), ICMP(type=5, code=1, gw="10.0.1.9"), ICMP(type=0, id=1),
+                                  ICMP(type=15), ICMP(type=42)],
+                         ids=["source_quench", "redirect", "echo_reply", "information_request", "unknown_type"])
+def test_icmp_messages_the_router_does_not_answer(icmp):
+    """RFC 1812 4.3.2.1 (unknown types silently discarded), 4.3.3.2 (a router
+    MAY ignore redirects: this one does), 4.3.3.3 (source quench never sent,
+    ignored), 4.3.3.7 (information request not answered)."""
+    lab = make_lab()
+    f = Ether(dst=port_mac(0), src=host_mac(0)) / IP(src=host_ip(0), dst=port_ip(0)) / icmp / Raw(b"x" * 28)
+    lab.send(f, 0)
+    lab.run_us(200)
+    assert lab.out() == [] and lab.c("local.icmp_consumed") == 1
+    assert lab.r.exceptions() == {"local_delivery": 1}
+
+
+@pytest.mark.parametrize("opt", [b"\x9e\x04\xab\xcd", b"\x88\x04\x00\x07"], ids=["unknown", "stream_id"])
+def test_unrecognised_and_obsolete_options_pass_unchanged(opt):
+    """RFC 1812 4.2.2.6 / 5.3.13.1: unrecognised options are passed through
+    unchanged; 5.3.13.3: the Stream ID option is ignored."""
+    lab = make_lab()
+    ip = IP(src=host_ip(0), dst=host_ip(1), ttl=7, id=12, options=[]) / UDP(sport=3, dport=4) / Raw(b"o" * 20)
+    raw = bytearray(bytes(ip))
+    raw = bytearray(raw[:20] + opt + raw[20:])
+    raw[0] = 0x46
+    raw[2:4] = len(raw).to_bytes(2, "big")
+    f = Ether(dst=port_mac(0), src=host_mac(0)) / IP(bytes(_ck(raw)))
+    lab.send(f, 0)
+    lab.run_us(300)
+    out = bytearray(raw)
+    out[8] -= 1
+    assert lab.out() == [bytes(Ether(dst=host_mac(1), src=port_mac(1), type=0x0800)) + _ck(out)]
+
+
+def _ck(h: bytearray) -> bytes:
+    h[10:12] = b"\0\0"
+    ihl = (h[0] & 15) * 4
+    s = sum(int.from_bytes(h[i:i + 2], "big") for i in range(0, ihl, 2))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    h[10:12] = (~s & 0xFFFF).to_bytes(2, "big")
+    return bytes(h)
+
+
 # ------------------------------------------------------------------------------------------
 # configuration: every choice a validated slow_path key with the RFC's default
 

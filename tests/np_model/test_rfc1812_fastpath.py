@@ -73,6 +73,18 @@ def test_unspecified_source_to_limited_broadcast_is_received(engine):
     assert r.drops() == {}
 
 
+def test_reserved_bits_are_not_checked_and_pass_unchanged(engine):
+    """RFC 1812 4.2.2.3 / 5.2.5: a router MUST NOT drop a packet because a
+    reserved bit (the flags' first bit, TOS's low bit) is set, and passes them
+    through unchanged."""
+    r = make_npr(engine)
+    f = Ether(bytes(Ether(dst=port_mac(0), src=host_mac(0)) / IP(src=host_ip(0), dst=host_ip(1), flags=4, tos=0x01)
+                    / UDP() / Raw(b"r" * 30)))
+    _run(r, [f])
+    assert [t.data for t in r.transmitted()] == [routed(f, 1, host_mac(1))]
+    assert r.transmitted()[0].data[20] & 0x80 and r.transmitted()[0].data[15] == 0x01
+
+
 # ------------------------------------------------------------------------------------------
 # link-layer broadcasts and multicasts, IP broadcasts
 
