@@ -12,6 +12,7 @@ from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.packet import Raw
 
 from np_model.assemblies import FilterAction
+from np_model.engine.machine import DROP_REASONS
 from np_model.profile import IXP2800
 from tests.helpers import host_ip, host_mac, make_npr, port_ip, port_mac, routed, udp_frame
 
@@ -42,10 +43,13 @@ def test_martian_source_is_dropped(engine, src):
     127/8, or one that is not unicast (class D, class E, limited broadcast), is
     not forwarded; RFC 3927 s7: nor a link-local 169.254/16 source."""
     r = make_npr(engine)
+    r.record_drops(True)
     r.add_route("0.0.0.0/0", port=1, next_hop=host_ip(1))
     _run(r, [_udp(0, src, host_ip(2))])
     assert r.transmitted() == [] and r.host_packets() == []
     assert r.drops() == {"martian_src": 1}
+    [rec] = r.drop_records()                     # 5.3.7: the input interface is recorded with the drop
+    assert (DROP_REASONS[rec["reason"]], int(rec["port"])) == ("martian_src", 0)
 
 
 @pytest.mark.parametrize("dst", ["0.0.0.9", "127.0.0.1", "127.255.255.255", "169.254.1.1", "240.0.0.1",
