@@ -343,3 +343,17 @@ def test_priority_tags_behind_the_nic_front_end(engine):
     r2 = make_npr(engine, nic={"backend": "model", **base})
     _run(r2, [tagged])
     assert r2.transmitted() == [] and r2.drops() == {"nic_pool_vlan": 1}
+
+
+def test_group_packet_steered_to_a_plugin_gets_no_unicast_default(engine):
+    """Plug-in path, RFC 1112 6.4: a class D packet a filter gives a plug-in
+    does not inherit a unicast route's next hop as its default exit; its
+    default is the filter's port and the group MAC."""
+    r = make_npr(engine)
+    r.add_route("0.0.0.0/0", port=1, next_hop=host_ip(1))
+    r.load_plugin("null", 0)
+    r.add_filter(FilterAction("plugin", plugin=0, port=3), dst="239.0.0.0/8")
+    f = _udp(0, host_ip(0), "239.1.2.3", l2_dst="01:00:5e:01:02:03")
+    _run(r, [f])
+    [t] = r.transmitted()
+    assert (t.port, Ether(t.data).dst) == (3, "01:00:5e:01:02:03")

@@ -204,10 +204,13 @@ static void plc_action(np_t *m, np_plc_l *L, const plc_pkt_t *p, const np_factio
         /* The plug-in gets the route table's decision as its default: the
          * port, queue and next-hop MAC a plain forward would use (the TTL is
          * left alone: a plug-in may send the packet back to be classified).
-         * r is the route search PLC already made for this packet. */
+         * r is the route search PLC already made for this packet. A class D
+         * packet gets its group MAC and the filter's port instead. */
         np_plc_out_t *o = out_add(L, NP_PO_PLUGIN, a->plugin);
         o->qid = a->qid; o->port = a->port; o->stats = a->stats;
-        if (r && !(r->flags & (NP_RT_LOCAL | NP_RT_MCAST))) {
+        if (ip_class_d(p->daddr)) {             /* a group: never a unicast route's next hop (RFC 1112 6.4) */
+            o->mac = 0x01005E000000ULL | (p->daddr & 0x7FFFFF);
+        } else if (r && !(r->flags & (NP_RT_LOCAL | NP_RT_MCAST))) {
             uint32_t nh = (r->flags & NP_RT_ONLINK) ? p->daddr : r->nh_ip;
             uint64_t mac = 0;
             o->port = r->out_port;
