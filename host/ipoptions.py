@@ -42,8 +42,8 @@ import struct
 from dataclasses import dataclass, field
 
 __all__ = ["OptionResult", "process_options", "copied_options", "SourceRoute", "source_route", "follow_source_route",
-           "reverse_source_route", "echo_options", "pad_options", "OPT_EOL", "OPT_NOP", "OPT_RR", "OPT_TS", "OPT_LSRR", "OPT_SSRR",
-           "OPT_RA"]
+           "reverse_source_route", "echo_options", "pad_options", "OPT_EOL", "OPT_NOP", "OPT_RR", "OPT_TS",
+           "OPT_LSRR", "OPT_SSRR", "OPT_RA"]
 
 OPT_EOL, OPT_NOP, OPT_RR, OPT_TS, OPT_LSRR, OPT_SSRR, OPT_RA = 0, 1, 7, 68, 131, 137, 148
 _SOURCE_ROUTES = {OPT_LSRR: "loose source route", OPT_SSRR: "strict source route"}

@@ -161,7 +161,8 @@ _IXP2800: dict[str, Param] = {
     "cost_plc_martian": _p(8, "cycles", "estimate",
                            "PLC: source/destination martian tests (RFC 1812 5.3.7), every IPv4 packet"),
     "cost_plc_l2_check": _p(6, "cycles", "estimate",
-                            "PLC: link-layer group vs IP destination, subnet broadcasts (RFC 1812 5.3.4), every IPv4 packet"),
+                            "PLC: link-layer group vs IP destination, subnet broadcasts (RFC 1812 5.3.4), "
+                            "every IPv4 packet"),
     "cost_plc_mcast": _p(4, "cycles", "estimate", "PLC: class D rules (224.0.0.0/24, group MAC), class D only"),
     "cost_plc_len_fix": _p(10, "cycles", "estimate",
                            "PLC: cut the frame to the IPv4 total length / zero padding (plus the DRAM write)"),

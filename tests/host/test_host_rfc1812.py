@@ -228,6 +228,9 @@ def test_strict_route_to_a_non_neighbour_fails():
     (IPOption_SSRR, "192.168.5.5", False),      # strict, but through a gateway: source route failed
 ])
 def test_source_route_in_transit_with_accept(opt, dst, forwarded):
+    """RFC 791 3.1 / RFC 1812 5.2.4.1 with ``accept``: not this router's turn --
+    a loose route is forwarded unchanged (TTL - 1), a strict one only to a
+    directly connected destination, else 3/5."""
     lab = make_lab(source_route="accept")
     lab.cp.add_route("192.168.5.0/24", 2, host_ip(2), immediate=True)
     route = opt(routers=["10.9.9.9"])
@@ -301,6 +304,8 @@ def test_fragmented_ping_is_reassembled_and_answered(order):
 
 
 def test_fragmented_udp_gets_port_unreachable_about_the_whole_datagram():
+    """RFC 1122 3.3.2: the reassembled datagram is what the transport sees; the
+    port unreachable (RFC 1812 4.3.3.1) quotes it (4.3.2.3)."""
     lab = make_lab()
     dg = IP(src=host_ip(0), dst=port_ip(0), id=600) / UDP(sport=1, dport=9) / Raw(b"u" * 2000)
     for f in _frags(dg, 1000):
@@ -487,6 +492,8 @@ def _ck(h: bytearray) -> bytes:
 
 
 def test_defaults_are_the_rfcs():
+    """Defaults: 576 (RFC 1812 4.3.2.3), redirects on (5.2.7.2), drop source
+    routes (RFC 7126 4.3.4), 60 s reassembly (RFC 1122 3.3.2)."""
     c = SlowPathConfig()
     assert (c.icmp_error_len, c.redirects, c.source_route, c.reasm_timeout_s) == (576, True, "drop", 60.0)
 
@@ -505,12 +512,14 @@ _BASE = "ports:\n  - {address: 10.0.1.1/24, mac: '02:00:00:00:00:01'}\nslow_path
     ("  reassembly: on", "unknown key; valid keys:"),
 ])
 def test_bad_values_name_file_line_key_and_choices(line, err):
+    """Configuration errors name file:line:key and the valid choices."""
     with pytest.raises(ConfigError) as e:
         parse_config(_BASE + line + "\n", source="r.yaml")
     assert str(e.value).startswith("r.yaml:4: slow_path.") and err in str(e.value)
 
 
 def test_keys_reach_the_slow_path(tmp_path):
+    """Each new ``slow_path`` key is applied by build_router."""
     from host.router import build_router
     cfg = parse_config(_BASE + "  source_route: accept\n  redirects: false\n  icmp_error_len: 100\n"
                               "  reasm_timeout_s: 90\n  reasm_max_bytes: 100000\n")
@@ -520,7 +529,7 @@ def test_keys_reach_the_slow_path(tmp_path):
 
 
 def test_parse_ipv4_cuts_padding():
-    """The host's parser takes Total Length bytes, never the link padding."""
+    """RFC 791: the host's parser takes Total Length bytes, never link padding."""
     f = bytes(udp_frame(0, host_ip(1), size=50)) + b"\xff" * 20
     ip = parse_ipv4(f)
     assert ip is not None and ip.total_length == 36 and ip.raw == f[14:50]

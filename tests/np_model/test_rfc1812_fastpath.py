@@ -14,7 +14,7 @@ from scapy.packet import Raw
 from np_model.assemblies import FilterAction
 from np_model.engine.machine import DROP_REASONS
 from np_model.profile import IXP2800
-from tests.helpers import host_ip, host_mac, make_npr, port_ip, port_mac, routed, udp_frame
+from tests.helpers import host_ip, host_mac, make_npr, port_ip, port_mac, routed
 
 
 def _run(r, frames, port: int = 0, ns: float = 100_000):
@@ -23,7 +23,8 @@ def _run(r, frames, port: int = 0, ns: float = 100_000):
     r.check_conservation()
 
 
-def _udp(p_in: int, src: str, dst: str, *, l2_dst: str | None = None, ttl: int = 64, payload: bytes = b"m" * 30) -> Ether:
+def _udp(p_in: int, src: str, dst: str, *, l2_dst: str | None = None, ttl: int = 64,
+         payload: bytes = b"m" * 30) -> Ether:
     return Ether(bytes(Ether(dst=l2_dst or port_mac(p_in), src=host_mac(p_in))
                        / IP(src=src, dst=dst, ttl=ttl, id=9) / UDP(sport=1000, dport=2000) / Raw(payload)))
 
@@ -228,6 +229,7 @@ def test_priority_tagged_frame_is_routed_as_untagged(engine):
 
 
 def test_priority_tagged_arp_reaches_the_host_untagged(engine):
+    """IEEE 802.1Q: a priority-tagged ARP request reaches the slow path untagged."""
     r = make_npr(engine)
     arp = ARP(op=1, hwsrc=host_mac(2), psrc=host_ip(2), pdst=port_ip(2))
     _run(r, [Ether(dst="ff:ff:ff:ff:ff:ff", src=host_mac(2)) / Dot1Q(prio=3, vlan=0) / arp], port=2)
