@@ -359,3 +359,16 @@ def test_group_packet_steered_to_a_plugin_gets_no_unicast_default(engine):
     _run(r, [f])
     [t] = r.transmitted()
     assert (t.port, Ether(t.data).dst) == (3, "01:00:5e:01:02:03")
+
+
+def test_auxiliary_filters_copy_no_refused_packet(engine):
+    """RFC 1812 5.3.4 / 5.2.1.3: a packet the checks refuse is not forwarded by
+    an auxiliary filter's copy either; packets that pass are still copied."""
+    r = make_npr(engine)
+    r.add_filter(FilterAction("queue", port=4, mac=host_mac(4)), aux=True, proto=17)
+    bad = [_udp(0, host_ip(0), host_ip(1), l2_dst="ff:ff:ff:ff:ff:ff"),
+           _udp(0, host_ip(0), "224.0.0.9", l2_dst="01:00:5e:00:00:09"), _udp(0, host_ip(0), "239.9.9.9")]
+    good = _udp(0, host_ip(0), host_ip(2))
+    _run(r, bad + [good])
+    assert sorted((t.port, t.copy) for t in r.transmitted()) == [(2, False), (4, True)]
+    assert r.drops() == {"l2_bcast_unicast": 1, "mcast_no_route": 2}

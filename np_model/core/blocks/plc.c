@@ -233,6 +233,12 @@ static void plc_action(np_t *m, np_plc_l *L, const plc_pkt_t *p, const np_factio
     }
 }
 
+/* A drop reason of the RFC 1812 checks (the packet must not leave by any port). */
+static int plc_rfc_drop(uint32_t reason) {
+    return reason == NP_DROP_MARTIAN_SRC || reason == NP_DROP_MARTIAN_DST || reason == NP_DROP_L2_BCAST_UNICAST
+        || reason == NP_DROP_L2_MCAST_UNICAST || reason == NP_DROP_MCAST_NO_ROUTE || reason == NP_DROP_MCAST_LINK_LOCAL;
+}
+
 /* RFC 1812 5.2.7.2: a packet routed back out of the port it came in on, to
  * a next hop on its source's subnet (the source's route is the connected
  * route of that port: one more route search), gets a copy to the control
@@ -332,7 +338,10 @@ static void plc_classify(np_t *m, np_plc_l *L) {
                     (r->flags & NP_RT_ONLINK) ? p.daddr : r->nh_ip);
         plc_redirect(m, L, &p);
     }
-    if (af && L->nout < 11 && (uint32_t)(np_rand(m) & 0xFFFF) <= af->a.sample) plc_action(m, L, &p, &af->a, 1, r);
+    /* no auxiliary copy of a packet the RFC 1812 checks refused: a copy to a port would forward it */
+    int refused = L->out[0].kind == NP_PO_DROP && plc_rfc_drop(L->out[0].arg);
+    if (af && !refused && L->nout < 11 && (uint32_t)(np_rand(m) & 0xFFFF) <= af->a.sample)
+        plc_action(m, L, &p, &af->a, 1, r);
     if (!L->nout) out_add(L, NP_PO_DROP, NP_DROP_MCAST_NO_PORTS);
 }
 
