@@ -24,10 +24,12 @@ redirect            the fast path forwarded the packet back out of its input
 ip_options          options processed (``host.ipoptions``) and the datagram
                     forwarded in software, or ICMP parameter problem (12/0);
                     source routes as ``source_route`` says (below)
-local_delivery      fragments reassembled first (``host.reassembly``);
+local_delivery      fragments reassembled first (``host.reassembly``); a
+                    source route as ``source_route`` says (below);
                     echo request -> echo reply from the address pinged,
                     carrying the request's Record Route / Timestamp options
-                    updated (RFC 1122 3.2.2.6); UDP -> port unreachable
+                    updated (RFC 1122 3.2.2.6); address mask request ->
+                    reply (RFC 1812 4.3.3.9); UDP -> port unreachable
                     (3/3); TCP -> reset (RFC 793); other protocols ->
                     protocol unreachable (3/2); unless a handler claims it;
                     broadcasts are never answered
