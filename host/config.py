@@ -40,6 +40,13 @@ A configuration describes one NPR; every section but ``ports`` is optional::
       arp_retries: 3
       arp_retry_ms: 5000
       arp_max_age_s: 300
+      icmp_error_len: 576       # longest ICMP error datagram (RFC 1812 4.3.2.3), 68..1500
+      redirects: true           # ICMP host redirects (RFC 1812 5.2.7.2)
+      source_route: drop        # drop | reject | accept (RFC 7126 4.3/4.4: drop)
+      reasm_timeout_s: 60       # reassembly of datagrams to the router (RFC 1122 3.3.2)
+      reasm_max_bytes: 262144   # fragment data held at most
+      answer_echo: true         # answer ICMP echo requests (RFC 1812 4.3.3.6)
+      address_mask_reply: true  # answer ICMP address mask requests (RFC 1812 4.3.3.9)
 
 Unknown keys, duplicate keys, wrong types, non-finite numbers and
 inconsistent values (a route out of a port that does not exist,
@@ -75,7 +82,8 @@ FILTER_ACTION = ("action", "port", "qid", "plugin", "ports", "next_hop", "mac", 
 QUEUE_KEYS = ("port", "qid", "threshold", "quantum")
 PLUGIN_KEYS = ("file", "me", "name", "args")
 SLOW_PATH_KEYS = ("queue", "cost_us", "icmp_rate", "icmp_burst", "icmp_ttl", "arp_retries", "arp_retry_ms",
-                  "arp_max_age_s", "arp_hold_per_nh", "arp_hold_total", "host_qid")
+                  "arp_max_age_s", "arp_hold_per_nh", "arp_hold_total", "host_qid", "icmp_error_len", "redirects",
+                  "source_route", "reasm_timeout_s", "reasm_max_bytes", "answer_echo", "address_mask_reply")
 SLOW_PATH_INTS = {"queue": (0, 1_000_000), "icmp_burst": (1, 1_000_000), "icmp_ttl": (1, 255), "arp_retries": (1, 100),
                   "arp_hold_per_nh": (1, 1_000_000), "arp_hold_total": (1, 10_000_000), "host_qid": (0, 8191)}
 SLOW_PATH_NUMS = {"icmp_rate": 1e9, "arp_retry_ms": 3_600_000.0, "arp_max_age_s": 31_536_000.0}   # (0, max]
@@ -372,7 +380,7 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
         if bad:
             raise v.err(kl.get("address", e.line), f"{e.path}.address",
                         f"{itf.ip} is {bad}; an interface needs a unicast host address (not in 0/8, 127/8, "
-                        "224/4, 240/4, nor its subnet's network or broadcast address)")
+                        "169.254/16, 224/4, 240/4, nor its subnet's network or broadcast address)")
         for other, opath in nets:
             if itf.network.overlaps(other):
                 raise v.err(kl.get("address", e.line), f"{e.path}.address",
@@ -541,6 +549,8 @@ def _bad_interface_address(itf: ipaddress.IPv4Interface) -> str | None:
         return "a multicast address (224.0.0.0/4)"
     if a in _CLASS_E:
         return "in the reserved 240.0.0.0/4 (class E)"
+    if a.is_link_local:
+        return "a link-local address (169.254.0.0/16, RFC 3927: never forwarded)"
     if a == itf.network.network_address:
         return f"the network address of {itf.network}"
     if a == itf.network.broadcast_address:

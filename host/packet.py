@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 __all__ = ["ETH_IPV4", "ETH_ARP", "BROADCAST_MAC", "checksum", "mac_bytes", "mac_str", "ip_bytes", "ip_str",
            "ether", "arp_packet", "ArpPacket", "parse_arp", "IPv4", "parse_ipv4", "ipv4_header",
-           "set_ipv4_checksum", "icmp_packet", "tcp_rst", "ICMP_QUERY_TYPES"]
+           "set_ipv4_checksum", "icmp_packet", "tcp_rst", "ICMP_QUERY_TYPES", "martian_src", "martian_dst"]
 
 ETH_IPV4 = 0x0800
 ETH_ARP = 0x0806
@@ -138,6 +138,23 @@ def parse_ipv4(frame: bytes, offset: int = 14) -> IPv4 | None:
     return IPv4(raw=bytes(frame[offset:offset + tot]), ihl=ihl, tos=tos, total_length=tot, ident=ident,
                 flags=ff >> 13, frag_offset=ff & 0x1FFF, ttl=ttl, proto=proto,
                 src=bytes(frame[offset + 12:offset + 16]), dst=bytes(frame[offset + 16:offset + 20]))
+
+
+def martian_src(src: bytes, dst: bytes) -> bool:
+    """An invalid source (RFC 1812 5.3.7, 4.2.2.11; RFC 1122 3.2.1.3; RFC 3927
+    s7): 0/8 (but 0.0.0.0 to 255.255.255.255), 127/8, class D, class E,
+    255.255.255.255, 169.254/16. The same rule as the fast path (PLC)."""
+    if src[0] == 0:
+        return not (src == b"\0\0\0\0" and dst == b"\xff\xff\xff\xff")
+    return src[0] == 127 or src[0] >= 224 or src[:2] == b"\xa9\xfe"
+
+
+def martian_dst(dst: bytes) -> bool:
+    """An invalid destination (RFC 1812 5.3.7, 4.2.2.11; RFC 3927 s7): 0/8,
+    127/8, 169.254/16, class E but 255.255.255.255. As the fast path."""
+    if dst == b"\xff\xff\xff\xff":
+        return False
+    return dst[0] in (0, 127) or dst[0] >= 240 or dst[:2] == b"\xa9\xfe"
 
 
 def ipv4_header(*, src: bytes, dst: bytes, proto: int, payload_len: int, ident: int, ttl: int = 64,

@@ -8,7 +8,7 @@ exception reason:
 ==================  ==========================================================
 reason              answer
 ==================  ==========================================================
-ttl_expired         ICMP time exceeded (11/0) from the receiving interface
+ttl_expired         ICMP time exceeded (11/0)
 no_route            ICMP destination unreachable, network (3/0)
 nh_invalid          ICMP destination unreachable, host (3/1): the route has
                     neither a usable next-hop address nor a MAC
@@ -17,34 +17,72 @@ arp_needed          ARP resolution, packet held (see ``host.arp``); a
 mtu_exceeded        DF set: ICMP fragmentation needed (3/4) carrying the
                     egress MTU (RFC 1191); otherwise fragmented (RFC 791)
                     and the fragments re-classified by the fast path
+redirect            the fast path forwarded the packet back out of its input
+                    port to a next hop on the source's subnet: ICMP redirect
+                    for host (5/1) naming that next hop (RFC 1812 5.2.7.2),
+                    unless ``redirects`` is off
 ip_options          options processed (``host.ipoptions``) and the datagram
-                    forwarded in software, or ICMP parameter problem (12/0)
-local_delivery      echo request -> echo reply from the address pinged;
-                    UDP -> port unreachable (3/3); TCP -> reset (RFC 793);
-                    other protocols -> protocol unreachable (3/2); unless
-                    a handler claims it; broadcasts are never answered
+                    forwarded in software, or ICMP parameter problem (12/0);
+                    source routes as ``source_route`` says (below)
+local_delivery      fragments reassembled first (``host.reassembly``); a
+                    source route as ``source_route`` says (below);
+                    echo request -> echo reply from the address pinged,
+                    carrying the request's Record Route / Timestamp options
+                    updated (RFC 1122 3.2.2.6); address mask request ->
+                    reply (RFC 1812 4.3.3.9); UDP -> port unreachable
+                    (3/3); TCP -> reset (RFC 793); other protocols ->
+                    protocol unreachable (3/2); unless a handler claims it;
+                    broadcasts are never answered
 non_ip              ARP handled; other EtherTypes counted and dropped unless
                     a handler claims them
 filter_to_host,     given to the ``to_host`` handlers, else counted as
 plugin_to_host      consumed
 ==================  ==========================================================
 
-Not done: reassembly (fragments addressed to the router are counted and
-dropped), options of packets addressed to the router (ignored; an echo
-reply carries none), ICMP redirects and source quench (RFC 1812 4.3.3.3
-deprecates it). Filters do not apply to what the host forwards or sends.
+Source routes (LSRR, SSRR: RFC 791, RFC 1812 5.2.4.1 and 5.3.13.4), the
+operator's choice ``source_route``: ``drop`` (default, RFC 7126 4.3/4.4:
+every datagram carrying one is silently discarded), ``reject`` (discarded
+with ICMP destination unreachable, source route failed, 3/5) or ``accept``:
+at the datagram's current destination the next address becomes the
+destination and the outgoing interface's address is recorded in its place;
+in transit a loose route is forwarded as it is and a strict one only to a
+directly connected destination (else 3/5); a route that has reached the
+router is delivered locally, and an echo reply to it carries the route
+reversed (RFC 1122 3.2.2.6).
+
+Martian sources and destinations (RFC 1812 5.3.7, the fast path's rule:
+``host.packet.martian_src``) are dropped here too -- on the options path and
+for the next address of a source route -- and counted (``martian.*``).
+
+Address mask requests are answered with the receiving interface's mask
+(RFC 1812 4.3.3.9, ``address_mask_reply``); echo requests can be ignored
+(``answer_echo: false``, 4.3.3.6). Not done: source quench (RFC 1812
+4.3.3.3 deprecates it), ICMP information and timestamp replies, router
+discovery (RFC 1256), IGMP; filters do not apply to what the host forwards
+or sends. docs/conformance.md lists every RFC 1812 requirement.
 
 ICMP errors follow RFC 1812 4.3.2: none about an ICMP error, a packet to a
 broadcast or multicast address (IP or link layer), a non-first fragment or
-a source that is not a single host; they quote the offending header plus
-8 bytes, have TOS 0xC0 (precedence internetwork control, 4.3.2.5) and TTL
-64, and are rate limited by a token bucket (4.3.2.8; echo replies are not).
+a source that is not a single host; their source address is the address of
+the interface the error leaves by (4.3.2.4: the host routes the error to
+the offending source with its RIB first); they quote as much of the
+offending datagram as fits in an ``icmp_error_len``-byte error (576 by
+default, 4.3.2.3; at least its header + 8 bytes, RFC 792; never link-layer
+padding), have TOS 0xC0 (precedence internetwork control, 4.3.2.5) and TTL
+``icmp_ttl``, and are rate limited by one token bucket (4.3.2.8: redirects
+included; echo replies are not).
 
 Packets the host originates (ICMP, ARP, TCP resets, software-forwarded
 datagrams) are built whole -- the host routes them with its own RIB and ARP
 cache -- and sent pass-through to queue ``host_qid`` (0x1fff, as the NPR's
 XScale does) of the output port. IP identification numbers come from one
 counter per router starting at 1.
+
+Reassembly (RFC 1122 3.3.2, RFC 1812 4.2.2.8) holds at most
+``reasm_max_bytes`` of fragments, times a datagram out after
+``reasm_timeout_s`` (ICMP 11/1 when fragment zero came), and discards
+overlapping fragments (RFC 5722); see ``host.reassembly``. ``idle`` does not
+wait for incomplete datagrams.
 
 Cost model: the host is one server with a bounded FIFO. Each packet costs
 ``cost_us[kind]`` of processing (estimates, see ``DEFAULT_COSTS_US``), done
@@ -56,6 +94,7 @@ Timers (ARP retries and ageing) run outside that queue.
 """
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import struct
 from collections import deque
@@ -64,15 +103,18 @@ from typing import TYPE_CHECKING, Callable
 
 from .arp import ArpResolver, Held
 from .handlers import Counters
-from .ipoptions import copied_options, process_options
-from .packet import (ETH_ARP, ETH_IPV4, ICMP_QUERY_TYPES, IPv4, checksum, ether, icmp_packet, ip_bytes,
-                     ipv4_header, parse_ipv4, set_ipv4_checksum, tcp_rst)
-from .rib import Rib
+from .ipoptions import (SourceRoute, copied_options, echo_options, follow_source_route, pad_options,
+                        process_options, reverse_source_route, source_route)
+from .packet import (BROADCAST_MAC, ETH_ARP, ETH_IPV4, ICMP_QUERY_TYPES, IPv4, checksum, ether, icmp_packet,
+                     ip_bytes, ipv4_header, martian_dst, martian_src, parse_ipv4, set_ipv4_checksum, tcp_rst)
+from .reassembly import REASM_COUNTERS, Reassembler
+from .rib import Rib, Route
 
 if TYPE_CHECKING:
     from np_model.assemblies.npr import NPR, HostPacket
 
-__all__ = ["SlowPath", "SlowPathConfig", "DEFAULT_COSTS_US", "COUNTERS", "Interface", "fragment"]
+__all__ = ["SlowPath", "SlowPathConfig", "DEFAULT_COSTS_US", "COUNTERS", "Interface", "fragment",
+           "SOURCE_ROUTE_CHOICES"]
 
 # Processing time per packet kind, in microseconds of the control processor.
 # Estimates: no source gives the NPR daemon's per-packet costs; these are
@@ -96,24 +138,32 @@ COUNTERS = (
     "arp.learned", "arp.resolved", "arp.failed", "arp.held", "arp.held_hwm", "arp.released",
     "arp.hold_overflow_drops", "arp.timeout_drops", "arp.aged_out", "arp.ignored", "arp.off_subnet",
     "arp.malformed", "arp.directed_broadcast_drops",
-    "icmp.echo_replies", "icmp.echo_broadcast_ignored", "icmp.bad_checksum",
-    "icmp.time_exceeded", "icmp.unreach_net", "icmp.unreach_host", "icmp.unreach_protocol",
-    "icmp.unreach_port", "icmp.frag_needed", "icmp.param_problem", "icmp.rate_limited",
+    "icmp.echo_replies", "icmp.echo_options", "icmp.echo_broadcast_ignored", "icmp.echo_ignored",
+    "icmp.address_mask_replies", "icmp.bad_checksum",
+    "icmp.time_exceeded", "icmp.reasm_time_exceeded", "icmp.unreach_net", "icmp.unreach_host",
+    "icmp.unreach_protocol", "icmp.unreach_port", "icmp.frag_needed", "icmp.unreach_source_route",
+    "icmp.param_problem", "icmp.redirect", "icmp.redirects_off", "icmp.rate_limited",
     "icmp.suppressed_icmp_error", "icmp.suppressed_broadcast", "icmp.suppressed_fragment",
-    "icmp.suppressed_bad_source",
+    "icmp.suppressed_bad_source", "icmp.no_route_back",
     "tcp.resets_sent",
+    "martian.src_drops", "martian.dst_drops",
     "options.forwarded", "options.record_route", "options.timestamp", "options.param_problem",
-    "options.source_route_refused", "options.multicast_drops",
+    "options.source_route_drops", "options.source_route_rejected", "options.source_route_followed",
+    "options.source_route_failed", "options.multicast_drops",
     "frag.datagrams", "frag.fragments",
-    "local.claimed", "local.broadcast_drops", "local.fragment_drops", "local.icmp_consumed",
+    "local.claimed", "local.broadcast_drops", "local.icmp_consumed",
     "non_ip.claimed", "non_ip.drops",
     "to_host.claimed", "to_host.consumed",
     "out.frames", "out.no_route", "out.to_self_drops",
-)
+) + REASM_COUNTERS
 _FAMILIES = ("slowpath.received.", "slowpath.queue_full.", "non_ip.ethertype.")
 
-_ICMP_NAMES = {(11, 0): "time_exceeded", (3, 0): "unreach_net", (3, 1): "unreach_host",
-               (3, 2): "unreach_protocol", (3, 3): "unreach_port", (3, 4): "frag_needed", (12, 0): "param_problem"}
+_ICMP_NAMES = {(11, 0): "time_exceeded", (11, 1): "reasm_time_exceeded", (3, 0): "unreach_net",
+               (3, 1): "unreach_host", (3, 2): "unreach_protocol", (3, 3): "unreach_port", (3, 4): "frag_needed",
+               (3, 5): "unreach_source_route", (12, 0): "param_problem", (5, 1): "redirect"}
+
+SOURCE_ROUTE_CHOICES = ("drop", "reject", "accept")
+_IP_HDR, _ICMP_HDR = 20, 8
 
 
 @dataclass(frozen=True)
@@ -152,6 +202,13 @@ class SlowPathConfig:
     arp_hold_per_nh: int = 8                      # packets held per unresolved next hop
     arp_hold_total: int = 256                     # packets held in all
     host_qid: int = 0x1FFF                        # queue of host-originated packets [C-code]
+    icmp_error_len: int = 576                     # longest ICMP error datagram, bytes (RFC 1812 4.3.2.3)
+    redirects: bool = True                        # send ICMP host redirects (RFC 1812 5.2.7.2, 4.3.3.2)
+    source_route: str = "drop"                    # LSRR/SSRR: drop | reject | accept (RFC 7126 4.3/4.4)
+    reasm_timeout_s: float = 60.0                 # reassembly timeout (RFC 1122 3.3.2: 60..120 s)
+    reasm_max_bytes: int = 262_144                # fragment data held at most (model's choice)
+    answer_echo: bool = True                      # answer echo requests (RFC 1812 4.3.3.6: option, default on)
+    address_mask_reply: bool = True               # answer address mask requests (4.3.3.9: default on)
 
     def __post_init__(self) -> None:
         unknown = set(self.cost_us) - set(DEFAULT_COSTS_US)
@@ -173,6 +230,23 @@ class SlowPathConfig:
             raise ValueError(f"slow_path.icmp_ttl must be 1..255, got {self.icmp_ttl}")
         if not 0 <= self.host_qid < 8192:
             raise ValueError(f"slow_path.host_qid must be 0..8191, got {self.host_qid}")
+        if isinstance(self.icmp_error_len, bool) or not isinstance(self.icmp_error_len, int) \
+                or not 68 <= self.icmp_error_len <= 1500:
+            raise ValueError(f"slow_path.icmp_error_len must be an integer 68..1500 (bytes of the ICMP error "
+                             f"datagram; RFC 1812 4.3.2.3 says 576), got {self.icmp_error_len!r}")
+        for name in ("redirects", "answer_echo", "address_mask_reply"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"slow_path.{name} must be true or false, got {getattr(self, name)!r}")
+        if self.source_route not in SOURCE_ROUTE_CHOICES:
+            raise ValueError(f"slow_path.source_route must be one of {', '.join(SOURCE_ROUTE_CHOICES)}, "
+                             f"got {self.source_route!r}")
+        if isinstance(self.reasm_timeout_s, bool) or not isinstance(self.reasm_timeout_s, (int, float)) \
+                or not self.reasm_timeout_s > 0:
+            raise ValueError(f"slow_path.reasm_timeout_s must be a number > 0, got {self.reasm_timeout_s!r}")
+        if isinstance(self.reasm_max_bytes, bool) or not isinstance(self.reasm_max_bytes, int) \
+                or self.reasm_max_bytes < 576:
+            raise ValueError(f"slow_path.reasm_max_bytes must be an integer >= 576 (RFC 1122 3.3.2: EMTU_R), "
+                             f"got {self.reasm_max_bytes!r}")
 
     @property
     def arp_retry_interval_ns(self) -> float:
@@ -229,6 +303,9 @@ class SlowPath:
         self.local_handlers: dict[tuple[int, int | None], Handler] = {}
         self.to_host_handlers: list[Handler] = []
         self._bucket = _TokenBucket(self.cfg.icmp_rate, self.cfg.icmp_burst)
+        self.reasm = Reassembler(self.counters, max_bytes=self.cfg.reasm_max_bytes,
+                                 timeout_ns=self.cfg.reasm_timeout_s * 1e9, call_at=router.call_at,
+                                 on_timeout=self._reasm_timeout)
         self._queue: deque = deque()
         self._busy = False
         self._ip_id = 0
@@ -257,7 +334,8 @@ class SlowPath:
 
     @property
     def idle(self) -> bool:
-        """Nothing queued, in service or waiting for ARP."""
+        """Nothing queued, in service or waiting for ARP (incomplete datagrams
+        in reassembly are not waited for: ``reasm.pending``)."""
         return not self._busy and not self._queue and not self.arp.pending
 
     def next_ip_id(self) -> int:
@@ -295,7 +373,7 @@ class SlowPath:
     @staticmethod
     def _kind(hp: "HostPacket") -> str:
         reason = hp.reason
-        if reason in ("ttl_expired", "no_route", "nh_invalid"):
+        if reason in ("ttl_expired", "no_route", "nh_invalid", "redirect"):
             return "icmp_error"
         if reason == "local_delivery":
             d = hp.data
@@ -333,6 +411,8 @@ class SlowPath:
             self._arp_needed(hp, ip)
         elif reason == "mtu_exceeded":
             self._mtu_exceeded(hp, ip)
+        elif reason == "redirect":
+            self._redirect(hp, ip)
         elif reason == "ip_options":
             self._options(hp, ip)
         elif reason == "local_delivery":
@@ -371,9 +451,88 @@ class SlowPath:
             self.counters.add("frag.fragments")
             self.r.inject(hp.data[:14] + f, passthru=False, keep_l2=False, in_port=hp.in_port, ptag=hp.ptag)
 
+    def _redirect(self, hp: "HostPacket", ip: IPv4) -> None:
+        """RFC 1812 5.2.7.2: a host redirect (5/1) naming the next hop the fast
+        path used (``hp.nh_ip``). The copy shares the forwarded buffer, whose
+        TTL PLC already decremented: the quote restores the header as received."""
+        if not self.cfg.redirects:
+            self.counters.add("icmp.redirects_off")
+            return
+        hdr = bytearray(ip.header)
+        hdr[8] = min(255, hdr[8] + 1)
+        set_ipv4_checksum(hdr)
+        orig = parse_ipv4(bytes(hdr) + ip.payload, 0)
+        assert orig is not None
+        self.icmp_error(orig, hp.in_port, 5, 1, rest=ip_bytes(hp.nh_ip), l2_dst=hp.data[:6])
+
+    # ------------------------------------------------------------------ martians, source routes
+    def _martian(self, ip: IPv4, dst: bytes | None = None) -> bool:
+        """The fast path's martian rule, for datagrams the host forwards or
+        receives; counted and True when ``ip`` (or the new ``dst``) is one."""
+        if martian_src(ip.src, ip.dst):
+            self.counters.add("martian.src_drops")
+            return True
+        if martian_dst(ip.dst if dst is None else dst):
+            self.counters.add("martian.dst_drops")
+            return True
+        return False
+
+    def _source_route_allowed(self, hp: "HostPacket", ip: IPv4) -> bool:
+        """``source_route: drop | reject`` end every datagram with a source
+        route here (RFC 7126 4.3/4.4); ``accept`` lets it on."""
+        policy = self.cfg.source_route
+        if policy == "accept":
+            return True
+        if policy == "drop":
+            self.counters.add("options.source_route_drops")
+        else:
+            self.counters.add("options.source_route_rejected")
+            self.icmp_error(ip, hp.in_port, 3, 5, l2_dst=hp.data[:6])
+        return False
+
+    def _follow_source_route(self, hp: "HostPacket", ip: IPv4, sr: SourceRoute) -> None:
+        """The router is the datagram's current destination and its source route
+        has addresses left (RFC 791 3.1, RFC 1812 5.2.4.1, 5.3.13.4): forward
+        it to the next address, recording the outgoing interface's address."""
+        c, l2_dst = self.counters, hp.data[:6]
+        hdr = bytearray(ip.header)
+        while True:
+            nxt = sr.next_address(hdr)
+            if self._martian(ip, nxt):
+                return
+            route = self.rib.lookup(nxt, hp.in_port)
+            if route is None or route.multicast_ports or (sr.strict and not route.local and route.next_hop):
+                c.add("options.source_route_failed")      # no way on, or not a neighbour on a strict route
+                self.icmp_error(ip, hp.in_port, 3, 5, l2_dst=l2_dst)
+                return
+            if not route.local:
+                break
+            out = self.ifaces[route.port if route.port is not None else hp.in_port]
+            follow_source_route(hdr, sr, out.ip)         # another of the router's own addresses: next hop
+            sr = source_route(hdr)
+            if sr is None or sr.exhausted:
+                c.add("options.source_route_failed")
+                self.icmp_error(ip, hp.in_port, 3, 5, l2_dst=l2_dst)
+                return
+        if ip.ttl <= 1:
+            self.icmp_error(ip, hp.in_port, 11, 0, l2_dst=l2_dst)
+            return
+        if route.next_hop == "0.0.0.0" and route.mac is None:
+            self.icmp_error(ip, hp.in_port, 3, 1, l2_dst=l2_dst)
+            return
+        out = self.ifaces[route.port]
+        follow_source_route(hdr, sr, out.ip)
+        c.add("options.source_route_followed")
+        self._forward_sw(hp, ip, hdr, route, no_redirect=True)
+
     # ------------------------------------------------------------------ IP options: software forwarding
     def _options(self, hp: "HostPacket", ip: IPv4) -> None:
         c, l2_dst = self.counters, hp.data[:6]
+        if self._martian(ip):
+            return
+        sr = source_route(ip.header)
+        if sr is not None and not self._source_route_allowed(hp, ip):
+            return
         if ip.ttl <= 1:
             self.icmp_error(ip, hp.in_port, 11, 0, l2_dst=l2_dst)
             return
@@ -387,13 +546,23 @@ class SlowPath:
         if route.next_hop == "0.0.0.0" and route.mac is None:
             self.icmp_error(ip, hp.in_port, 3, 1, l2_dst=l2_dst)
             return
+        if sr is not None and sr.strict and route.next_hop:
+            # a strict route in transit: this router is not on it, so only a
+            # directly connected destination can be reached strictly (as Linux)
+            c.add("options.source_route_failed")
+            self.icmp_error(ip, hp.in_port, 3, 5, l2_dst=l2_dst)
+            return
+        self._forward_sw(hp, ip, bytearray(ip.header), route, no_redirect=sr is not None)
+
+    def _forward_sw(self, hp: "HostPacket", ip: IPv4, hdr: bytearray, route: Route, *, no_redirect: bool) -> None:
+        """Forward a datagram in software: options processed for the outgoing
+        interface, TTL - 1, fragmented to its MTU; a redirect as the fast path
+        would send one (5.2.7.2; never for a source-routed datagram)."""
+        c, l2_dst = self.counters, hp.data[:6]
         out = self.ifaces[route.port]
-        hdr = bytearray(ip.header)
         res = process_options(hdr, out_addr=out.ip, router_addrs=self.router_addrs, now_ms=int(self.r.now_ns // 1e6))
         if res.problem is not None:
             c.add("options.param_problem")
-            if "source route" in res.why:
-                c.add("options.source_route_refused")
             self.icmp_error(ip, hp.in_port, 12, 0, rest=bytes([res.problem, 0, 0, 0]), l2_dst=l2_dst)
             return
         for name in ("record_route", "timestamp"):
@@ -412,18 +581,40 @@ class SlowPath:
         else:
             pieces = [new]
         c.add("options.forwarded")
-        nh = ip_bytes(route.next_hop) if route.next_hop else ip.dst
+        dst = bytes(hdr[16:20])
+        nh = ip_bytes(route.next_hop) if route.next_hop else dst
+        if (not no_redirect and route.port == hp.in_port and hp.src == 0 and nh != ip.src
+                and self.ifaces[hp.in_port].contains(ip.src) and self.ifaces[hp.in_port].contains(nh)):
+            self._redirect_about(hp, ip, nh)
         for p in pieces:
             self._emit(p, route.port, nh, route.mac, route.qid or self.cfg.host_qid, orig=ip, in_port=hp.in_port,
                        l2_dst=l2_dst)
 
+    def _redirect_about(self, hp: "HostPacket", ip: IPv4, nh: bytes) -> None:
+        if not self.cfg.redirects:
+            self.counters.add("icmp.redirects_off")
+            return
+        self.icmp_error(ip, hp.in_port, 5, 1, rest=nh, l2_dst=hp.data[:6])
+
     # ------------------------------------------------------------------ local delivery
     def _local(self, hp: "HostPacket", ip: IPv4) -> None:
         c = self.counters
-        bcast = self._is_broadcast(ip.dst) or bool(hp.data[0] & 1)
-        if ip.is_fragment:
-            c.add("local.fragment_drops")         # no reassembly on the host (documented)
+        if self._martian(ip):
             return
+        if ip.is_fragment:
+            whole = self.reasm.add(ip, hp.in_port, self.r.now_ns)
+            if whole is None:
+                return
+            ip = whole
+            hp = dataclasses.replace(hp, data=hp.data[:14] + whole.raw)
+        sr = source_route(ip.header) if ip.ihl > 5 else None
+        if sr is not None:
+            if not self._source_route_allowed(hp, ip):
+                return
+            if not sr.exhausted:
+                self._follow_source_route(hp, ip, sr)
+                return
+        bcast = self._is_broadcast(ip.dst) or bool(hp.data[0] & 1)
         dport = None
         if ip.proto in (6, 17) and len(ip.payload) >= 4:
             dport = int.from_bytes(ip.payload[2:4], "big")
@@ -432,13 +623,13 @@ class SlowPath:
             c.add("local.claimed")
             return
         if ip.proto == 1:
-            self._local_icmp(ip, bcast)
+            self._local_icmp(ip, bcast, sr, hp.in_port)
             return
         if bcast:
             c.add("local.broadcast_drops")
             return
         if ip.proto == 17:
-            self.icmp_error(ip, hp.in_port, 3, 3, src=ip.dst, l2_dst=hp.data[:6])
+            self.icmp_error(ip, hp.in_port, 3, 3, l2_dst=hp.data[:6])
         elif ip.proto == 6:
             seg = tcp_rst(ip)
             if seg is not None:
@@ -446,25 +637,70 @@ class SlowPath:
                                            ident=self.next_ip_id(), ttl=self.cfg.icmp_ttl) + seg)
                 c.add("tcp.resets_sent")
         else:
-            self.icmp_error(ip, hp.in_port, 3, 2, src=ip.dst, l2_dst=hp.data[:6])
+            self.icmp_error(ip, hp.in_port, 3, 2, l2_dst=hp.data[:6])
 
-    def _local_icmp(self, ip: IPv4, bcast: bool) -> None:
+    def _local_icmp(self, ip: IPv4, bcast: bool, sr: SourceRoute | None = None, in_port: int = 0) -> None:
         c = self.counters
         m = ip.payload
         if len(m) < 8 or checksum(m) != 0:
             c.add("icmp.bad_checksum")            # RFC 1122 3.2.2: silently discarded
             return
+        if m[0] == 17 and m[1] == 0 and len(m) >= 12 and self.cfg.address_mask_reply:
+            self._address_mask_reply(ip, in_port)
+            return
         if m[0] != 8:
-            c.add("local.icmp_consumed")
+            c.add("local.icmp_consumed")          # replies, redirects, source quench, unknown types: 4.3.2.1
+            return
+        if not self.cfg.answer_echo:
+            c.add("icmp.echo_ignored")            # RFC 1812 4.3.3.6: the operator's option
             return
         if bcast:
             c.add("icmp.echo_broadcast_ignored")  # RFC 1122 3.2.2.6 MAY; as Linux's default
             return
         reply = icmp_packet(0, 0, m[4:8], m[8:])
-        # RFC 1122 3.2.2.6: source = the address the request was sent to; TOS kept (RFC 1812 4.3.2.5)
-        self.originate(ipv4_header(src=ip.dst, dst=ip.src, proto=1, payload_len=len(reply),
-                                   ident=self.next_ip_id(), ttl=self.cfg.icmp_ttl, tos=ip.tos) + reply)
+        # RFC 1122 3.2.2.6: source = the address the request was sent to; TOS kept (RFC 1812 4.3.2.5);
+        # Record Route and Timestamp options updated and returned, a source route reversed
+        dst, opts = ip.src, b""
+        if ip.ihl > 5:
+            if sr is not None:
+                opts, dst = reverse_source_route(ip.header, sr, ip.src)
+            opts = pad_options(opts + echo_options(ip.header))
+        hdr = bytearray(ipv4_header(src=ip.dst, dst=dst, proto=1, payload_len=len(reply), ident=self.next_ip_id(),
+                                    ttl=self.cfg.icmp_ttl, tos=ip.tos, options=opts))
+        if opts:
+            route = self.rib.lookup(dst)
+            if route is not None and route.port is not None and not route.local:
+                res = process_options(hdr, out_addr=self.ifaces[route.port].ip, router_addrs=self.router_addrs,
+                                      now_ms=int(self.r.now_ns // 1e6))
+                if res.problem is not None:          # a malformed option in the request: reply without options
+                    hdr = bytearray(ipv4_header(src=ip.dst, dst=ip.src, proto=1, payload_len=len(reply),
+                                                ident=hdr[4] << 8 | hdr[5], ttl=self.cfg.icmp_ttl, tos=ip.tos))
+                else:
+                    c.add("icmp.echo_options")
+            set_ipv4_checksum(hdr)
+        self.originate(bytes(hdr) + reply)
         c.add("icmp.echo_replies")
+
+    def _address_mask_reply(self, ip: IPv4, in_port: int) -> None:
+        """RFC 1812 4.3.3.9, RFC 950: the receiving interface's mask, same
+        identifier and sequence number; to the limited broadcast on that port
+        when the request came from 0.0.0.0 (RFC 1122 3.2.2.9), else routed."""
+        itf = self.ifaces[in_port]
+        m = ip.payload
+        reply = icmp_packet(18, 0, m[4:8], itf.itf.network.netmask.packed)
+        if ip.src == b"\0\0\0\0":
+            hdr = ipv4_header(src=itf.ip, dst=b"\xff\xff\xff\xff", proto=1, payload_len=len(reply),
+                              ident=self.next_ip_id(), ttl=self.cfg.icmp_ttl, tos=ip.tos)
+            self.send_frame(in_port, ether(BROADCAST_MAC, itf.mac, ETH_IPV4, hdr + reply))
+        else:
+            self.originate(ipv4_header(src=itf.ip, dst=ip.src, proto=1, payload_len=len(reply),
+                                       ident=self.next_ip_id(), ttl=self.cfg.icmp_ttl, tos=ip.tos) + reply)
+        self.counters.add("icmp.address_mask_replies")
+
+    def _reasm_timeout(self, first: IPv4 | None, in_port: int) -> None:
+        """RFC 1122 3.3.2: time exceeded, reassembly (11/1), if fragment zero came."""
+        if first is not None:
+            self.icmp_error(first, in_port, 11, 1)
 
     # ------------------------------------------------------------------ ICMP errors
     def _is_broadcast(self, a: bytes) -> bool:
@@ -473,9 +709,16 @@ class SlowPath:
         return any(i.itf.network.prefixlen < 31 and a == i.broadcast for i in self.ifaces)
 
     def icmp_error(self, orig: IPv4, in_port: int, icmp_type: int, code: int, *, rest: bytes = b"\0\0\0\0",
-                   src: bytes | None = None, l2_dst: bytes = b"") -> bool:
+                   l2_dst: bytes = b"") -> bool:
         """Send an ICMP error about ``orig`` (received on ``in_port``) unless
-        RFC 1812 4.3.2.7 forbids it or the rate limit refuses; True if sent."""
+        RFC 1812 4.3.2.7 forbids it, no route leads back to its source, or the
+        rate limit refuses; True if sent.
+
+        The source address is the address of the interface the error leaves
+        by (4.3.2.4), found by routing the error to ``orig``'s source with the
+        RIB; the error quotes as much of ``orig`` (Total Length bytes, never
+        link padding) as fits in ``icmp_error_len`` bytes (4.3.2.3), at least
+        its header and 8 bytes of data (RFC 792)."""
         c = self.counters
         if orig.proto == 1 and orig.frag_offset == 0 and (len(orig.payload) < 1
                                                           or orig.payload[0] not in ICMP_QUERY_TYPES):
@@ -491,16 +734,27 @@ class SlowPath:
         if s[0] in (0, 127) or s[0] >= 224 or self._is_broadcast(s):
             c.add("icmp.suppressed_bad_source")
             return False
+        route = self._route_out(s)
+        if route is None:
+            c.add("icmp.no_route_back")
+            return False
         if not self._bucket.take(self.r.now_ns):
             c.add("icmp.rate_limited")
             return False
-        body = icmp_packet(icmp_type, code, rest, orig.raw[:orig.ihl * 4 + 8])
-        if src is None:
-            src = self.ifaces[in_port].ip
-        self.originate(ipv4_header(src=src, dst=orig.src, proto=1, payload_len=len(body), ident=self.next_ip_id(),
-                                   ttl=self.cfg.icmp_ttl, tos=0xC0) + body)
+        quote = orig.raw[:max(orig.ihl * 4 + 8, self.cfg.icmp_error_len - _IP_HDR - _ICMP_HDR)]
+        body = icmp_packet(icmp_type, code, rest, quote)
+        self.originate(ipv4_header(src=self.ifaces[route.port].ip, dst=s, proto=1, payload_len=len(body),
+                                   ident=self.next_ip_id(), ttl=self.cfg.icmp_ttl, tos=0xC0) + body)
         c.add(f"icmp.{_ICMP_NAMES[(icmp_type, code)]}")
         return True
+
+    def _route_out(self, dst: bytes) -> Route | None:
+        """The RIB route a datagram the host originates to ``dst`` takes, if usable."""
+        route = self.rib.lookup(dst)
+        if route is None or route.local or route.multicast_ports or route.port is None \
+                or (route.next_hop == "0.0.0.0" and route.mac is None):
+            return None
+        return route
 
     # ------------------------------------------------------------------ output
     def originate(self, ip: bytes) -> None:
@@ -555,7 +809,8 @@ def fragment(ip: bytes, mtu: int) -> list[bytes]:
         chunk = data[pos:pos + room]
         last = pos + len(chunk) >= len(data)
         h[2:4] = (len(h) + len(chunk)).to_bytes(2, "big")
-        h[6:8] = ((ff & 0x4000) | (mf if last else 0x2000) | (base_off + pos // 8)).to_bytes(2, "big")
+        # the reserved flag is copied into every fragment with DF (RFC 1812 5.2.5)
+        h[6:8] = ((ff & 0xC000) | (mf if last else 0x2000) | (base_off + pos // 8)).to_bytes(2, "big")
         set_ipv4_checksum(h)
         out.append(bytes(h) + chunk)
         pos += len(chunk)

@@ -56,6 +56,7 @@ def collect(r) -> dict[str, Any]:
         mes[_s(lib.np_me_name(m, e))] = {
             "block": _s(lib.np_block_type_name(lib.np_inst_type(m, inst))), "instance": _s(lib.np_inst_name(m, inst)),
             "threads": lib.np_me_threads(m, e), "busy_pct": _pct(es.busy, total),
+            "busy_cycles": int(es.busy),
             "waiting_pct": _pct(es.stall, total), "idle_pct": _pct(es.idle, total), "dispatches": es.dispatches}
     out["mes"] = mes
     blocks = {}

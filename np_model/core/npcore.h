@@ -47,7 +47,13 @@
     X(PLUGIN_UNLOADED, "plugin_unloaded") /* held by a plug-in that was unloaded */ \
     X(PLUGIN_HANG, "plugin_hang")       /* its plug-in call overran the wall-clock watchdog */ \
     X(PLUGIN_SYSCALL, "plugin_syscall") /* its plug-in call attempted a system call */ \
-    X(PLUGIN_RESTART, "plugin_restart") /* held by a plug-in whose worker was replaced */
+    X(PLUGIN_RESTART, "plugin_restart") /* held by a plug-in whose worker was replaced */ \
+    X(MARTIAN_SRC, "martian_src")       /* PLC: invalid source, RFC 1812 5.3.7, RFC 3927 s7 */ \
+    X(MARTIAN_DST, "martian_dst")       /* PLC: invalid destination, RFC 1812 5.3.7, 4.2.3.1 */ \
+    X(L2_BCAST_UNICAST, "l2_bcast_unicast") /* PLC: unicast IP in an Ethernet broadcast, RFC 1812 5.3.4 */ \
+    X(L2_MCAST_UNICAST, "l2_mcast_unicast") /* PLC: unicast IP in an Ethernet group frame, RFC 1812 5.3.4 */ \
+    X(MCAST_NO_ROUTE, "mcast_no_route") /* PLC: class D destination without a multicast route */ \
+    X(MCAST_LINK_LOCAL, "mcast_link_local") /* PLC: 224.0.0.0/24 is never forwarded (RFC 5771) */
 
 /* Reasons a packet reaches the control processor: the NPR's six exception
  * bits first (NP_XB_*, in bit order), then the model's extension codes (the
@@ -63,7 +69,8 @@
     X(LOCAL, "local_delivery")                                              \
     X(FILTER, "filter_to_host")                                             \
     X(PLUGIN, "plugin_to_host")                                             \
-    X(MTU, "mtu_exceeded")      /* larger than the output port's MTU: the host fragments or answers */
+    X(MTU, "mtu_exceeded")      /* larger than the output port's MTU: the host fragments or answers */ \
+    X(REDIRECT, "redirect")     /* a copy of a packet forwarded out of its input port: ICMP redirect */
 #define NP_EXC_EXT0 NP_EXC_LOCAL
 
 #define NP_ENUM_DROP(id, s) NP_DROP_##id,

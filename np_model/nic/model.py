@@ -7,8 +7,9 @@ loop.  The rules, in order (see ``rtl/README.md``):
 
 1. runt: shorter than 14 bytes or than ``min(RUNT_LEN, 64)``;
 2. tags: an outer tag with TPID = EXVET is skipped, then an 802.1Q tag with
-   TPID = VLNCTRL.VET gives the VLAN ID; a tagged frame whose VLAN is off in
-   the VFTA is dropped when VLNCTRL.VFE is set;
+   TPID = VLNCTRL.VET gives the VLAN ID (VID 0, a priority tag, included: it
+   is VLAN 0 to the filters, as on the 82599); a tagged frame whose VLAN is
+   off in the VFTA is dropped when VLNCTRL.VFE is set;
 3. MAC stage: broadcast -> pools with BAM; multicast -> the exact-match
    filters' pools if any filter matches, else ROMPE pools on an MTA hit,
    plus MPE pools; unicast -> exact-match pools plus UPE pools;

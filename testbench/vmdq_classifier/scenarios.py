@@ -223,6 +223,22 @@ def scenarios() -> list[Scenario]:
         "mode": "32x4", "vlan_promisc": [2],
         "mac_filters": [{"mac": MAC_A, "pools": [1, 2]}],
     }, [Case(_udp(MAC_A, vid=999), {2}, note="VPE pools ignore their VLAN filter")]))
+    # 802.1Q priority tags (VID 0): the 82599 matches VLAN ID 0 like any other VLAN
+    # ID -- the VFTA bit and a VLVF entry with VID 0, as Linux programs them
+    # (8021q adds VID 0 to the hardware filter, ixgbe a VLVF VID 0 per VF pool);
+    # the untagged (AUPE) rule does not apply. See rtl/README.md, "Priority tags".
+    s.append(Scenario("priority_tag_vid0", {
+        "mode": "32x4", "disable_default_pool": True, "vlan_filter": [0, 10],
+        "pool_vlans": [{"vlan": 0, "pools": [1]}], "accept_untagged": [2],
+        "mac_filters": [{"mac": MAC_A, "pools": [1, 2]}],
+    }, [
+        Case(_udp(MAC_A, vid=0), {1}, note="VID 0 matches the VLVF entry of VLAN 0, not AUPE"),
+        Case(_udp(MAC_A), {2}, note="untagged: AUPE pools"),
+    ]))
+    s.append(Scenario("priority_tag_vfta", {
+        "mode": "32x4", "vlan_filter": [10], "pool_vlans": [{"vlan": 0, "pools": [1]}],
+        "mac_filters": [{"mac": MAC_A, "pools": [1]}],
+    }, [Case(_udp(MAC_A, vid=0), None, "vlan_filter", note="VLAN 0 off in the VFTA: dropped like any VLAN")]))
     s.append(Scenario("qinq_outer_tag_skipped", {
         "mode": "32x4", "pool_vlans": [{"vlan": 10, "pools": [4]}],
         "mac_filters": [{"mac": MAC_A, "pools": [4, 5]}], "accept_untagged": [5],

@@ -52,13 +52,17 @@ def make_lab(engine: str = "c", ports=None, fib_install_us: float = 300.0, arp: 
 
 
 def icmp_error(orig_ip: bytes, *, in_port: int, to_port: int, icmp: ICMP, src: str | None = None,
-               ip_id: int = 1, dst_mac: str | None = None) -> bytes:
+               ip_id: int = 1, dst_mac: str | None = None, max_len: int = 576) -> bytes:
     """The ICMP error frame the router must send about ``orig_ip`` (the IPv4
-    datagram as received), out of ``to_port`` to the neighbour there."""
+    datagram as received), out of ``to_port`` to the neighbour there: from
+    ``to_port``'s address (RFC 1812 4.3.2.4) unless ``src`` says otherwise,
+    quoting as much of the datagram (its Total Length bytes) as fits in a
+    ``max_len``-byte error and at least its header + 8 bytes (4.3.2.3)."""
     o = IP(orig_ip)
-    quote = orig_ip[:o.ihl * 4 + 8]
+    orig_ip = orig_ip[:o.len]
+    quote = orig_ip[:max(o.ihl * 4 + 8, max_len - 28)]
     return bytes(Ether(dst=dst_mac or host_mac(to_port), src=port_mac(to_port))
-                 / IP(src=src or port_ip(in_port), dst=o.src, id=ip_id, tos=0xC0, ttl=64, flags=0)
+                 / IP(src=src or port_ip(to_port), dst=o.src, id=ip_id, tos=0xC0, ttl=64, flags=0)
                  / icmp / Raw(quote))
 
 

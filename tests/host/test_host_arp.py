@@ -118,11 +118,15 @@ def test_static_entries_are_not_changed_by_arp():
 
 
 def test_directed_broadcast_is_not_forwarded():
+    """RFC 2644 / RFC 1812 4.2.3.1: the broadcast of a connected subnet is
+    received by the router (an IP broadcast: never answered) and not forwarded;
+    no ARP request for it."""
     lab = make_lab()
     lab.send(udp_frame(0, "10.0.3.255"), 0)
     lab.run_us(100)
     assert lab.out() == []
-    assert (lab.c("arp.directed_broadcast_drops"), lab.c("arp.requests_sent")) == (1, 0)
+    assert lab.r.exceptions() == {"local_delivery": 1}
+    assert (lab.c("local.broadcast_drops"), lab.c("arp.requests_sent")) == (1, 0)
     lab.r.check_conservation()
 
 

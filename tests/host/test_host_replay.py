@@ -85,7 +85,8 @@ def test_round_trip_two_files_port_per_file(cfg, tmp_path, capsys):
     p2out = [Ether(bytes(p)) for p in rdpcap(str(out / "port2.pcap"))]
     assert [(p[ICMP].type, p[IP].src) for p in p2out] == [(0, "10.0.3.1"), (11, "10.0.3.1")]
     host = rdpcap(str(out / "host.pcapng"))
-    assert [bytes(h) for h in host] == [bytes(ping), bytes(probe)]
+    # the ping arrived as a 48-byte frame: PLC pads it with zeros to the 60-byte minimum (RFC 894)
+    assert [bytes(h) for h in host] == [bytes(ping).ljust(60, b"\0"), bytes(probe)]
     assert [h.comment for h in host] == [b"reason=local_delivery in_port=2", b"reason=ttl_expired in_port=2"]
     st = json.loads((out / "stats.json").read_text())
     assert st["conservation"]["ok"] and st["conservation"]["arrived"] == 8

@@ -187,8 +187,8 @@ def test_exception_entry_carries_the_npr_bits_and_the_host_packet_decodes_them()
     """PLC -> XScale [C DeHart-rings]: the flags byte is the exception bit vector;
     the host packet names every bit set and the fields of the entry."""
     r = make_npr("c")
-    f = bytes(Ether(dst=port_mac(1), src=host_mac(1)) / IP(src=host_ip(1), dst=host_ip(2), ttl=1) / UDP())
-    r.send([f], 1)
+    f = bytes(Ether(dst=port_mac(1), src=host_mac(1)) / IP(src=host_ip(1), dst=host_ip(2), ttl=1) / UDP()).ljust(60, b"\0")
+    r.send([f], 1)                       # a minimum Ethernet frame: Rx pads shorter ones
     r.run_until_idle()
     [hp] = r.host_packets()
     assert (hp.reason, hp.reasons, hp.in_port, hp.data) == ("ttl_expired", ("ttl_expired",), 1, f)

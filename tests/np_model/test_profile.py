@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from scapy.layers.inet import ICMP, IP, UDP
-from scapy.layers.l2 import Ether
+from scapy.layers.l2 import Dot1Q, Ether
 from scapy.packet import Raw
 
 from np_model.assemblies import NPR, FilterAction
@@ -80,6 +80,10 @@ def fingerprint(profile, cls=NPR, nic=None):
         offer(bytes(Ether(dst="01:00:5e:05:00:01", src=host_mac(0)) / IP(src=host_ip(0), dst="224.5.0.1")
                     / UDP() / Raw(b"m" * 40)), 0, 40_600 + k * 900.0)
     offer(_udp(1, host_ip(0), size=1400), 1, 50_000.0)                                 # the MTU
+    offer(bytes(Ether(dst=port_mac(1), src=host_mac(1)) / Dot1Q(prio=5, vlan=0) / IP(src=host_ip(1), dst=host_ip(2))
+                / UDP() / Raw(b"t" * 40)), 1, 51_000.0)                                 # an 802.1Q priority tag
+    offer(bytes(Ether(dst=port_mac(2), src="02:00:00:00:03:63") / IP(src="10.0.3.99", dst="192.168.9.3") / UDP()
+                / Raw(b"r" * 30)), 2, 52_000.0)                                       # back out its port: redirect
     offer(bytes(Ether(dst=port_mac(2), src=host_mac(2)) / IP(src=host_ip(2), dst=port_ip(2)) / ICMP()), 2, 50_000.0)
     r.send(frames, ports, at_ns=times)
     pt = bytes(Ether(dst=host_mac(0), src=port_mac(0)) / IP(src=port_ip(0), dst=host_ip(0)) / UDP())
@@ -92,7 +96,7 @@ def fingerprint(profile, cls=NPR, nic=None):
     st = r.stats()
     return ([(t.port, t.data, round(t.t_start_ns, 2), t.qid) for t in r.transmitted()], r.drops(), r.exceptions(),
             r.stats_counters(5), [r.port_rate_kbps(i) for i in range(n)], r.plugin_stats(0)["cycles_mean"],
-            st["blocks"], {k: v["busy_pct"] for k, v in st["mes"].items()},
+            st["blocks"], {k: v["busy_cycles"] for k, v in st["mes"].items()},
             {k: v["capacity"] for k, v in st["rings"].items()})
 
 

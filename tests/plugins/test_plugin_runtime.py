@@ -104,13 +104,13 @@ def test_too_many_memory_references_in_one_call_count_as_over_budget(tmp_path):
     src = write(tmp_path, "chatty", f"""
         void handle_pkt_user(pkt_t pkt) {{
             uint8_t b;
-            for (unsigned i = 0; i < onl_api_pkt_len(pkt) * 10; i++) onl_api_pkt_read(pkt, 20, &b, 1);
+            for (unsigned i = 0; i < onl_api_pkt_len(pkt) * 7; i++) onl_api_pkt_read(pkt, 20, &b, 1);
             {FORWARD}
         }}""")
     r = make_npr("c")
     r.load_plugin(src, 0)
     r.add_filter(FilterAction("plugin", plugin=0), dport=7)
-    r.send([bytes(udp_frame(0, host_ip(1), dport=7, size=s)) for s in (40, 60)], port=0)   # 400 ok, 600 too many
+    r.send([bytes(udp_frame(0, host_ip(1), dport=7, size=s)) for s in (60, 80)], port=0)   # 420 ok, 560 too many
     r.run(duration_ns=300_000)
     assert len(r.transmitted()) == 1 and r.drops() == {"plugin_budget": 1}
     assert r.plugin_stats("chatty")["budget_exceeded"] == 1

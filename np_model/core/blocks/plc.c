@@ -8,11 +8,35 @@
  * copies for multicast and auxiliary filters (at most max_copies), and steer
  * each to QM (encoded QIDs), a plug-in or the control processor.
  * Drops: l2_not_for_router, ip_bad_*, filter_drop, mcast_no_ports,
- *        no_plugin, plugin_ring_full, exc_ring_full, no_buffer (copies).
+ *        no_plugin, plugin_ring_full, exc_ring_full, no_buffer (copies), and the
+ *        RFC 1812 checks below: martian_src, martian_dst, l2_bcast_unicast,
+ *        l2_mcast_unicast, mcast_no_route, mcast_link_local.
  * Exceptions (the NPR's bits): ttl_expired, ip_options, no_route, non_ip,
  *        arp_needed, nh_invalid; the model's: local_delivery,
  *        filter_to_host, mtu_exceeded (an IPv4 packet larger than the output
- *        port's MTU; multicast is not checked).
+ *        port's MTU; multicast is not checked), redirect (a copy of a packet
+ *        forwarded back out of its input port to a next hop on its source's
+ *        subnet; the original is forwarded).
+ *
+ * RFC 1812 checks, each in its own helper below, each with an ALU cost
+ * parameter (cost_*):
+ *  - an 802.1Q priority tag (TPID 0x8100, VID 0) is removed: the port is
+ *    untagged and the frame is treated as untagged (IEEE 802.1Q, VID 0 =
+ *    priority only) -- cost_prio_tag plus the rewrite of the frame;
+ *  - the frame is cut to the IPv4 Total Length (RFC 791) and padded with
+ *    zeros to the minimum frame (RFC 894) -- cost_len_fix plus the write of
+ *    the padding;
+ *  - martian sources and destinations (RFC 1812 5.3.7, 4.2.2.11, 4.2.3.1;
+ *    RFC 1122 3.2.1.3; RFC 3927 s7) are dropped on every path -- cost_martian;
+ *  - a unicast datagram in an Ethernet broadcast or group frame is dropped
+ *    (5.3.4); the limited broadcast and the directed broadcast of a
+ *    connected subnet go to the control processor, never forwarded
+ *    (4.2.3.1, RFC 2644) -- cost_l2_check;
+ *  - class D: forwarded only by a multicast route or filter (to the
+ *    01:00:5e group MAC, RFC 1112 6.4), never 224.0.0.0/24 (RFC 5771) --
+ *    cost_mcast;
+ *  - ICMP redirect detection (5.2.7.2, 4.3.3.2): one more route search for
+ *    the source -- cost_redirect.
  */
 #include "block.h"
 
@@ -22,6 +46,7 @@ enum { R_IN, R_QM, R_EXC, R_LD, R_STATS, R_FREE, R_BUFQ, R_PLUGIN, R_N = R_PLUGI
 enum { M_PKT, M_DESC, M_TCAM, M_RESULT, M_N };
 enum { T_ROUTES_MC, T_ROUTES_UC, T_PFILTER, T_AFILTER, T_ARP, T_N };
 enum { P_COST_BASE, P_COST_PARSE, P_COST_LOOKUP, P_COST_DECIDE, P_COST_TTL, P_COST_COPY, P_COST_EXC,
+       P_COST_PRIO_TAG, P_COST_MARTIAN, P_COST_L2_CHECK, P_COST_MCAST, P_COST_LEN_FIX, P_COST_REDIRECT,
        P_MAX_COPIES, P_DATAGRAM_QUEUES, P_TCAM_KEY_BYTES, P_N };
 enum { C_PACKETS, C_PASSTHRU, C_COPIES, C_TO_QM, C_TO_PLUGIN, C_TO_HOST, C_DROPS, C_N };
 
@@ -53,6 +78,16 @@ static const np_param_desc_t params[P_N] = {
     [P_COST_TTL] = NP_COST("cost_ttl", 15, "PLC: TTL decrement, RFC 1624 update"),
     [P_COST_COPY] = NP_COST("cost_copy", 30, "PLC: per copy made"),
     [P_COST_EXC] = NP_COST("cost_exc", 20, "PLC: exception entry build"),
+    [P_COST_PRIO_TAG] = NP_COST("cost_prio_tag", 12,
+                                "PLC: recognise an 802.1Q priority tag (VID 0) and remove it (plus the DRAM write)"),
+    [P_COST_MARTIAN] = NP_COST("cost_martian", 8, "PLC: source/destination martian tests (RFC 1812 5.3.7), every IPv4 packet"),
+    [P_COST_L2_CHECK] = NP_COST("cost_l2_check", 6, "PLC: link-layer group vs IP destination, subnet broadcasts "
+                                "(RFC 1812 5.3.4), every IPv4 packet"),
+    [P_COST_MCAST] = NP_COST("cost_mcast", 4, "PLC: class D rules (224.0.0.0/24, group MAC), class D only"),
+    [P_COST_LEN_FIX] = NP_COST("cost_len_fix", 10, "PLC: cut the frame to the IPv4 total length / zero padding "
+                               "(plus the DRAM write)"),
+    [P_COST_REDIRECT] = NP_COST("cost_redirect", 20, "PLC: redirect test for a packet leaving by its input port "
+                                "(plus one route search)"),
     [P_MAX_COPIES] = NP_PARAM("max_copies", 12, 1, PLC_MAX_OUT, "packets", "estimate",
                               "outputs one packet may have (original + multicast and aux copies)"),
     [P_DATAGRAM_QUEUES] = NP_PARAM("datagram_queues", 64, 1, 8192, "queues", "confirmed",
@@ -79,6 +114,7 @@ typedef struct plc_out {
 } plc_out_t;
 typedef struct {
     uint32_t h, c, in_port, len, src, pt, ptag, nout, i, k, ntcam, ttl_dec;
+    uint32_t alu, wr_off, wr_len;    /* classification's extra ALU cycles; packet bytes it rewrote */
     uint32_t e[NP_XWORDS];
     plc_out_t out[PLC_MAX_OUT];
 } plc_l;
@@ -116,6 +152,78 @@ static uint32_t datagram_queue(uint32_t saddr, uint32_t daddr, uint32_t n) {
     uint32_t x = saddr * 0x9E3779B1u ^ daddr;
     x ^= x >> 15; x *= 0x2C1B3C6Du; x ^= x >> 12;
     return x % n;
+}
+
+/* ---------------------------------------------------------------------------
+ * RFC 1812 checks. Each is a small function of the packet and the tables;
+ * plc_classify calls them and charges their costs through L->alu.
+ * ------------------------------------------------------------------------ */
+#define IP_BCAST 0xFFFFFFFFu
+
+static int ip_class_d(uint32_t a) { return (a >> 28) == 0xE; }
+
+/* An invalid source (RFC 1812 5.3.7 with 4.2.2.11, RFC 1122 3.2.1.3, RFC 3927
+ * s7): 0/8 (except 0.0.0.0 to the limited broadcast, a host learning its
+ * address), 127/8, class D, class E and 255.255.255.255 (not unicast),
+ * 169.254/16 (link-local: never forwarded, and the router has no link-local
+ * address to be the destination). */
+static int plc_martian_src(uint32_t s, uint32_t d) {
+    if ((s >> 24) == 0) return !(s == 0 && d == IP_BCAST);
+    return (s >> 24) == 127 || (s >> 28) >= 0xE || (s >> 16) == 0xA9FE;
+}
+
+/* An invalid destination (5.3.7 with 4.2.2.11, 4.2.3.1): 0/8, 127/8,
+ * 169.254/16, and class E 240/4 except the limited broadcast. RFC 1812 makes
+ * class E an invalid destination; Linux forwards 240/4 since 2.6.25 -- this
+ * router follows the RFC. */
+static int plc_martian_dst(uint32_t d) {
+    if (d == IP_BCAST) return 0;
+    return (d >> 24) == 0 || (d >> 24) == 127 || (d >> 28) == 0xF || (d >> 16) == 0xA9FE;
+}
+
+static int popcount32(uint32_t x) { return __builtin_popcount(x); }
+
+/* The all-ones (bcast = 1) or all-zeros host part of a connected (on-link)
+ * subnet of /30 or larger: an IP broadcast the router receives and never
+ * forwards (4.2.3.1; RFC 2644 directed broadcasts off), or discards. */
+static int plc_subnet_bcast(const np_tentry_t *e, uint32_t d, int bcast) {
+    if (!e || e->res.kind != NP_RK_ONLINK) return 0;
+    int plen = popcount32(e->mask[0]);
+    if (plen > 30) return 0;
+    uint32_t host = ~e->mask[0];
+    return bcast ? (d & host) == host : (d & host) == 0;
+}
+
+/* IEEE 802.1Q priority tag (TPID 0x8100, VID 0: priority only) on a frame to
+ * this untagged port: remove the tag in place so the frame is untagged.
+ * Returns the bytes rewritten from offset 12 (0: no priority tag). */
+static uint32_t plc_strip_prio_tag(uint8_t *f, uint32_t *len) {
+    if (*len < 18 || rd16(f + 12) != 0x8100 || (rd16(f + 14) & 0x0FFF) != 0) return 0;
+    memmove(f + 12, f + 16, *len - 16);
+    *len -= 4;
+    return *len - 12;
+}
+
+/* RFC 791: the datagram is Total Length bytes; anything after it in the frame
+ * (an Ethernet trailer, padding) is not part of it. The frame is cut to the
+ * datagram and, when that is shorter than the minimum frame, padded with
+ * zeros (RFC 894). Returns 1 if the frame changed; *len is the new length and
+ * [*wr_off, *wr_off + *wr_len) the padding bytes written (0 if already zero). */
+static int plc_fix_len(np_t *m, uint8_t *f, uint32_t *len, uint32_t tot, uint32_t *wr_off, uint32_t *wr_len) {
+    uint32_t want = 14 + tot, minf = m->p.min_frame > m->p.fcs_bytes ? m->p.min_frame - m->p.fcs_bytes : 0;
+    uint32_t end = want < minf ? minf : want;
+    *wr_off = want; *wr_len = 0;
+    for (uint32_t i = want; i < end; i++)
+        if (i >= *len || f[i]) { memset(f + want, 0, end - want); *wr_len = end - want; break; }
+    int changed = end != *len || *wr_len;
+    *len = end;
+    return changed;
+}
+
+/* A drop reason of the RFC 1812 checks (the packet must not leave by any port). */
+static int plc_rfc_drop(uint32_t reason) {
+    return reason == NP_DROP_MARTIAN_SRC || reason == NP_DROP_MARTIAN_DST || reason == NP_DROP_L2_BCAST_UNICAST
+        || reason == NP_DROP_L2_MCAST_UNICAST || reason == NP_DROP_MCAST_NO_ROUTE || reason == NP_DROP_MCAST_LINK_LOCAL;
 }
 
 typedef struct {
@@ -158,6 +266,11 @@ static void plc_forward(plc_ctx_t *c, const plc_pkt_t *p, int port, uint32_t mas
     np_t *m = c->m;
     np_thread_t *t = c->t;
     plc_l *L = c->L;
+    int mcast = ip_class_d(p->daddr);
+    if (mcast) {                                                /* RFC 5771: local network control block */
+        L->alu += (uint32_t)PARAM(P_COST_MCAST);
+        if ((p->daddr & 0xFFFFFF00u) == 0xE0000000u) { out_add(c, PO_DROP, NP_DROP_MCAST_LINK_LOCAL); return; }
+    }
     if (p->ttl <= 1) { exc_add(c, NP_XB_TTL, 0); return; }
     if (p->ihl > 5) { exc_add(c, NP_XB_OPTIONS, 0); return; }
     if (!mask && p->tot > m->port[port].mtu) {                 /* RFC 1812 5.2.6 / 4.2.2.5 */
@@ -166,7 +279,7 @@ static void plc_forward(plc_ctx_t *c, const plc_pkt_t *p, int port, uint32_t mas
         return;
     }
     uint64_t mac = 0;
-    if (mask) {
+    if (mask || mcast) {                    /* a multicast route, or a filter sending a group to a port */
         mac = 0x01005E000000ULL | (p->daddr & 0x7FFFFF);          /* RFC 1112 6.4 */
     } else if (nh_mac & MAC_VALID) {
         mac = nh_mac & 0xFFFFFFFFFFFFULL;
@@ -200,10 +313,13 @@ static void plc_action(plc_ctx_t *c, const plc_pkt_t *p, const np_result_t *a, i
         /* The plug-in gets the route table's decision as its default: the
          * port, queue and next-hop MAC a plain forward would use (the TTL is
          * left alone: a plug-in may send the packet back to be classified).
-         * r is the route search PLC already made for this packet. */
+         * r is the route search PLC already made for this packet. A class D
+         * packet gets its group MAC and the filter's port instead. */
         plc_out_t *o = out_add(c, PO_PLUGIN, a->arg);
         o->qid = a->qid; o->port = (uint8_t)a->ports; o->stats = a->stats;
-        if (r && (r->kind == NP_RK_NEXTHOP || r->kind == NP_RK_ONLINK)) {
+        if (ip_class_d(p->daddr)) {             /* a group: never a unicast route's next hop (RFC 1112 6.4) */
+            o->mac = 0x01005E000000ULL | (p->daddr & 0x7FFFFF);
+        } else if (r && (r->kind == NP_RK_NEXTHOP || r->kind == NP_RK_ONLINK)) {
             uint32_t nh = r->kind == NP_RK_ONLINK ? p->daddr : r->nh_ip;
             uint64_t mac = 0;
             o->port = (uint8_t)r->ports;
@@ -230,19 +346,53 @@ static void plc_action(plc_ctx_t *c, const plc_pkt_t *p, const np_result_t *a, i
     }
 }
 
+/* RFC 1812 5.2.7.2: a packet routed back out of the port it came in on, to
+ * a next hop on its source's subnet (the source's route is the connected
+ * route of that port: one more route search), gets a copy to the control
+ * processor, which sends the host redirect; the original is forwarded.
+ * Packets with options (a source route among them) never get here: they
+ * are exceptions. */
+static void plc_redirect(plc_ctx_t *c, const plc_pkt_t *p) {
+    np_t *m = c->m;
+    np_thread_t *t = c->t;
+    plc_l *L = c->L;
+    const plc_out_t *o = &L->out[0];
+    if (L->src != NP_SRC_RX || L->nout != 1 || o->kind != PO_QM || o->port != L->in_port || !o->nh_ip
+        || o->nh_ip == p->saddr)
+        return;
+    L->alu += (uint32_t)PARAM(P_COST_REDIRECT);
+    L->ntcam++;
+    uint32_t key[NP_KEY_WORDS] = { 0 };
+    np_route_key_t rk = { .daddr = p->saddr, .saddr = p->daddr, .ptag = L->ptag, .port = L->in_port };
+    np_pack_route_key(key, &rk);
+    const np_tentry_t *rs = np_tcam_match(m, TABLE(T_ROUTES_UC), key);
+    if (!rs || rs->res.kind != NP_RK_ONLINK || rs->res.ports != L->in_port) return;
+    uint32_t nh = o->nh_ip;
+    plc_out_t *x = exc_add(c, 0, NP_EXC_REDIRECT);
+    x->port = (uint8_t)L->in_port; x->nh_ip = nh;
+}
+
 /* The functional work of PLC for one packet: fills L->out (out[0] is the
  * original's fate, the rest are copies) and counts TCAM searches in L->ntcam. */
 static void plc_classify(np_t *m, np_thread_t *t, plc_l *L) {
     plc_ctx_t c = { m, t, L, (uint32_t)PARAM(P_MAX_COPIES) };
-    const uint8_t *f = np_pkt_data(m, L->h);
-    uint32_t len = L->len;
+    uint8_t *f = np_pkt_data(m, L->h);
     plc_pkt_t p;
     memset(&p, 0, sizeof p);
-    L->nout = 0; L->ntcam = 0; L->ttl_dec = 0;
+    L->nout = 0; L->ntcam = 0; L->ttl_dec = 0; L->alu = 0; L->wr_off = 0; L->wr_len = 0;
     if (L->src == NP_SRC_RX) {
         uint64_t dst = rd_mac(f);
         if (!np_port_has_mac(&m->port[L->in_port], dst) && !(f[0] & 1)) { out_add(&c, PO_DROP, NP_DROP_L2_NOT_FOR_ROUTER); return; }
     }
+    {                                                /* 802.1Q priority tag: untagged port */
+        uint32_t n = plc_strip_prio_tag(f, &L->len);
+        if (n) {
+            L->alu += (uint32_t)PARAM(P_COST_PRIO_TAG);
+            L->wr_off = 12; L->wr_len = n;
+            m->desc[L->h].len = L->len;
+        }
+    }
+    uint32_t len = L->len;
     if (rd16(f + 12) != 0x0800) { exc_add(&c, NP_XB_NON_IP, 0); return; }
     if (len < 34) { out_add(&c, PO_DROP, NP_DROP_IP_BAD_LENGTH); return; }
     const uint8_t *ip = f + 14;
@@ -251,7 +401,22 @@ static void plc_classify(np_t *m, np_thread_t *t, plc_l *L) {
     if (ihl < 5) { out_add(&c, PO_DROP, NP_DROP_IP_BAD_IHL); return; }
     if (tot < ihl * 4 || tot > len - 14) { out_add(&c, PO_DROP, NP_DROP_IP_BAD_LENGTH); return; }
     if (!csum_ok(ip, (int)ihl * 4)) { out_add(&c, PO_DROP, NP_DROP_IP_BAD_CHECKSUM); return; }
+    {                                                /* cut to Total Length, zero padding */
+        uint32_t off, n;
+        if (plc_fix_len(m, f, &L->len, tot, &off, &n)) {
+            L->alu += (uint32_t)PARAM(P_COST_LEN_FIX);
+            m->desc[L->h].len = L->len;
+            if (n) {
+                if (!L->wr_len) { L->wr_off = off; L->wr_len = n; }
+                else if (off + n > L->wr_off + L->wr_len) L->wr_len = off + n - L->wr_off;
+            }
+        }
+        len = L->len;
+    }
     p.saddr = rd32(ip + 12); p.daddr = rd32(ip + 16); p.ttl = ip[8]; p.ihl = (uint8_t)ihl; p.tot = tot;
+    L->alu += (uint32_t)PARAM(P_COST_MARTIAN);
+    if (plc_martian_src(p.saddr, p.daddr)) { out_add(&c, PO_DROP, NP_DROP_MARTIAN_SRC); return; }
+    if (plc_martian_dst(p.daddr)) { out_add(&c, PO_DROP, NP_DROP_MARTIAN_DST); return; }
     np_filter_key_t fk = { .daddr = p.daddr, .saddr = p.saddr, .ptag = L->ptag, .port = L->in_port, .proto = ip[9] };
     uint32_t frag_off = rd16(ip + 6) & 0x1FFF, l4 = ihl * 4;
     if (frag_off == 0 && (ip[9] == 6 || ip[9] == 17) && tot >= l4 + 4) {
@@ -270,14 +435,29 @@ static void plc_classify(np_t *m, np_thread_t *t, plc_l *L) {
     if (m->tbl[TABLE(T_AFILTER)]->n) { L->ntcam++; ae = np_tcam_match(m, TABLE(T_AFILTER), p.fkey); }
     const np_result_t *r = re ? &re->res : NULL, *pf = pe ? &pe->res : NULL;
 
-    if (p.daddr == 0xFFFFFFFFu) out_add(&c, PO_LD, 0)->ext = NP_XE(NP_EXC_LOCAL);
+    /* RFC 1812 5.3.4 and 4.2.3.1: link-layer group frames, IP broadcasts */
+    L->alu += (uint32_t)PARAM(P_COST_L2_CHECK);
+    int l2_group = L->src == NP_SRC_RX && (f[0] & 1), l2_bcast = l2_group && rd_mac(f) == 0xFFFFFFFFFFFFULL;
+    int ip_bcast = p.daddr == IP_BCAST || plc_subnet_bcast(re, p.daddr, 1);
+    if (l2_group && !ip_class_d(p.daddr) && !(ip_bcast && l2_bcast))
+        out_add(&c, PO_DROP, l2_bcast ? NP_DROP_L2_BCAST_UNICAST : NP_DROP_L2_MCAST_UNICAST);
+    else if (ip_bcast) out_add(&c, PO_LD, 0)->ext = NP_XE(NP_EXC_LOCAL);
+    else if (plc_subnet_bcast(re, p.daddr, 0)) out_add(&c, PO_DROP, NP_DROP_MARTIAN_DST);
     else if (pf && (!r || pf->prio <= r->prio)) plc_action(&c, &p, pf, 0, r);
+    else if (!r && ip_class_d(p.daddr)) out_add(&c, PO_DROP, NP_DROP_MCAST_NO_ROUTE);
     else if (!r) exc_add(&c, NP_XB_NO_ROUTE, 0);
     else if (r->kind == NP_RK_LOCAL) out_add(&c, PO_LD, 0)->ext = NP_XE(NP_EXC_LOCAL);
     else if (r->kind == NP_RK_MCAST) plc_forward(&c, &p, 0, r->ports, np_qid_queue(r->qid), r->stats, 0, 0);
-    else plc_forward(&c, &p, (int)r->ports, 0, np_qid_queue(r->qid), r->stats, r->nh_mac,
-                     r->kind == NP_RK_ONLINK ? p.daddr : r->nh_ip);
-    if (ae && L->nout < c.max_out && (np_rand(m) & 0xFFFF) <= ae->res.aux) plc_action(&c, &p, &ae->res, 1, r);
+    else if (ip_class_d(p.daddr)) out_add(&c, PO_DROP, NP_DROP_MCAST_NO_ROUTE);   /* RFC 1112: no unicast route */
+    else {
+        plc_forward(&c, &p, (int)r->ports, 0, np_qid_queue(r->qid), r->stats, r->nh_mac,
+                    r->kind == NP_RK_ONLINK ? p.daddr : r->nh_ip);
+        plc_redirect(&c, &p);
+    }
+    /* no auxiliary copy of a packet the RFC 1812 checks refused: a copy to a port would forward it */
+    int refused = L->out[0].kind == PO_DROP && plc_rfc_drop(L->out[0].arg);
+    if (ae && !refused && L->nout < c.max_out && (np_rand(m) & 0xFFFF) <= ae->res.aux)
+        plc_action(&c, &p, &ae->res, 1, r);
     if (!L->nout) out_add(&c, PO_DROP, NP_DROP_MCAST_NO_PORTS);
 }
 
@@ -324,6 +504,9 @@ static void plc_run(np_t *m, np_thread_t *t) {
             OP_MEM(t, M_PKT, 0, np_pkt_addr(m, L->h), L->len < 64 ? L->len : 64);
             COMPUTE(t, PARAM(P_COST_PARSE));
             plc_classify(m, t, L);
+            COMPUTE(t, L->alu);
+            if (L->wr_len)                  /* priority tag removed / zero padding: the frame rewritten */
+                OP_MEM(t, M_PKT, NP_OPF_WRITE | NP_OPF_POSTED, np_pkt_addr(m, L->h) + L->wr_off, L->wr_len);
             for (L->k = 0; L->k < L->ntcam; L->k++) OP_MEM(t, M_TCAM, 0, 0, (uint32_t)PARAM(P_TCAM_KEY_BYTES));
             if (L->ntcam) {
                 COMPUTE(t, PARAM(P_COST_LOOKUP));

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 from scapy.layers.inet import IP, TCP, UDP, IPOption_RR
-from scapy.layers.l2 import ARP, Ether
+from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.packet import Raw
 
 from np_model.core import CoreError, ffi, lib
@@ -388,6 +388,54 @@ def test_bad_frames_and_buffer_exhaustion():
     c = pair.c
     assert set(no_buf["inst"]) == {c.insts["rx"], c.insts["plc"]}   # Rx found no buffer, and so did PLC copies
     assert pair.c.check_conservation().in_flight == 0
+
+
+def test_rfc1812_checks():
+    """The RFC 1812 checks of PLC (issue 10) run the same on both engines:
+    martian drops, link-layer group frames, subnet broadcasts, class D rules,
+    frames cut to the IPv4 total length and zero-padded, priority tags
+    removed, redirect copies -- mixed into ordinary traffic."""
+    pair = Pair()
+
+    def setup(r: NPR) -> None:
+        _setup_arp(r)
+        r.set_arp("10.0.3.3", "02:00:00:00:03:03")
+        r.add_route("192.168.9.0/24", port=2, next_hop="10.0.3.3")
+        r.add_route("0.0.0.0/0", port=4, next_hop=host_ip(4))
+        r.add_route("224.0.0.0/4", multicast_ports=[0, 1, 3])
+
+    def tagged(p: int, dst: str) -> bytes:
+        return bytes(Ether(dst=port_mac(p), src=host_mac(p)) / Dot1Q(prio=6, vlan=0)
+                     / IP(src=host_ip(p), dst=dst) / UDP(sport=9, dport=9) / Raw(b"v" * 50))
+
+    specials = [
+        lambda p: frame(p, host_ip((p + 1) % N_PORTS), src="127.0.0.9"),                  # martian_src
+        lambda p: frame(p, "240.1.2.3"),                                                    # martian_dst
+        lambda p: frame(p, host_ip((p + 2) % N_PORTS), eth_dst="ff:ff:ff:ff:ff:ff"),        # l2_bcast_unicast
+        lambda p: frame(p, host_ip((p + 2) % N_PORTS), eth_dst="01:00:5e:00:00:09"),        # l2_mcast_unicast
+        lambda p: frame(p, "224.0.0.9", eth_dst="01:00:5e:00:00:09"),                       # mcast_link_local
+        lambda p: frame(p, "239.3.3.3", eth_dst="01:00:5e:03:03:03"),                       # multicast copies
+        lambda p: frame(p, f"10.0.{(p + 1) % N_PORTS + 1}.255"),                            # subnet broadcast
+        lambda p: frame(p, host_ip((p + 3) % N_PORTS), size=60) + b"\xee" * 90,            # trailer cut
+        lambda p: tagged(p, host_ip((p + 1) % N_PORTS)),                                    # priority tag
+        lambda p: frame(2, "192.168.9.1", size=200),                                        # redirect (port 2)
+    ]
+    frames, ports, times = _offer(random.Random(11), 200, gap_ns=250)
+    for k in range(60):
+        sp = specials[k % len(specials)]
+        p = 2 if k % len(specials) == len(specials) - 1 else k % N_PORTS
+        frames.append(sp(p))
+        ports.append(p)
+        times.append(100.0 + k * 700)
+    pair.each(setup)
+    pair.each(lambda r: r.send(frames, ports, at_ns=times))
+    pair.run_chunks(15_000, 3)
+    c = pair.c
+    assert {"martian_src", "martian_dst", "l2_bcast_unicast", "l2_mcast_unicast", "mcast_link_local"} <= set(c.drops())
+    assert c.exceptions().get("redirect") == 6 and c.exceptions().get("local_delivery") == 6
+    assert any(len(t.data) == 60 for t in c.transmitted())                                 # trailers cut
+    assert not any(t.data[12:14] == b"\x81\x00" for t in c.transmitted())                 # tags removed
+    assert c.check_conservation().in_flight == 0
 
 
 @pytest.mark.parametrize("threads", [{"plc": 2, "qm": 8}, {"rx": 1, "mux": 2, "tx": 1, "hdrfmt": 3, "freelist": 1}],
