@@ -6,13 +6,17 @@
    wall-second and engine events per wall-second. Traffic is generated
    before the clock starts; the timed part is the engine plus the Python
    that collects its output.
+   The same run with 0, 1,024, 10,240 and 32,768 primary filters installed
+   (none matching the traffic, five mask shapes, so every packet is looked
+   up in the full TCAM): the model's TCAM answers in constant simulated
+   time, and the simulator's own cost should stay near flat too.
 2. Modelled forwarding rate for frame sizes 64..1518 bytes offered at
    5 x 1 Gb/s: Mpps, Gb/s, share of line rate, mean latency, the busiest ME.
 
 The last line printed is one JSON object (sim_pps, events_per_s,
 modelled_mpps, ...) so runs can be compared over time.
 
-    python benchmarks/bench_npr.py [--packets N] [--engine c|py]
+    python benchmarks/bench_npr.py [--packets N] [--filter-packets N] [--engine c|py]
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from np_model.assemblies import NPR  # noqa: E402
+from np_model.assemblies import NPR, FilterAction  # noqa: E402
 from np_model.traffic import Stream, build, wire_bytes  # noqa: E402
 
 SIZES = (64, 128, 256, 512, 1024, 1280, 1518)       # on the wire, with FCS
@@ -42,9 +46,32 @@ def streams(frame: int) -> list[Stream]:
                    sizes=((frame - 4, 1.0),)) for p in range(5)]
 
 
-def sim_speed(packets: int, engine: str) -> dict:
+FILTER_COUNTS = (0, 1024, 10240, 32768)
+
+
+def install_filters(r: NPR, n: int) -> None:
+    """``n`` drop filters on 172.16/12 sources (the traffic uses 192.168/16), in five
+    mask shapes as a filter set has: /32 host pairs, /24 with a port, protocol, ..."""
+    for i in range(n):
+        a, b, c = 16 + (i >> 16) % 16, (i >> 8) & 255, i & 255
+        shape = i % 5
+        if shape == 0:
+            r.add_filter(FilterAction("drop"), src=f"172.{a}.{b}.{c}/32", dst=f"192.168.{c % 5 + 1}.{b}/32")
+        elif shape == 1:
+            r.add_filter(FilterAction("drop"), src=f"172.{a}.{b}.0/24", dport=i & 0xFFFF)
+        elif shape == 2:
+            r.add_filter(FilterAction("drop"), src=f"172.{a}.{b}.{c}/32", proto=6)
+        elif shape == 3:
+            r.add_filter(FilterAction("drop"), src=f"172.{a}.{b}.{c}/32", sport=i & 0xFFFF, dport=80)
+        else:
+            r.add_filter(FilterAction("drop"), src=f"172.{a}.{b}.{c}/32", in_port=i % 5)
+    assert r.filter_count() == n
+
+
+def sim_speed(packets: int, engine: str, filters: int = 0) -> dict:
     r = NPR(engine=engine, keep_records=False, capture=False)
     neighbours(r)
+    install_filters(r, filters)
     chunk_ns = 5e5 if engine == "c" else 2e4
     pkt_ns = 84 * 8 / 1e9 * 1e9                      # 64-B frame on 1 GbE: 672 ns
     total_ns = packets / 5 * pkt_ns
@@ -62,6 +89,7 @@ def sim_speed(packets: int, engine: str) -> dict:
     r.run(duration_ns=100_000)                       # drain
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     cons = r.check_conservation()
+    assert cons.transmitted == n, f"{n - cons.transmitted} packets not forwarded with {filters} filters"
     ev = r.engine.events - ev0
     return {"engine": engine, "packets": n, "transmitted": cons.transmitted, "wall_s": wall, "cpu_s": cpu,
             "sim_pps": n / wall, "events": ev, "events_per_s": ev / wall, "events_per_packet": ev / n,
@@ -94,6 +122,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--packets", type=int, default=600_000, help="packets for the speed run (default 600k)")
     ap.add_argument("--engine", choices=("c", "py"), default="c")
+    ap.add_argument("--filter-packets", type=int, default=200_000,
+                    help="packets for each run with filters installed (default 200k)")
     args = ap.parse_args()
 
     s = sim_speed(args.packets if args.engine == "c" else min(args.packets, 20_000), args.engine)
@@ -102,6 +132,12 @@ def main() -> int:
           f"({s['cpu_s']:.2f} s CPU, one process)")
     print(f"  {s['sim_pps']:,.0f} simulated packets per wall-second")
     print(f"  {s['events_per_s']:,.0f} engine events per wall-second ({s['events_per_packet']:.1f} events/packet)")
+    by_filters = {}
+    for nf in FILTER_COUNTS:
+        f = s if nf == 0 else sim_speed(args.filter_packets, args.engine, nf)
+        by_filters[str(nf)] = round(f["sim_pps"])
+    print("  with primary filters installed (none matching): "
+          + ", ".join(f"{k}: {v:,} pkt/s" for k, v in by_filters.items()))
     print()
     print("modelled forwarding rate, 5 x 1 Gb/s offered:")
     print(f"  {'frame':>6} {'offered':>9} {'forwarded':>10} {'Gb/s':>6} {'line %':>7} {'latency':>9}  busiest ME")
@@ -113,7 +149,7 @@ def main() -> int:
               f" {m['latency_us']:>7.2f}us  {m['busiest']} {m['busiest_pct']:.0f}%")
     out = {"sim_pps": round(s["sim_pps"]), "events_per_s": round(s["events_per_s"]),
            "events_per_packet": round(s["events_per_packet"], 1), "engine": s["engine"], "packets": s["packets"],
-           "wall_s": round(s["wall_s"], 3),
+           "wall_s": round(s["wall_s"], 3), "sim_pps_by_filters": by_filters,
            "modelled_mpps": {str(m["frame"]): round(m["mpps"], 4) for m in rows},
            "modelled_gbps": {str(m["frame"]): round(m["gbps"], 3) for m in rows},
            "line_rate_pct": {str(m["frame"]): round(m["line_rate_pct"], 2) for m in rows}}
