@@ -337,6 +337,60 @@ def test_multicast_copies_filters_and_stats():
     assert s[0] > 0 and s[2] > 0                        # pre- and post-queue counters moved
 
 
+def test_plugins_tag_delay_count_and_messages():
+    """Plug-ins (issue 9, item 9) run the same on both engines: the plug-in code is
+    shared (compiled C in its worker process, costed per basic block), the Python
+    engine re-implements only the timing around it. tos_tag re-classifies by the
+    tag it sets [ONL TOStag], delay holds packets for its periodic thread [ONL delay],
+    count takes auxiliary-filter copies; a control message changes delay mid-run."""
+    pair = Pair(seed=3)
+
+    def setup(r: NPR) -> None:
+        _setup_arp(r)
+        r.load_plugin("tos_tag", 0)
+        r.load_plugin("delay", 1, args="delay=15")
+        r.load_plugin("count", 2)
+        r.add_filter(FilterAction("plugin", plugin=0), proto=17, dport=7000, priority=20)
+        for tag in range(1, 9):                                   # after tos_tag: precedence -> queue
+            r.add_filter(FilterAction("queue", port=tag % N_PORTS, qid=40 + tag), ptag=tag, priority=10)
+        r.add_filter(FilterAction("plugin", plugin=1), proto=17, dport=7100, priority=20)
+        r.add_filter(FilterAction("plugin", plugin=2), aux=True, proto=6)
+    rng = random.Random(9)
+    frames, ports, times = [], [], []
+    for i in range(240):
+        p = rng.randrange(N_PORTS)
+        q = (p + 1 + rng.randrange(N_PORTS - 1)) % N_PORTS
+        kind = i % 4
+        if kind == 0:
+            f = bytes(Ether(dst=port_mac(p), src=host_mac(p)) / IP(src=host_ip(p), dst=host_ip(q), tos=(i // 4 % 8) << 5)
+                      / UDP(sport=5, dport=7000) / Raw(b"t" * rng.randint(20, 400)))
+        elif kind == 1:
+            f = frame(p, host_ip(q), dport=7100, size=rng.randint(60, 800))
+        elif kind == 2:
+            f = frame(p, host_ip(q), tcp=True, size=rng.randint(60, 1200))
+        else:
+            f = frame(p, host_ip(q), size=rng.randint(60, 1514))
+        frames.append(f)
+        ports.append(p)
+        times.append(i * 150.0)
+    pair.each(setup)
+    pair.each(lambda r: r.send(frames, ports, at_ns=times))
+    pair.run_chunks(10_000, 2, until_idle=False)
+    assert [r.plugin_message(1, "delay=5") for r in pair.routers.values()] == ["delay 5 us"] * 2
+    pair.run_chunks(10_000, 2)
+    c = pair.c
+    assert c.drops() == {"plugin_drop": 60} and c.check_conservation().in_flight == 0   # count drops its copies
+    assert len(c.transmitted()) == 240
+    for me in range(3):
+        assert c.plugin_stats(me) == pair.py.plugin_stats(me)
+        assert c.plugin_counters(me) == pair.py.plugin_counters(me)
+    assert sum(c.plugin_counters(0)[:8]) == 60                  # every tagged packet counted by precedence
+    assert {t.queue for t in c.transmitted()} >= set(range(41, 49))        # all eight tags
+    assert c.plugin_counters(2)[:3] == [0, 60, 0]               # one copy per TCP packet, counted as TCP
+    held = [t.latency_ns for t in c.transmitted() if UDP in Ether(t.data) and Ether(t.data)[UDP].dport == 7100]
+    assert len(held) == 60 and min(held) >= 5_000              # the delay plug-in held each one
+
+
 def test_bad_frames_and_buffer_exhaustion():
     pair = Pair(buffers=40)
 
