@@ -70,6 +70,9 @@ from typing import Any, Mapping
 
 import yaml
 
+from np_model.limits import Limit, npr_limits, port_rate_limit
+from np_model.profile import IXP2800
+
 __all__ = ["ConfigError", "RouterConfig", "load_config", "parse_config", "validate_config", "load_yaml", "SECTIONS"]
 
 SECTIONS = ("router", "ports", "routes", "arp", "filters", "queues", "plugins", "nic", "slow_path")
@@ -88,7 +91,6 @@ SLOW_PATH_INTS = {"queue": (0, 1_000_000), "icmp_burst": (1, 1_000_000), "icmp_t
                   "arp_hold_per_nh": (1, 1_000_000), "arp_hold_total": (1, 10_000_000), "host_qid": (0, 8191)}
 SLOW_PATH_NUMS = {"icmp_rate": 1e9, "arp_retry_ms": 3_600_000.0, "arp_max_age_s": 31_536_000.0}   # (0, max]
 MAX_CONFIG_BYTES = 16 << 20                 # larger is not a hand-written router configuration
-MTU_RANGE = (68, 1646)                      # RFC 791 minimum .. the core's 1664-byte buffers less L2
 _RATE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)(?:b/?s|bps)?\s*$")
 
 
@@ -222,6 +224,10 @@ class _V:
             raise self.err(_kl(m, k, line), f"{path}.{k}", f"must be an integer {lo}..{hi}, got {_show(v)}")
         return v
 
+    def limit(self, m: Mapping, k: str, line: int, path: str, lim: Limit) -> int:
+        """An integer checked against the router's validation schema (np_model.limits)."""
+        return self.int_(m, k, line, path, lim.lo, lim.hi)
+
     def num(self, m: Mapping, k: str, line: int, path: str, lo: float, hi: float = math.inf,
             lo_open: bool = False) -> float:
         v = m[k]
@@ -340,6 +346,7 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
     paths then start with ``prefix`` and whose errors name that file's lines."""
     v = _V(source, prefix)
     root = v.mapping(root, line, "", SECTIONS, ("ports",))
+    L = npr_limits(IXP2800)
 
     router = dict(v.mapping(root.get("router") or _Map(), _kl(root, "router", 1), "router", ROUTER_KEYS))
     rl = _kl(root, "router", 1)
@@ -347,20 +354,20 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
     if "engine" in router and router["engine"] not in ("c", "py"):
         raise v.err(_kl(rmap, "engine", rl), "router.engine", f"must be c or py, got {router['engine']!r}")
     if "seed" in router:
-        v.int_(router, "seed", rl, "router", 0, 2**31 - 1)
+        v.limit(router, "seed", rl, "router", L["seed"])
     if "buffers" in router:
-        v.int_(rmap, "buffers", rl, "router", 64, 229_376)
+        v.limit(rmap, "buffers", rl, "router", L["buffers"])
     if "fib_install_us" in router:
         v.num(rmap, "fib_install_us", rl, "router", 0, 1e6)
     if "threads" in router:
         blocks = ("rx", "mux", "plc", "qm", "hdrfmt", "tx", "stats", "freelist", "xscale")
         t = v.mapping(rmap["threads"], _kl(rmap, "threads", rl), "router.threads", blocks)
         for k in t:
-            v.int_(t, k, _kl(rmap, "threads", rl), "router.threads", 1, 2 if k == "xscale" else 8)
+            v.limit(t, k, _kl(rmap, "threads", rl), "router.threads", L["xscale_threads" if k == "xscale" else "threads"])
 
     ports = _items(v, root, "ports", PORT_KEYS, ("address", "mac"))
-    if not 1 <= len(ports) <= 5:
-        raise v.err(_kl(root, "ports", 1), "ports", f"an NPR has 1..5 ports, got {len(ports)}")
+    if not L["ports"].lo <= len(ports) <= L["ports"].hi:
+        raise v.err(_kl(root, "ports", 1), "ports", f"an NPR has {L['ports'].lo}..{L['ports'].hi} ports, got {len(ports)}")
     seen_mac: dict[str, str] = {}
     nets: list[tuple[ipaddress.IPv4Network, str]] = []
     for e in ports:
@@ -407,9 +414,10 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
                 raise v.err(kl.get("rate", e.line), f"{e.path}.rate",
                             f"must be 1M..10G b/s, got {p['rate']}")
         if "mtu" in p:
-            v.int_(p, "mtu", kl.get("mtu", e.line), e.path, *MTU_RANGE)
+            v.limit(p, "mtu", kl.get("mtu", e.line), e.path, L["mtu"])
         if "qm_rate_kbps" in p:
-            v.int_(p, "qm_rate_kbps", kl.get("qm_rate_kbps", e.line), e.path, 683, 100_000_000)
+            v.limit(p, "qm_rate_kbps", kl.get("qm_rate_kbps", e.line), e.path,
+                    port_rate_limit(IXP2800, len(nets) - 1, p.get("rate", IXP2800.value("port_rate_bps"))))
     n = len(ports)
 
     def port_ref(e: Entry, k: str, what: str = "port") -> None:
@@ -482,7 +490,7 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
     plugins = _items(v, root, "plugins", PLUGIN_KEYS, ("file", "me"))
     mes: dict[int, str] = {}
     for e in plugins:
-        v.int_(e.values, "me", e.key_lines.get("me", e.line), e.path, 0, 4)
+        v.limit(e.values, "me", e.key_lines.get("me", e.line), e.path, L["plugin_me"])
         me = e.values["me"]
         if me in mes:
             raise v.err(e.key_lines.get("me", e.line), f"{e.path}.me", f"ME {me} is also used by {mes[me]}")

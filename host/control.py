@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from np_model.engine.machine import DROP_REASONS, EXC_REASONS
 from np_model.assemblies.npr import FilterAction
 from np_model.assemblies.stats import flatten
+from np_model.limits import Limit, port_rate_limit
 
 from .handlers import Counters, HandlerRegistry
 from .rib import Rib, Route
@@ -39,10 +40,6 @@ __all__ = ["ControlPlane", "ControlError", "connected_rib", "FILTER_ACTIONS", "P
 FILTER_ACTIONS = tuple(FilterAction.KINDS)
 PROTOCOLS = {"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51, "ospf": 89}
 SAMPLE_RATES = (1.0, 0.5, 0.25, 0.125)          # aux-filter sampling types [C-code]
-ROUTE_PRIORITIES = range(0, 61)                 # RLI: route priority 0-60
-FILTER_PRIORITIES = range(0, 64)                # 64 filter priority classes
-N_PLUGIN_MES = 5
-PLUGIN_MSG_MAX = 28                             # NPR-msg: about 28 characters
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
@@ -118,10 +115,13 @@ class ControlPlane:
             raise self._reject(f"{what} {port!r} does not exist; valid ports: 0..{n - 1}")
         return port
 
-    def _int(self, v: Any, what: str, lo: int, hi: int) -> int:
-        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise self._reject(f"{what} must be an integer {lo}..{hi}, got {v!r}")
-        return v
+    def _int(self, v: Any, limit: str | Limit, what: str | None = None) -> int:
+        """Check ``v`` against the router's validation schema (np_model.limits)."""
+        lim = self.r.limits[limit] if isinstance(limit, str) else limit
+        try:
+            return lim.check(v, what)
+        except ValueError as e:
+            raise self._reject(str(e)) from None
 
     def _prefix(self, prefix: Any, what: str = "prefix") -> ipaddress.IPv4Network:
         try:
@@ -153,7 +153,7 @@ class ControlPlane:
                 raise self._reject(f"protocol {proto!r} unknown; give a number 0..255 or one of "
                                    f"{', '.join(PROTOCOLS)}")
             return PROTOCOLS[proto.lower()]
-        return self._int(proto, "protocol", 0, 255)
+        return self._int(proto, "protocol")
 
     def port_of(self, ip: ipaddress.IPv4Address) -> int | None:
         for i, pc in enumerate(self.r.ports):
@@ -216,10 +216,10 @@ class ControlPlane:
             next_hop = str(nh)
         if mac is not None:
             mac = self._mac(mac, "next-hop MAC")
-        self._int(qid, "queue id", 0, 8191)
-        self._int(stats, "stats index", 0, 65535)
+        self._int(qid, "queue_id")
+        self._int(stats, "stats_index")
         if priority is not None:
-            self._int(priority, "route priority", ROUTE_PRIORITIES.start, ROUTE_PRIORITIES.stop - 1)
+            self._int(priority, "route_priority")
         if in_port is not None:
             self._port(in_port, "input port")
         old = self.rib.get(net, in_port)
@@ -283,20 +283,20 @@ class ControlPlane:
         if action == "queue":
             self._port(port, "filter output port")
         if action == "plugin":
-            self._int(plugin, "plug-in ME", 0, N_PLUGIN_MES - 1)
+            self._int(plugin, "plugin_me")
         if action == "multicast":
             if not ports:
                 raise self._reject("a multicast filter needs ports")
             for p in ports:
                 self._port(p, "multicast port")
-        self._int(qid, "queue id", 0, 8191)
-        self._int(stats, "stats index", 0, 65535)
+        self._int(qid, "queue_id")
+        self._int(stats, "stats_index")
         if next_hop is not None:
             next_hop = str(self._addr(next_hop, "next hop"))
         if mac is not None:
             mac = self._mac(mac, "next-hop MAC")
         if priority is not None:
-            self._int(priority, "filter priority", FILTER_PRIORITIES.start, FILTER_PRIORITIES.stop - 1)
+            self._int(priority, "filter_priority")
         if aux:
             if sample not in SAMPLE_RATES:
                 raise self._reject(f"aux-filter sample {sample!r} not offered; valid: "
@@ -307,16 +307,16 @@ class ControlPlane:
         proto_n = self._proto(proto)
         for v, what in ((dport, "dport"), (sport, "sport")):
             if v is not None:
-                self._int(v, what, 0, 65535)
+                self._int(v, "l4_port", what)
         if in_port is not None:
             self._port(in_port, "input port")
         if ptag is not None:
-            self._int(ptag, "plug-in tag", 0, 31)
+            self._int(ptag, "plugin_tag")
         if tcp_flags is not None:
             if not (isinstance(tcp_flags, (tuple, list)) and len(tcp_flags) == 2):
                 raise self._reject(f"tcp_flags must be (value, mask), got {tcp_flags!r}")
-            self._int(tcp_flags[0], "tcp_flags value", 0, 0xFFF)
-            self._int(tcp_flags[1], "tcp_flags mask", 0, 0xFFF)
+            self._int(tcp_flags[0], "tcp_flags", "tcp_flags value")
+            self._int(tcp_flags[1], "tcp_flags", "tcp_flags mask")
             tcp_flags = (tcp_flags[0], tcp_flags[1])
         n_now = self._n_filters[bool(aux)]
         cap = self.r.profile.value("aux_filter_entries" if aux else "primary_filter_entries")
@@ -368,13 +368,13 @@ class ControlPlane:
         """Set a queue's threshold (bytes) and/or WDRR quantum (bytes)."""
         self.counters.add("requests")
         self._port(port)
-        self._int(qid, "queue id", 0, 8191)
+        self._int(qid, "queue_id")
         if threshold is None and quantum is None:
             raise self._reject("set_queue needs a threshold, a quantum or both")
         if threshold is not None:
-            self._int(threshold, "queue threshold (bytes)", 1, 0xFFFFFFFF)
+            self._int(threshold, "queue_threshold")
         if quantum is not None:
-            self._int(quantum, "queue quantum (bytes)", 1, 0xFFFFFF)
+            self._int(quantum, "queue_quantum")
         self.r.set_queue(port, qid, threshold=threshold, quantum=quantum)
         q = self._queues.setdefault((port, qid), {})
         q.update({k: v for k, v in (("threshold", threshold), ("quantum", quantum)) if v is not None})
@@ -387,9 +387,7 @@ class ControlPlane:
         """Set a port's QM rate; returns the rate applied (a multiple of 683 Kb/s)."""
         self.counters.add("requests")
         self._port(port)
-        g = self.r.profile.value("qm_rate_granularity_kbps")
-        hi = self.r.ports[port].rate_bps * self.r.profile.value("qm_default_rate_kbps") // 1_000_000_000
-        self._int(kbps, f"port {port} rate (Kb/s)", g, hi)
+        self._int(kbps, port_rate_limit(self.r.profile, port, self.r.ports[port].rate_bps))
         return self.r.set_port_rate(port, kbps)
 
     # ------------------------------------------------------------------ plug-ins
@@ -403,7 +401,7 @@ class ControlPlane:
         """Compile a C plug-in (a .c file, or the name of a shipped plug-in) and
         run it on plug-in ME ``me`` (0..4); returns its name."""
         self.counters.add("requests")
-        self._int(me, "plug-in ME", 0, N_PLUGIN_MES - 1)
+        self._int(me, "plugin_me")
         if me in self._plugins:
             raise self._reject(f"plug-in ME {me} already runs {self._plugins[me]['name']}; unload it first")
         fn = self._plugin_api("load_plugin")
@@ -426,7 +424,7 @@ class ControlPlane:
 
     def unload_plugin(self, me: int) -> None:
         self.counters.add("requests")
-        self._int(me, "plug-in ME", 0, N_PLUGIN_MES - 1)
+        self._int(me, "plugin_me")
         if me not in self._plugins:
             raise self._reject(f"no plug-in on ME {me}; loaded: {sorted(self._plugins) or 'none'}")
         self._plugin_api("unload_plugin")(me)
@@ -435,11 +433,11 @@ class ControlPlane:
     def plugin_message(self, me: int, text: str) -> str:
         """Send a control message to a plug-in; returns its reply."""
         self.counters.add("requests")
-        self._int(me, "plug-in ME", 0, N_PLUGIN_MES - 1)
+        self._int(me, "plugin_me")
         if me not in self._plugins:
             raise self._reject(f"no plug-in on ME {me}; loaded: {sorted(self._plugins) or 'none'}")
-        if not isinstance(text, str) or not text.isascii() or len(text) > PLUGIN_MSG_MAX:
-            raise self._reject(f"a plug-in message is ASCII text of at most {PLUGIN_MSG_MAX} characters, got {text!r}")
+        if not isinstance(text, str) or not text.isascii() or len(text) > self.r.limits['plugin_message'].hi:
+            raise self._reject(f"a plug-in message is ASCII text of at most {self.r.limits['plugin_message'].hi} characters, got {text!r}")
         return self._plugin_api("plugin_message")(me, text)
 
     def list_plugins(self) -> list[dict[str, Any]]:

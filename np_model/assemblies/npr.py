@@ -25,6 +25,7 @@ import numpy as np
 
 from ..core import CoreError, ffi, lib
 from ..engine.machine import SUB, HwRing, Machine, MemKind, RingKind, TableKind
+from ..limits import npr_limits, port_rate_limit
 from ..profile import IXP2800, Profile
 from .base import DEFAULT_KEEP_RECORDS, Assembly, BlockSpec, MESpec, RingSpec, TableSpec, Wiring
 from .types import (Conservation, ConservationError, FilterAction, HostPacket, PortConfig, TxPacket,
@@ -75,6 +76,7 @@ class NPR(Assembly):
                  connected_routes: bool = True, keep_records: bool | int = DEFAULT_KEEP_RECORDS,
                  capture: bool = True, seed: int = 1, port_buffers: int | None = None, nic: Any = None):
         self.profile = profile
+        self.limits = L = npr_limits(profile)
         self.n_plugins = int(profile.value("plugin_mes"))
         if not 0 <= self.n_plugins <= 16:
             raise ValueError(f"plugin_mes must be 0..16 (the plug-in block's slots), got {self.n_plugins}")
@@ -82,29 +84,23 @@ class NPR(Assembly):
                                                                          profile.value("port_rate_bps"),
                                                                          profile.value("port_mtu")),
                     keep_records=keep_records, capture=capture)
-        if not 1 <= len(self.ports) <= 5:
-            raise ValueError(f"an NPR has 1..5 ports, got {len(self.ports)}")
+        if not L["ports"].lo <= len(self.ports) <= L["ports"].hi:
+            raise ValueError(f"an NPR has {L['ports'].lo}..{L['ports'].hi} ports, got {len(self.ports)}")
         tpm = profile.value("threads_per_me")
         self.threads = {k: tpm for k in THREAD_KEYS}
         self.threads["xscale"] = 2
         for k, v in (threads or {}).items():
             if k not in THREAD_KEYS:
                 raise KeyError(f"unknown block {k!r} in threads; valid: {', '.join(THREAD_KEYS)}")
-            limit = 2 if k == "xscale" else tpm
-            if not 1 <= int(v) <= limit:
-                raise ValueError(f"threads for {k} must be 1..{limit}, got {v}")
-            self.threads[k] = int(v)
+            self.threads[k] = L["xscale_threads" if k == "xscale" else "threads"].check(v, f"threads for {k}")
         need = profile.value("qm.enq_threads") + len(self.ports)
         if self.threads["qm"] < need:
             raise ValueError(f"threads for qm must be at least {need}: {profile.value('qm.enq_threads')} "
                              f"enqueue threads and one scheduler per port ({len(self.ports)} ports)")
-        if port_buffers is not None and not 1 <= int(port_buffers) <= (1 << 24):
-            raise ValueError(f"port_buffers must be 1..16777216 buffers (or None: one shared pool), got {port_buffers}")
-        self.port_buffers = None if port_buffers is None else int(port_buffers)
+        self.port_buffers = None if port_buffers is None else L["port_buffers"].check(port_buffers, "port_buffers")
         self.f_me = profile.value("me_clock_hz")
-        n_buffers = buffers or profile.value("packet_buffers")
-        if not 16 <= n_buffers <= (1 << 24):
-            raise ValueError(f"buffers must be 16..16777216, got {n_buffers}")
+        n_buffers = L["buffers"].check(profile.value("packet_buffers") if buffers is None else buffers, "buffers")
+        L["seed"].check(seed, "seed")
         # the scratchpad holds the scratch rings and each plug-in's scratch memory
         scratch_words = profile.value("scratch_bytes") // 4 - self.n_plugins * lib.NP_PL_SCRATCH // 4
         self.m = Machine(f_me_hz=self.f_me, n_buffers=n_buffers,
@@ -178,9 +174,8 @@ class NPR(Assembly):
         self._materialize(w)
         self.qm = self.insts["qm"]
         self.stats_block = self.insts["stats"]
-        for pc in self.ports:
-            if pc.mtu + 18 > lib.NP_MAX_FRAME:
-                raise ValueError(f"port MTU {pc.mtu} too large for the {lib.NP_MAX_FRAME}-byte buffers")
+        for i, pc in enumerate(self.ports):
+            self.limits["mtu"].check(pc.mtu, f"port {i} MTU")
             m.add_port(pc.rate_bps, mac_to_int(pc.mac), int(pc.interface.ip), pc.mtu)
         m.start()
 
@@ -258,10 +253,7 @@ class NPR(Assembly):
 
     # ------------------------------------------------------------------ tables
     def _stats_index(self, idx: int) -> int:
-        n = self.m.param(self.stats_block, "blocks")
-        if not 0 <= int(idx) < n:
-            raise ValueError(f"stats index {idx} out of range 0..{n - 1} (the Stats block's counter blocks)")
-        return int(idx)
+        return self.limits["stats_index"].check(idx)
 
     def _qid(self, port: int, qid: int, what: str = "qid") -> int:
         """An encoded QID for (port, qid); qid may already be encoded for that port."""
@@ -297,11 +289,10 @@ class NPR(Assembly):
         mports = sorted({self._port(x, "multicast port") for x in multicast_ports})
         if in_port is not None:
             self._port(in_port, "input port")
-        if ptag is not None and not 0 <= ptag < 32:
-            raise ValueError(f"plug-in tag must be 0..31, got {ptag}")
-        prio = self.profile.value("route_priority") if priority is None else int(priority)
-        if not 0 <= prio <= 63:
-            raise ValueError(f"route priority must be 0..63, got {prio}")
+        if ptag is not None:
+            self.limits["plugin_tag"].check(ptag)
+        prio = self.limits["route_priority"].check(self.profile.value("route_priority") if priority is None
+                                                   else priority)
         r = ffi.new("np_result_t *")
         if local:
             r.kind, r.ports = lib.NP_RK_LOCAL, self._port(port)
@@ -361,14 +352,15 @@ class NPR(Assembly):
         if action.kind not in FilterAction.KINDS:
             raise ValueError(f"unknown filter action {action.kind!r}; valid: {', '.join(FilterAction.KINDS)}")
         dn, sn = ipaddress.IPv4Network(dst, strict=False), ipaddress.IPv4Network(src, strict=False)
-        for name, val, width in (("proto", proto, 8), ("dport", dport, 16), ("sport", sport, 16), ("ptag", ptag, 5)):
-            if val is not None and not 0 <= int(val) < (1 << width):
-                raise ValueError(f"{name} must be 0..{(1 << width) - 1}, got {val}")
+        for name, val, lim in (("proto", proto, "protocol"), ("dport", dport, "l4_port"), ("sport", sport, "l4_port"),
+                               ("ptag", ptag, "plugin_tag")):
+            if val is not None:
+                self.limits[lim].check(val, name)
         if in_port is not None:
             self._port(in_port, "input port")
         tf, tfm = tcp_flags or (0, 0)
-        if not (0 <= tf <= 0xFFF and 0 <= tfm <= 0xFFF):
-            raise ValueError("tcp_flags value and mask must be 0..0xfff")
+        self.limits["tcp_flags"].check(tf, "tcp_flags value")
+        self.limits["tcp_flags"].check(tfm, "tcp_flags mask")
         v, k = ffi.new("uint32_t[5]"), ffi.new("uint32_t[5]")
         v[0], k[0] = int(dn.network_address), int(dn.netmask)
         v[1], k[1] = int(sn.network_address), int(sn.netmask)
@@ -377,9 +369,8 @@ class NPR(Assembly):
                 | (0xFF << 8 if proto is not None else 0) | (0xFFFF << 16 if dport is not None else 0))
         v[3], k[3] = (sport or 0), (0xFFFF if sport is not None else 0)
         v[4], k[4] = tf, tfm
-        prio = self.profile.value("filter_priority") if priority is None else int(priority)
-        if not 0 <= prio <= 63:
-            raise ValueError(f"filter priority {prio} out of range 0..63")
+        prio = self.limits["filter_priority"].check(self.profile.value("filter_priority") if priority is None
+                                                    else priority)
         a = ffi.new("np_result_t *")
         a.kind = FilterAction.KINDS[action.kind]
         a.prio = prio
@@ -387,9 +378,7 @@ class NPR(Assembly):
         if action.kind == "queue":
             a.qid = self._qid(self._port(action.port, "filter output port"), action.qid or 0)
         elif action.kind == "plugin":
-            if not 0 <= action.plugin < self.n_plugins:
-                raise ValueError(f"plug-in {action.plugin} does not exist (0..{self.n_plugins - 1})")
-            a.arg = action.plugin
+            a.arg = self.limits["plugin_me"].check(action.plugin)
             a.ports = self._port(action.port)
             if action.qid:
                 a.qid = self._qid(self._port(action.port), action.qid)
@@ -435,6 +424,10 @@ class NPR(Assembly):
         WDRR quantum (bytes per round); unset values are kept. ``qid``: the
         queue 0..8191 of the port, or a QID encoded for it."""
         q = self._qid(self._port(port), qid)
+        if threshold is not None:
+            self.limits["queue_threshold"].check(threshold)
+        if quantum is not None:
+            self.limits["queue_quantum"].check(quantum)
         th, qu, pk, by = (ffi.new("uint32_t *") for _ in range(4))
         self._check(lib.np_queue_get(self.m.ptr, self.qm, q, th, qu, pk, by))
         self._check(lib.np_queue_set(self.m.ptr, self.qm, q, th[0] if threshold is None else int(threshold),
@@ -451,9 +444,8 @@ class NPR(Assembly):
         """Set the QM's port rate; the NPR stores rate/683, so the rate applied
         is rounded down to a multiple of 683 Kb/s [C-code]. Returns it."""
         g = self.profile.value("qm_rate_granularity_kbps")
-        eff = (int(kbps) // g) * g
-        if eff <= 0:
-            raise ValueError(f"port rate {kbps} Kb/s is below the {g} Kb/s granularity")
+        port = self._port(port)
+        eff = (port_rate_limit(self.profile, port, self.ports[port].rate_bps).check(kbps) // g) * g
         self._check(lib.np_port_rate(self.m.ptr, self.qm, self._port(port), eff))
         self._rates[port] = eff
         return eff
@@ -486,8 +478,7 @@ class NPR(Assembly):
         from hangs, system calls or wild writes. Errors (ValueError,
         PluginCompileError) name the source file."""
         from ..plugin_loader import build, worker_program
-        if not 0 <= int(me) < self.n_plugins:
-            raise ValueError(f"plug-in ME {me} does not exist (0..{self.n_plugins - 1})")
+        me = self.limits["plugin_me"].check(me)
         if me in self._plugins:
             raise ValueError(f"plug-in ME {me} already runs {self._plugins[me]!r}; unload it first")
         if not (isinstance(watchdog_ms, (int, float)) and 0 < watchdog_ms <= 3_600_000):
@@ -538,12 +529,13 @@ class NPR(Assembly):
         return int(me)
 
     def plugin_message(self, me: int | str, text: str, *, timeout_ns: float = 1e6) -> str:
-        """Send a control message (at most 28 characters, NPR's limit) to a
+        """Send a control message (at most PLUGIN_MSG_MAX = 28 characters, NPR's limit) to a
         plug-in's message thread through the control processor, run the
         router until the reply comes back, and return it."""
         me = self._plugin_me(me)
-        if len(text) > 28 or "\x00" in text:
-            raise ValueError(f"plug-in messages are at most 28 characters, got {len(text)}")
+        most = self.limits["plugin_message"].hi
+        if not isinstance(text, str) or "\x00" in text or not text.isascii() or len(text) > most:
+            raise ValueError(f"a plug-in message is ASCII text of at most {most} characters, got {text!r}")
         self.m.inject(self.engine.now, text.encode(), passthru=False, keep_l2=False, in_port=-1, out_port=me,
                       qid=0, ptag=0, message=True)
         return self._await_reply(me, timeout_ns)

@@ -115,7 +115,7 @@ def test_line_trace_shows_every_me_and_ring():
 
 
 def test_bad_configuration_is_an_error_naming_the_choices():
-    with pytest.raises(ValueError, match="threads for plc must be 1..8, got 9"):
+    with pytest.raises(ValueError, match="threads for plc must be an integer 1..8, got 9"):
         make_npr("c", threads={"plc": 9})
     with pytest.raises(ValueError, match="threads for qm must be at least 8: 3 enqueue threads and one scheduler"):
         make_npr("c", threads={"qm": 7})

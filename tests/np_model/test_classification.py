@@ -123,13 +123,13 @@ def test_aux_sampling_rate(sample):
 
 def test_table_errors_name_the_problem():
     r = make_npr("c")
-    with pytest.raises(ValueError, match="priority 64 out of range 0..63"):
+    with pytest.raises(ValueError, match="filter priority must be an integer 0..63, got 64"):
         r.add_filter(FilterAction("drop"), priority=64)
     with pytest.raises(ValueError, match="port 7 does not exist"):
         r.add_route("1.0.0.0/8", port=7)
     with pytest.raises(ValueError, match="unknown filter action 'bogus'"):
         r.add_filter(FilterAction("bogus"))
-    with pytest.raises(ValueError, match="plug-in 5 does not exist"):
+    with pytest.raises(ValueError, match="plug-in ME must be an integer 0..4, got 5"):
         r.add_filter(FilterAction("plugin", plugin=5))
 
 

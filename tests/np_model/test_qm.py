@@ -92,5 +92,5 @@ def test_queue_config_errors():
         r.set_queue(0, 0x4005, quantum=10)
     r.set_queue(0, 0x2005, quantum=10)          # encoded for port 0: queue 5
     assert r.queue(0, 5)["quantum"] == 10
-    with pytest.raises(ValueError, match="below the 683 Kb/s granularity"):
+    with pytest.raises(ValueError, match="port 0 rate must be an integer 683..1048576 Kb/s, got 500"):
         r.set_port_rate(0, 500)
