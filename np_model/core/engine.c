@@ -261,6 +261,33 @@ static void rx_schedule(np_t *m, int pi, int at_run_start) {
     ev_push(m, CEIL_SUB(p->rx_free_sub), EV_RX, (uint32_t)pi);
 }
 
+/* EV_RX: frames whose last bit arrived this cycle. The MSF accepts every port
+ * that completed at `now` in one round, starting at a pointer that moves on
+ * one port per round, so when several ports finish together (line-rate
+ * sources in phase) no port number always goes first: a fixed order made
+ * freed buffers go to the lowest-numbered port and losses fall by port number
+ * (issue 13). The events of the other ports in the round find nothing left. */
+static void rx_complete(np_t *m, int pi, uint64_t now) {
+    np_port_t *p = &m->port[pi];
+    if (!p->rx_pending || CEIL_SUB(p->rx_free_sub) != now) return;     /* served earlier this round */
+    int n = m->n_port, first = m->rx_rr;
+    m->rx_rr = (m->rx_rr + 1) % n;
+    for (int k = 0; k < n; k++) {
+        int q = (first + k) % n;
+        np_port_t *pq = &m->port[q];
+        if (!pq->rx_pending || CEIL_SUB(pq->rx_free_sub) != now) continue;
+        uint32_t entry[NP_XWORDS] = { 0 };
+        pq->rx_pending = 0;
+        int nw = np_fx_rx_accept(m, q, now, entry);
+        if (nw > 0) {
+            int ri = m->hw_ring[NP_HW_RBUF];
+            uint32_t unl;
+            uint64_t vis = ring_append(m, ri, entry, (uint32_t)nw, now, &unl);
+            ev_push(m, vis, EV_RING_VIS, (uint32_t)ri);
+        }
+        rx_schedule(m, q, 0);
+    }
+}
 
 /* Start the head TBUF frame on the wire if the wire is free. */
 static void tx_next(np_t *m, int pi, uint64_t now) {
@@ -502,20 +529,9 @@ int np_run(np_t *m, uint64_t until, int flags) {
         case EV_RING_VIS:
             ring_visible(m, (int)(ev.arg & 0xFFFF), (int)(ev.arg >> 16) - 1, now);
             break;
-        case EV_RX: {
-            int pi = (int)ev.arg;
-            uint32_t entry[NP_XWORDS] = { 0 };
-            m->port[pi].rx_pending = 0;
-            int nw = np_fx_rx_accept(m, pi, now, entry);
-            if (nw > 0) {
-                int ri = m->hw_ring[NP_HW_RBUF];
-                uint32_t unl;
-                uint64_t vis = ring_append(m, ri, entry, (uint32_t)nw, now, &unl);
-                ev_push(m, vis, EV_RING_VIS, (uint32_t)ri);
-            }
-            rx_schedule(m, pi, 0);
+        case EV_RX:
+            rx_complete(m, (int)ev.arg, now);
             break;
-        }
         case EV_TX_DONE:
             tx_done(m, (int)ev.arg, now);
             break;

@@ -388,6 +388,7 @@ struct np {
     int *any_waiters; int n_any;
     uint8_t *sig; int *sig_waiter; int n_sig, cap_sig;
     np_port_t *port; int n_port, cap_port;
+    int rx_rr;                   /* MSF receive round: the port served first next (engine.c rx_complete) */
     np_inst_t **inst; int n_inst, cap_inst;
     np_table_t **tbl; int n_tbl, cap_tbl;
     /* memory images */

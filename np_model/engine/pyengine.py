@@ -254,6 +254,7 @@ class PyEngine:
         self._events = 0
         self._heap: list[tuple[int, int, int, Any]] = []
         self._seq = 0
+        self._rx_rr = 0             # MSF receive round pointer (np_t.rx_rr)
         self._booted = False
         self._inj_pending = False
         self._trace_on = False
@@ -665,17 +666,28 @@ class PyEngine:
         self._inject_schedule()
 
     def _rx(self, p: Port, now: int) -> None:
-        """EV_RX: the port's head frame is fully received; the MSF accepts it."""
-        p.rx_pending = False
+        """EV_RX (engine.c rx_complete): every port whose frame ended at ``now`` is
+        accepted in one round, starting at a pointer that moves on one port per
+        round, so simultaneous arrivals are not always served in port order."""
+        if not p.rx_pending or ceil_sub(p.rx_free_sub) != now:
+            return                                  # served earlier in this round
+        n = len(self.ports)
+        first = self._rx_rr
+        self._rx_rr = (first + 1) % n
         entry = self._entry
-        for i in range(lib.NP_XWORDS):
-            entry[i] = 0
-        nw = lib.np_fx_rx_accept(self.ptr, p.index, now, entry)
-        if nw > 0:
-            ri = self.hw_ring[lib.NP_HW_RBUF]
-            vis, _ = self._ring_append(self.rings[ri], [entry[i] for i in range(nw)], now)
-            self._push(vis, EV_RING_VIS, (ri, -1))
-        self._rx_schedule(p)
+        for k in range(n):
+            q = self.ports[(first + k) % n]
+            if not q.rx_pending or ceil_sub(q.rx_free_sub) != now:
+                continue
+            q.rx_pending = False
+            for i in range(lib.NP_XWORDS):
+                entry[i] = 0
+            nw = lib.np_fx_rx_accept(self.ptr, q.index, now, entry)
+            if nw > 0:
+                ri = self.hw_ring[lib.NP_HW_RBUF]
+                vis, _ = self._ring_append(self.rings[ri], [entry[i] for i in range(nw)], now)
+                self._push(vis, EV_RING_VIS, (ri, -1))
+            self._rx_schedule(q)
 
     # -- the event loop (np_run) ---------------------------------------------------------
     def _boot(self) -> None:
