@@ -182,8 +182,8 @@ def _field_value_mask(copt: str, f: KeyField, spec: Any) -> tuple[int, int]:
         if not p.isdigit():
             raise ValueError(f"{what}: bad prefix length {p!r}")
         plen = int(p)
-    if isinstance(spec, (bytes, bytearray)) and plen is None and len(spec) * 8 < f.width:
-        plen = len(spec) * 8
+    if isinstance(spec, (bytes, bytearray)) and len(spec) * 8 < f.width:       # leading bytes
+        plen = len(spec) * 8 if plen is None else plen
         spec = bytes(spec) + bytes((f.width + 7) // 8 - len(spec))
     v = _as_int(what, f, spec)
     if plen is None:
