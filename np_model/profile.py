@@ -233,7 +233,7 @@ _CHIP_KEYS = ("me_clock_hz", "n_me", "threads_per_me", "ctx_swap_cycles", "local
               "sram_clock_hz", "sram_bytes_per_transfer", "sram_latency", "sram_cmd_cycles", "dram_channels",
               "dram_interleave_bytes", "dram_min_access", "dram_latency", "dram_bytes_per_s", "tcam_latency",
               "tcam_searches_per_s", "tcam_search_bytes", "rbuf_elements", "rbuf_element_bytes",
-              "tbuf_elements_per_port", "nn_ring_words", "nn_ring_latency", "wire_overhead_bytes", "fcs_bytes",
+              "tbuf_elements_per_port", "wire_overhead_bytes", "fcs_bytes",
               "min_frame_bytes", "packet_buffers")
 
 _IXP2850_DIFF: dict[str, Param] = {

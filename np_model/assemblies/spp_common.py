@@ -65,7 +65,7 @@ def spp_machine(p: Profile, *, n_buffers: int, seed: int) -> tuple[Machine, dict
                 tbuf_elements=p.value("tbuf_elements_per_port"), wire_overhead=p.value("wire_overhead_bytes"),
                 fcs_bytes=p.value("fcs_bytes"), min_frame=p.value("min_frame_bytes"),
                 scratch_ring_words=p.value("scratch_bytes") // 4, scratch_rings=p.value("scratch_rings"),
-                nn_ring_words=p.value("nn_ring_words"), seed=seed)
+                seed=seed)                          # (no next-neighbour rings on the SPP boards)
 
     def occ(cycles: float) -> int:
         return int(round(cycles * SUB))

@@ -300,6 +300,16 @@ class LineCard(Assembly):
     def del_arp(self, ip: str) -> None:
         self._check(lib.np_hash_del(self.m.ptr, self.tables["arp"], ip_to_int(ip)))
 
+    def capacity(self) -> dict[str, dict[str, int]]:
+        """Each table of the line card: total and left."""
+        tot = {"endpoint filters": int(self.profile.value("lc_filter_entries")),
+               "egress contexts": int(self.profile.value("lc_egress_contexts")),
+               "ARP entries": int(self.profile.value("lc_arp_entries"))}
+        use = {"endpoint filters": len(self._filters) + (self._default is not None),
+               "egress contexts": len(self._contexts),
+               "ARP entries": lib.np_table_count(self.m.ptr, self.tables["arp"])}
+        return {k: {"total": v, "left": v - use[k]} for k, v in tot.items()}
+
     # ------------------------------------------------------------------ queues and statistics
     def queue(self, port: int, qid: int) -> dict[str, Any]:
         """A queue of an external port or of the fabric port: parameters, what it holds."""

@@ -118,6 +118,9 @@ class NPE(Assembly):
         if not 1 <= self.n_fastpaths <= 4094 or not 1 <= self.n_mis <= 4096:
             raise ValueError(f"npe_fastpaths must be 1..4094 and npe_mis_per_fastpath 1..4096, got "
                              f"{self.n_fastpaths} and {self.n_mis}")
+        if p.value("npe_stats_counters") >= p.value("stats.blocks"):
+            raise ValueError(f"npe_stats_counters ({p.value('npe_stats_counters')}) must be below the Stats block's "
+                             f"stats.blocks ({p.value('stats.blocks')}): index 0 means none")
         self.m, self.mems = spp_machine(p, n_buffers=n_buffers, seed=seed)
         w = self.wiring_diagram()
         if len(w.mes) > p.value("n_me"):
@@ -419,11 +422,13 @@ class NPE(Assembly):
     def capacity(self) -> dict[str, dict[str, int]]:
         """Each resource the NPE gives fast paths: total and left."""
         used = lambda attr: sum(getattr(f, attr) for f in self._fps.values())  # noqa: E731
-        tot = {"fast paths": self.n_fastpaths, "filters": int(self.profile.value("npe_filter_entries")),
+        tot = {"fast paths": self.n_fastpaths, "code options": int(self.profile.value("npe_code_options")),
+               "MIs per fast path": self.n_mis, "filters": int(self.profile.value("npe_filter_entries")),
                "queues": self._queues.total, "stats counters": self._stats.total,
                "packet buffers": self.m.n_buffers - 1, "SRAM": int(self.profile.value("npe_fastpath_sram_bytes")),
                "DRAM": int(self.profile.value("npe_fastpath_dram_bytes")), "bandwidth": self.ports[0].rate_bps // 1000}
-        use = {"fast paths": len(self._fps), "filters": used("filters"), "queues": used("queues"),
+        use = {"fast paths": len(self._fps), "code options": len(self._copts), "MIs per fast path": 0,
+               "filters": used("filters"), "queues": used("queues"),
                "stats counters": used("stats"), "packet buffers": used("buffers"), "SRAM": used("sram"),
                "DRAM": used("dram"), "bandwidth": used("kbps")}
         return {k: {"total": v, "left": v - use[k]} for k, v in tot.items()}
