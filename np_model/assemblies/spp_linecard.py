@@ -76,6 +76,8 @@ class LineCard(Assembly):
             raise ValueError(f"a line card has 1..{kmax} external ports (its egress queue manager runs "
                              f"{enq} enqueue threads and one scheduler per port on one ME), got {len(ext)}")
         self.n_external = K = len(ext)
+        if not 1 <= p.value("lc_egress_contexts") <= 4094:
+            raise ValueError(f"lc_egress_contexts must be 1..4094 (one per VID), got {p.value('lc_egress_contexts')}")
         fabric = PortConfig("10.255.0.1/24", fabric_mac, p.value("spp_fabric_rate_bps"), p.value("spp_fabric_mtu"))
         self._setup(ext + [fabric], keep_records=keep_records, capture=capture)
         self.fabric_port = K

@@ -118,6 +118,12 @@ class NPE(Assembly):
         if not 1 <= self.n_fastpaths <= 4094 or not 1 <= self.n_mis <= 4096:
             raise ValueError(f"npe_fastpaths must be 1..4094 and npe_mis_per_fastpath 1..4096, got "
                              f"{self.n_fastpaths} and {self.n_mis}")
+        if not 1 <= p.value("npe_queues") < lib.NP_QUEUES_PER_PORT:
+            raise ValueError(f"npe_queues must be 1..{lib.NP_QUEUES_PER_PORT - 1} (one queue-manager port's queues; "
+                             f"0 means none), got {p.value('npe_queues')}")
+        if not 1 <= p.value("npe_code_options") <= 127:
+            raise ValueError(f"npe_code_options must be 1..127 (a fast path's record holds a 7-bit slot), got "
+                             f"{p.value('npe_code_options')}")
         if p.value("npe_stats_counters") >= p.value("stats.blocks"):
             raise ValueError(f"npe_stats_counters ({p.value('npe_stats_counters')}) must be below the Stats block's "
                              f"stats.blocks ({p.value('stats.blocks')}): index 0 means none")
