@@ -65,11 +65,11 @@ def _traffic():
     return frames, eg, nf, at
 
 
-def fingerprint(profile, tmp):
+def fingerprint(profile, tmp, engine: str = "c"):
     """What a user sees of a run through both boards."""
     src = tmp / "globals.c"
     src.write_text(textwrap.dedent(GLOBALS))
-    lc = LineCard(profile, n_external=2)
+    lc = LineCard(profile, n_external=2, engine=engine)
     lc.add_endpoint_filter("10.0.1.1", 30011, board_mac=NPE_MAC, vid=1)
     lc.set_default_to_gpe(board_mac="02:6e:00:00:00:01", vid=300)
     lc.set_egress_queue(1, 1, kbps=50_000, vid=111)
@@ -81,7 +81,7 @@ def fingerprint(profile, tmp):
     lc.send(eg, 2, at_ns=[100.0 * k for k in range(40)])
     lc.run_until_idle()
 
-    npe = NPE(profile, mac=NPE_MAC, unsafe_in_process=True)
+    npe = NPE(profile, mac=NPE_MAC, unsafe_in_process=True, engine=engine)
     worked_example(npe, 1, kbps=(2000, 20_000, 100_000), thresholds=40_000, buffers=30)
     worked_example(npe, 2, kbps=(2000, 100_000, 100_000))
     worked_example(npe, 3, "i3")
@@ -102,7 +102,7 @@ def fingerprint(profile, tmp):
         out.append(([(t.port, t.data, round(t.t_start_ns, 2), t.qid) for t in r.transmitted()], r.drops(),
                     [(h.reason, round(h.t_host_ns, 2)) for h in r.host_packets()], st["blocks"],
                     {k: v["busy_cycles"] for k, v in st["mes"].items()}, {k: v["capacity"] for k, v in st["rings"].items()},
-                    r.capacity()))
+                    r.capacity(), r.engine.events))
     out.append([npe.stats_counters(1, i) for i in range(4)])
     out.append({n: npe.code_option_stats(n)["cycles_mean"] for n in npe.code_options})
     return out
