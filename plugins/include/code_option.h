@@ -143,14 +143,18 @@ static inline uint16_t copt_csum_update(uint16_t ck, uint16_t old, uint16_t new_
 
 /* Append `width` bits (1..32) of v to a key being packed most significant
  * first; *pos counts the bits used so far (start at 0). Fields must follow
- * the COPT_KEY declaration's order and widths. */
+ * the COPT_KEY declaration's order and widths; bits past 128 are refused. */
 static inline void copt_key_put(uint32_t key[4], unsigned *pos, uint32_t v, unsigned width) {
-    for (unsigned b = width; b-- > 0;) {
-        unsigned p = *pos;
-        if (p >= 128) return;
-        if (v >> b & 1) key[p >> 5] |= 1u << (31 - (p & 31));
-        *pos = p + 1;
+    unsigned p = *pos;
+    if (width < 1 || width > 32 || p + width > 128) return;
+    if (width < 32) v &= (1u << width) - 1;
+    unsigned w = p >> 5, room = 32 - (p & 31);
+    if (width <= room) key[w] |= v << (room - width);
+    else {
+        key[w] |= v >> (width - room);
+        key[w + 1] |= v << (32 - (width - room));
     }
+    *pos = p + width;
 }
 
 /* The outer tunnel header (RFC 791 + RFC 768), 28 bytes at hdr: IPv4 with
