@@ -181,3 +181,35 @@ def test_the_filter_table_refuses_what_it_cannot_hold(engine):
     c.add_endpoint_filter("10.0.1.1", 2, board_mac=NPE_MAC, vid=1)
     with pytest.raises(CapacityError, match="line card: endpoint filters: asked 1, 0 of 2 left"):
         c.add_endpoint_filter("10.0.1.1", 3, board_mac=NPE_MAC, vid=1)
+
+
+def test_removing_filters_contexts_and_arp_entries(lc):
+    """Without its endpoint filter an endpoint's datagrams go by the default
+    filter; without its context a VID's frames are dropped; without an ARP
+    entry a destination gets the port's next hop."""
+    lc.set_egress_queue(0, 3, kbps=0, vid=77)
+    lc.set_arp("10.0.1.50", "02:00:00:00:01:50")
+    lc.del_endpoint_filter("10.0.1.1", 30001)
+    lc.del_arp("10.0.1.50")
+    d = IP(src="10.0.1.1", dst="10.0.1.50") / UDP() / Raw(b"q" * 20)
+    got = _run(lc, [ext(0, UDP(sport=40001, dport=30001))], 0)
+    got += _run(lc, [internal_frame(lc.ports[2].mac, NPE_MAC, 77, d)], 2)[1:]
+    assert got[0].data[:6] == bytes.fromhex(GPE_MAC.replace(":", ""))
+    assert got[1].data == bytes(Ether(dst=HOST[0], src=lc.ports[0].mac) / IP(bytes(d)))
+    lc.del_egress_context(77)
+    _run(lc, [internal_frame(lc.ports[2].mac, NPE_MAC, 77, d)], 2)
+    assert lc.drops() == {"substrate_unknown_context": 1}
+
+
+def test_ingress_queues_can_be_paced(engine):
+    """An ingress queue's rate bounds what it sends to the fabric (LC ingress
+    queues meter traffic into the NPE, virtual_routers.md 1.4)."""
+    c = LineCard(engine=engine, n_external=1, buffers=4096)
+    c.add_endpoint_filter("10.0.1.1", 30001, board_mac=NPE_MAC, vid=1, qid=4)
+    c.set_ingress_queue(4, kbps=50_000, threshold=1 << 22)
+    f = ext(0, UDP(sport=40001, dport=30001), size=500)
+    c.send([f] * 40, 0, at_ns=[4200.0 * k for k in range(40)])          # ~950 Mb/s offered
+    c.run_until_idle()
+    c.check_conservation()
+    sent = c.transmitted(1)
+    assert len(sent) == 40 and 45_000 <= wire_kbps(sent) <= 50_050

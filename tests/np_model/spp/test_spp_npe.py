@@ -220,3 +220,27 @@ def test_freeing_a_fast_path_removes_its_endpoints_filters_and_reservations(npe)
     assert before["filters"]["left"] == left["filters"]["left"] - 6
     worked_example(npe, 1)                     # everything can be had again
     assert npe.filters(1) == []
+
+
+def test_freeing_a_fast_path_with_packets_in_flight_accounts_for_every_one(npe):
+    """Packets of a freed fast path still in the pipeline are dropped
+    (no_fastpath); those already queued leave; none is lost."""
+    npe.add_filter(1, {}, {"queue": 1})
+    a = overlay("192.168.1.5", "192.168.2.7", size=1000)
+    npe.send([from_lc(1, 1, a)] * 40, 0, at_ns=[100.0 * k for k in range(40)])
+    npe.run(duration_ns=12_000)
+    npe.free_fastpath(1)
+    npe.run_until_idle()
+    c = npe.check_conservation()
+    d = npe.drops()
+    assert set(d) <= {"no_fastpath", "substrate_unknown_endpoint"} and d
+    assert c.transmitted + sum(d.values()) == 40 and c.transmitted > 0
+
+
+def test_a_deleted_mi_stops_taking_and_sending_packets(npe):
+    npe.add_filter(1, {"dst": "192.168.2.0/24"}, {"queue": 1})
+    npe.del_meta_interface(1, 2)
+    _run(npe, [from_lc(1, 2, overlay("1.1.1.1", "192.168.2.7")), from_lc(1, 1, overlay("1.1.1.1", "192.168.2.7"))],
+         at=[0, 3000])
+    assert npe.drops() == {"substrate_unknown_endpoint": 1, "fastpath_no_mi": 1}
+    assert npe.queue(1, 1)["mi"] == 2 and npe.fastpath(1)["mis"].keys() == {0, 1}
