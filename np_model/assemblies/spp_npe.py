@@ -140,7 +140,7 @@ class NPE(Assembly):
         self.m.add_port(pc.rate_bps, mac_to_int(pc.mac), int(pc.interface.ip), pc.mtu)
         self.m.start()
         self._start_engine(self.m, engine)
-        self.qm, self.stats_block = self.insts["qm"], self.insts["stats"]
+        self.qm_inst, self.stats_block = self.insts["qm"], self.insts["stats"]
         self.nic = None
         self._copts: dict[str, tuple[int, CodeOption]] = {}
         self._fps: dict[int, _FastPath] = {}
@@ -230,7 +230,7 @@ class NPE(Assembly):
                   sram_base=fp.sram_base, sram_size=fp.sram)
 
     def _qm_node(self, node: int, parent: int, kbps: int, limit: int) -> None:
-        self._check(lib.np_hqm_node_set(self.m.ptr, self.qm, node, parent, kbps, limit))
+        self._check(lib.np_hqm_node_set(self.m.ptr, self.qm_inst, node, parent, kbps, limit))
 
     def _qid(self, queue: int) -> int:
         return queue | 1 << lib.NP_QID_PORT_SHIFT          # port 0
@@ -399,7 +399,7 @@ class NPE(Assembly):
             self._drop_mi(fp, mi)
         for q in range(fp.queues):
             qid = self._qid(fp.queue_base + q)
-            hqm_set_queue(self.m, self.qm, qid, threshold=self.profile.value("hqm.threshold"),
+            hqm_set_queue(self.m, self.qm_inst, qid, threshold=self.profile.value("hqm.threshold"),
                           quantum=self.profile.value("hqm.quantum"), kbps=0, node=-1)
         self._qm_node(self._fp_node(fp), -1, 0, 0)
         self._put("fps", fp.slot, "spp_fp_rec")
@@ -519,7 +519,7 @@ class NPE(Assembly):
         th = self.profile.value("hqm.threshold") if threshold is None else int(threshold)
         if not 0 <= th <= 0xFFFFFFFF:
             raise ValueError(f"npe: threshold must be 0..4294967295 bytes, got {threshold}")
-        hqm_set_queue(self.m, self.qm, self._qid(fp.queue_base + qid), threshold=th,
+        hqm_set_queue(self.m, self.qm_inst, self._qid(fp.queue_base + qid), threshold=th,
                       quantum=weight * self.profile.value("hqm.quantum"), kbps=0, node=self._mi_node(fp, mi))
         fp.bound[qid] = mi
         self._write_fp(fp)
@@ -529,7 +529,7 @@ class NPE(Assembly):
         fp = self._fp(slice_id)
         if not isinstance(qid, int) or not 0 <= qid < fp.queues:
             raise ValueError(f"npe: slice {slice_id} has queues 0..{fp.queues - 1}, not {qid!r}")
-        q = hqm_queue(self.m, self.qm, self._qid(fp.queue_base + qid))
+        q = hqm_queue(self.m, self.qm_inst, self._qid(fp.queue_base + qid))
         return {"mi": fp.bound.get(qid), "threshold": q["threshold"], "quantum": q["quantum"], "pkts": q["pkts"],
                 "bytes": q["bytes"]}
 
@@ -538,7 +538,7 @@ class NPE(Assembly):
         fp = self._fp(slice_id)
         if not isinstance(qid, int) or not 0 <= qid < fp.queues:
             raise ValueError(f"npe: slice {slice_id} has queues 0..{fp.queues - 1}, not {qid!r}")
-        return hqm_queue_stats(self.m, self.qm, self._qid(fp.queue_base + qid))
+        return hqm_queue_stats(self.m, self.qm_inst, self._qid(fp.queue_base + qid))
 
     def rate_stats(self, slice_id: int, mi: int | None = None) -> dict[str, int]:
         """The scheduler's counts for the fast path (``mi`` None) or one of its
@@ -549,7 +549,7 @@ class NPE(Assembly):
         parent, kbps, limit, queued = ffi.new("int32_t *"), ffi.new("uint64_t *"), ffi.new("uint32_t *"), \
             ffi.new("uint32_t *")
         out = ffi.new("uint64_t[4]")
-        self._check(lib.np_hqm_node_get(self.m.ptr, self.qm, node, parent, kbps, limit, queued, out))
+        self._check(lib.np_hqm_node_get(self.m.ptr, self.qm_inst, node, parent, kbps, limit, queued, out))
         return {"kbps": kbps[0], "limit": limit[0], "queued": queued[0], "sent_pkts": out[1], "sent_bytes": out[2],
                 "limit_drops": out[3]}
 
@@ -654,11 +654,7 @@ class NPE(Assembly):
     def stats(self) -> dict[str, Any]:
         """Everything measurable (the base's, plus queues, fast paths, code options)."""
         st = super().stats()
-        st["queues"] = hqm_active_queues(self.m, self.qm)
+        st["queues"] = hqm_active_queues(self.m, self.qm_inst)
         st["fastpaths"] = {s: self.fastpath(s) for s in self.fastpaths}
         st["code_options"] = {n: self.code_option_stats(n) for n in self._copts}
         return st
-
-    @property
-    def plugins(self) -> dict[int, str]:
-        return {}
