@@ -66,3 +66,109 @@ class GPESpec:
     cores: float = 2.0
     cost_us: float | None = None
     per_byte_ns: float | None = None
+
+
+class SPP:
+    """An SPP node built into ``net`` (see module doc).
+
+    Args:
+        net: the network to add the boards to.
+        name: the node's name (boards are ``<name>.lc`` ...).
+        interfaces: the external interfaces (line-card ports 0..K-1).
+        npes: NPE capacities (one NPE per entry; default: one NPE, the NPE's own).
+        gpes: GPE boards.
+        fabric_rate: b/s of the links between the boards and the fabric switch.
+        fabric_delay_ns: their propagation delay.
+        switch_latency_ns: the fabric switch's per-frame latency (network.switch).
+        mac_base: the first board MAC's first five bytes (board i adds i).
+        engine: the NP engine of the line card and NPEs.
+    """
+
+    def __init__(self, net: Network, name: str, interfaces: list[ExternalInterface], *,
+                 npes: int = 1, gpes: list[GPESpec] | None = None, fabric_rate: float = 10e9,
+                 fabric_delay_ns: float = 100.0, switch_latency_ns: float = 500.0,
+                 mac_base: str = "02:53:50:00:00", port_range: tuple[int, int] = (1024, 65535),
+                 engine: str = "c", keep_records: bool | int = False):
+        from np_model.assemblies.spp_linecard import LineCard
+        from np_model.assemblies.spp_npe import NPE
+        from np_model import spp_formats as fmt
+        self.fmt = fmt
+        if not interfaces:
+            raise SppError(f"spp {name}: at least one external interface")
+        gpes = gpes or [GPESpec()]
+        self.net, self.name, self.interfaces = net, name, list(interfaces)
+        base = mac_base.rstrip(":")
+        n_boards = 1 + npes + len(gpes)
+        self.board_macs = [f"{base}:{i + 1:02x}" for i in range(n_boards)]
+        self.lc_mac, self.npe_macs = self.board_macs[0], self.board_macs[1:1 + npes]
+        self.gpe_macs = self.board_macs[1 + npes:]
+        K = len(interfaces)
+        self.lc = LineCard(interfaces=[(i.address, i.mac, i.rate_bps) for i in interfaces], mac=self.lc_mac,
+                           fabric_rate_bps=int(fabric_rate), engine=engine, keep_records=keep_records)
+        self.npe_asms = [NPE(mac=m, rate_bps=int(fabric_rate), engine=engine, keep_records=keep_records)
+                         for m in self.npe_macs]
+        self.lc_node = net.add_node(AssemblyNode(f"{name}.lc", self.lc, kind="spp_linecard"))
+        self.npe_nodes = [net.add_node(AssemblyNode(f"{name}.npe{i}", a, kind="spp_npe"))
+                          for i, a in enumerate(self.npe_asms)]
+        self.srm = SRM([Interface(i, itf.ip, itf.rate_bps // 1000, itf.type, itf.peer)
+                        for i, itf in enumerate(interfaces)],
+                       [self._npe_capacity(a) for a in self.npe_asms], [GPECapacity(g.cores) for g in gpes],
+                       fmt.code_options() if hasattr(fmt, "code_options") else ("ipv4", "i3"),
+                       port_range=port_range)
+        self.gpe_nodes = [net.add_node(GPENode(f"{name}.gpe{j}", cores=g.cores, decode=self._gpe_decode(j),
+                                               encode=self._gpe_encode(j), endpoint_owner=self.srm.endpoint_owner.get,
+                                               cost_us=g.cost_us, per_byte_ns=g.per_byte_ns))
+                          for j, g in enumerate(gpes)]
+        boards = [self.lc_node, *self.npe_nodes, *self.gpe_nodes]
+        board_ports = [K] + [0] * (len(boards) - 1)
+        self.fabric = net.add_node(Switch(f"{name}.fabric", [SwitchPort("trunk", ALL_VLANS, None) for _ in boards],
+                                          latency_ns=switch_latency_ns,
+                                          static={mac_bytes(m): i for i, m in enumerate(self.board_macs)}))
+        for i, (b, p) in enumerate(zip(boards, board_ports)):
+            net.add_link(b.name, p, self.fabric.name, i, name=f"{name}.fabric:{i}", rate_bps=fabric_rate,
+                         delay_ns=fabric_delay_ns)
+        self.rmps: dict[str, RMP] = {}
+        self.slowpaths: dict[str, SlowPath] = {}
+        self._configure_boards()
+
+    # ------------------------------------------------------------------ topology helpers
+    def port(self, i: int) -> tuple[str, int]:
+        """The network node and port of external interface ``i``."""
+        if not 0 <= i < len(self.interfaces):
+            raise SppError(f"spp {self.name} has no interface {i}; valid: 0..{len(self.interfaces) - 1}")
+        return self.lc_node.name, i
+
+    def nodes(self) -> list[str]:
+        return [self.lc_node.name, *(n.name for n in self.npe_nodes), *(n.name for n in self.gpe_nodes),
+                self.fabric.name]
+
+    # ------------------------------------------------------------------ slices
+    def add_slice(self, name: str, slowpath: SlowPath, *, gpe_share: float = 0.5, queue: int = 256,
+                  gpe: int | None = None) -> RMP:
+        """Admit a slice, host its slow path on a GPE, return its slice interface (RMP)."""
+        rec = self.srm.add_slice(name, gpe_share=gpe_share, gpe=gpe)
+        api = RMP(self.srm, name, self)
+        try:
+            self.gpe_nodes[rec.gpe].server.host(name, slowpath, api, share=gpe_share, queue=queue)
+        except SppError:
+            self.srm.remove_slice(name)
+            raise
+        self.rmps[name] = api
+        self.slowpaths[name] = slowpath
+        return api
+
+    def slice_api(self, name: str) -> RMP:
+        if name not in self.rmps:
+            raise SppError(f"spp {self.name} has no slice {name!r}; slices: {', '.join(self.rmps) or 'none'}")
+        return self.rmps[name]
+
+    def boot(self) -> None:
+        """Run the slow paths' setup hooks (after the configuration is applied)."""
+        for g in self.gpe_nodes:
+            g.server.setup()
+
+    # ------------------------------------------------------------------ results
+    def report(self) -> dict[str, Any]:
+        return {"srm": self.srm.report(),
+                "slices": {s: {"fastpaths": {fp: api.get_fastpath(fp) for fp in api.state}}
+                           for s, api in self.rmps.items()}}
