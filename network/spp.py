@@ -93,6 +93,9 @@ class SPP:
         from np_model.assemblies.spp_npe import NPE
         from np_model import spp_formats as fmt
         self.fmt = fmt
+        self._egress: dict[tuple[int, int], int] = {}          # (slice id, interface) -> LC egress VID
+        self._sid_slice: dict[int, str] = {}
+        self._copt_objects: dict[str, Any] = {}
         if not interfaces:
             raise SppError(f"spp {name}: at least one external interface")
         gpes = gpes or [GPESpec()]
@@ -155,6 +158,8 @@ class SPP:
             raise
         self.rmps[name] = api
         self.slowpaths[name] = slowpath
+        self._sid_slice[rec.sid] = name
+        self._sync_egress(name)
         return api
 
     def slice_api(self, name: str) -> RMP:
@@ -166,6 +171,171 @@ class SPP:
         """Run the slow paths' setup hooks (after the configuration is applied)."""
         for g in self.gpe_nodes:
             g.server.setup()
+
+    # ------------------------------------------------------------------ boards (np_model SPP API)
+    def _npe_capacity(self, npe: Any) -> NPECapacity:
+        """What the NPE offers (its own capacities, if it states them)."""
+        cap = getattr(npe, "capacity", None)
+        if callable(cap):
+            cap = cap()
+        if isinstance(cap, dict):
+            keys = {f: cap[f] for f in NPECapacity.__dataclass_fields__ if f in cap}
+            return NPECapacity(**keys)
+        return NPECapacity()
+
+    def _configure_boards(self) -> None:
+        """The line card's default filter (to GPE 0's default context) and next hops."""
+        self.lc.set_default_to_gpe(board_mac=self.gpe_macs[0], vid=self.DEFAULT_VID)
+        for i, itf in enumerate(self.interfaces):
+            if itf.peer_mac is not None and hasattr(self.lc, "set_next_hop"):
+                self.lc.set_next_hop(i, itf.peer_mac)
+
+    def _lc_egress_queue(self, port: int, vid: int, kbps: int) -> None:
+        self.lc.set_egress_queue(port, vid, kbps=kbps, vid=vid)
+
+    # ------------------------------------------------------------------ Dataplane (host.spp.rmp)
+    def _sid(self, slice_: str) -> int:
+        return self.srm.slice(slice_).sid
+
+    def fastpath_added(self, fp: FastPath) -> None:
+        npe = self.npe_asms[fp.npe]
+        sid = self._sid(fp.slice)
+        npe.add_fastpath(sid, fp.copt, queues=fp.qs, filters=fp.fltrs, stats=fp.stats, buffers=fp.buffs,
+                         sram_bytes=fp.sram, dram_bytes=fp.dram, kbps=fp.firm_kbps, vid=sid)
+
+    def fastpath_freed(self, fp: FastPath, state: FastPathState) -> None:
+        self.npe_asms[fp.npe].free_fastpath(self._sid(fp.slice))
+        for mi, ep in state.mis.items():
+            if ep is not None:
+                self.lc.del_endpoint_filter(*ep)
+                self.endpoint_added(fp.slice, ep)
+        self._sync_egress(fp.slice)
+
+    def mi_added(self, fp: FastPath, mi: int, ep: Endpoint | None, kbps: int) -> None:
+        npe = self.npe_asms[fp.npe]
+        sid = self._sid(fp.slice)
+        rec = self.srm.slice(fp.slice)
+        if ep is None:                                   # MI 0: to the slice's GPE
+            npe.add_meta_interface(sid, 0, endpoint=None, kbps=kbps, board_mac=self.gpe_macs[rec.gpe], vid=sid)
+            return
+        iface = self.srm.iface_of(ep[0]).num
+        self._sync_egress(fp.slice)
+        itf = self.interfaces[iface]
+        npe.add_meta_interface(sid, mi, endpoint=ep, kbps=kbps, board_mac=self.lc_mac,
+                               vid=self._egress_vid(sid, iface))
+        self.lc.del_endpoint_filter(*ep)
+        self.lc.add_endpoint_filter(ep[0], ep[1], to="npe", board_mac=self.npe_macs[fp.npe], vid=sid)
+        del itf
+
+    def mi_removed(self, fp: FastPath, mi: int, ep: Endpoint | None) -> None:
+        npe = self.npe_asms[fp.npe]
+        if hasattr(npe, "del_meta_interface"):
+            npe.del_meta_interface(self._sid(fp.slice), mi)
+        if ep is not None:
+            self.lc.del_endpoint_filter(*ep)
+            self.endpoint_added(fp.slice, ep)
+        self._sync_egress(fp.slice)
+
+    def queue_set(self, fp: FastPath, qid: int, mi: int, threshold: int, weight: int) -> None:
+        self.npe_asms[fp.npe].bind_queue(self._sid(fp.slice), qid, mi, threshold=threshold, weight=weight)
+
+    def filter_written(self, fp: FastPath, key: dict, result: dict) -> int:
+        return self.npe_asms[fp.npe].add_filter(self._sid(fp.slice), key, result)
+
+    def filter_deleted(self, fp: FastPath, handle: int) -> None:
+        self.npe_asms[fp.npe].del_filter(self._sid(fp.slice), handle)
+
+    def read_stats(self, fp: FastPath, idx: int) -> dict[str, int]:
+        return dict(self.npe_asms[fp.npe].stats_counters(self._sid(fp.slice), idx))
+
+    def endpoint_added(self, slice_: str, ep: Endpoint) -> None:
+        rec = self.srm.slice(slice_)
+        self.lc.add_endpoint_filter(ep[0], ep[1], to="gpe", board_mac=self.gpe_macs[rec.gpe], vid=rec.sid)
+
+    def endpoint_freed(self, slice_: str, ep: Endpoint) -> None:
+        self.lc.del_endpoint_filter(*ep)
+
+    # ------------------------------------------------------------------ contexts (VIDs)
+    #: the GPE context of frames the line card's default filter sends (no slice filter matched)
+    DEFAULT_VID = 4094
+
+    def _egress_vid(self, sid: int, iface: int) -> int:
+        """The line card's egress context of (slice, interface): its queue there."""
+        key = (sid, iface)
+        if key not in self._egress:
+            vid = len(self._egress) + 1
+            if vid >= self.DEFAULT_VID:
+                raise SppError("no VID left for another egress context (1..4093)")
+            self._egress[key] = vid
+        return self._egress[key]
+
+    def _egress_kbps(self, rec: Any, iface: int) -> int:
+        """What the slice reserved on the interface: its MIs there and its GPE path."""
+        mi = sum(k for fpid in rec.fastpaths for m, k in self.srm.fastpaths[fpid].mi_kbps.items()
+                 if self.srm.fastpaths[fpid].mi_iface.get(m) == iface)
+        return mi + rec.pl_ifbw.get(iface, 0)
+
+    def _sync_egress(self, slice_: str) -> None:
+        """The slice's egress queue on each interface at the rate it reserved there."""
+        rec = self.srm.slice(slice_)
+        for i, itf in enumerate(self.interfaces):
+            kbps = self._egress_kbps(rec, i)
+            vid = self._egress_vid(rec.sid, i)
+            self._lc_egress_queue(i, vid, max(kbps, 1))
+
+    # ------------------------------------------------------------------ GPE frames
+    def _gpe_decode(self, j: int):
+        fmt = self.fmt
+        by_sid = self._sid_slice
+
+        def decode(frame: bytes):
+            d = fmt.decode_internal(frame)
+            if isinstance(d, str):
+                return d
+            ip = d.ip
+            if len(ip) < 28 or ip[9] != 17:
+                return "gpe_not_udp"
+            if d.kind is not None:                       # from an NPE, on MI 0
+                s = by_sid.get(d.slice or d.vid)
+                if s is None:
+                    return "gpe_unknown_slice"
+                return s, ("local" if d.kind == "local" else "exception"), self._reason(s, d), d.mi, ip
+            if d.vid == self.DEFAULT_VID:                # the line card's default filter
+                ihl = (ip[0] & 15) * 4
+                ep = (str(ipaddress.IPv4Address(ip[16:20])), ip[ihl + 2] << 8 | ip[ihl + 3])
+                s = self.srm.endpoint_owner.get(ep)
+                if s is None:
+                    return "gpe_unknown_endpoint"
+                return s, "packet", "default_filter", None, ip
+            s = by_sid.get(d.vid)
+            if s is None:
+                return "gpe_unknown_slice"
+            return s, "packet", "endpoint_filter", None, ip
+        return decode
+
+    def _reason(self, slice_: str, d: Any) -> str:
+        copt = None
+        rec = self.srm.slices.get(slice_)
+        if rec is not None and rec.fastpaths:
+            fp = self.srm.fastpaths[min(rec.fastpaths)]
+            copt = self._copt_objects.get(fp.copt)
+        return self.fmt.meta_reason(d, copt)
+
+    def _gpe_encode(self, j: int):
+        fmt = self.fmt
+
+        def encode(slice_: str, where: str, ip: bytes) -> bytes:
+            rec = self.srm.slice(slice_)
+            src_mac = self.gpe_macs[j]
+            if where == "fastpath":
+                if not rec.fastpaths:
+                    raise SppError(f"slice {slice_} has no fast path")
+                fp = self.srm.fastpaths[min(rec.fastpaths)]
+                return fmt.internal_frame(self.npe_macs[fp.npe], src_mac, rec.sid, ip, kind="inject",
+                                          slice_id=rec.sid, mi=0)
+            iface = self.srm.iface_of(str(ipaddress.IPv4Address(ip[12:16]))).num
+            return fmt.internal_frame(self.lc_mac, src_mac, self._egress_vid(rec.sid, iface), ip)
+        return encode
 
     # ------------------------------------------------------------------ results
     def report(self) -> dict[str, Any]:
