@@ -9,6 +9,9 @@ built by the flow's ``overlay`` kind:
   ``inner_dst`` (UDP port ``inner_dport``), TTL 64, whose data carries the
   flow header (sequence number, send time ns, flow id) -- the meta-net
   packet the IPv4 code option forwards;
+* ``i3``: an i3 packet in this project's encoding (np_model.spp_formats
+  ``I3``: version 1, flags 0, 2 reserved bytes, the 256-bit identifier
+  ``i3_id``) whose data is the flow header -- what the i3 code option forwards;
 * ``raw``: the flow header alone (for a slice whose slow path reads it).
 
 A ``TunnelSink`` is a host's UDP port where tunnel packets end: it parses
@@ -48,10 +51,24 @@ def _ipv4_parse(p: bytes) -> tuple[bytes, int] | None:
     return p[ihl + 8:], p[8]
 
 
+I3_HDR = 36
+
+
+def _i3_overlay(flow: "TunnelFlow", body: bytes) -> bytes:
+    return struct.pack("!BBH", 1, 0, 0) + flow.i3_id + body
+
+
+def _i3_parse(p: bytes) -> tuple[bytes, int] | None:
+    if len(p) < I3_HDR or p[0] != 1:
+        return None
+    return p[I3_HDR:], -1
+
+
 #: overlay kind -> (build(flow, body) -> overlay packet, header bytes before the body,
 #:                  parse(overlay) -> (body, inner ttl or -1) | None)
 OVERLAYS: dict[str, tuple[Callable[["TunnelFlow", bytes], bytes], int, Callable[[bytes], Any]]] = {
     "ipv4": (_ipv4_overlay, 28, _ipv4_parse),
+    "i3": (_i3_overlay, I3_HDR, _i3_parse),
     "raw": (lambda f, b: b, 0, lambda p: (p, -1)),
 }
 
@@ -89,7 +106,7 @@ class TunnelFlow:
     def __init__(self, host: Host, to: tuple[str, int], *, sport: int, start_ns: float, rate_bps: float, size: int,
                  duration_ms: float, flow_id: int, overlay: str = "ipv4", inner_src: str = "10.0.0.1",
                  inner_dst: str = "10.0.0.2", inner_dport: int = 9000, sink: TunnelSink | None = None,
-                 name: str = "tunnel"):
+                 i3_id: bytes = bytes(32), name: str = "tunnel"):
         if overlay not in OVERLAYS:
             raise ValueError(f"overlay {overlay!r}; valid: {', '.join(OVERLAYS)}")
         build, hdr, _ = OVERLAYS[overlay]
@@ -101,6 +118,9 @@ class TunnelFlow:
         self.size, self.rate_bps, self.flow_id, self.overlay = size, float(rate_bps), flow_id, overlay
         self.inner_src, self.inner_dst, self.inner_dport = ip_bytes(inner_src), ip_bytes(inner_dst), inner_dport
         self._build = build
+        if len(i3_id) != 32:
+            raise ValueError(f"an i3 identifier is 256 bits (32 bytes), got {len(i3_id)} bytes")
+        self.i3_id = bytes(i3_id)
         self._pad = bytes(size - hdr - FLOW_HDR.size)
         self.interval_ns = size * 8e9 / rate_bps
         self.duration_ns = duration_ms * 1e6

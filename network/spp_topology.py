@@ -41,6 +41,7 @@
       - {tool: tunnel, host: h1, sport: 5000, to: "64.57.23.210:30000", receiver: h2, rport: 6000,
          overlay: ipv4, inner_src: 10.1.0.1, inner_dst: 10.2.0.1, at_ms: 0, rate: 10M, size: 200,
          duration_ms: 5}
+        # overlay: ipv4 | i3 (i3_id: hex, up to 64 digits, zero-filled) | raw
 
 Every request goes through the slice's RMP, so a configuration that the
 SRM or the slice interface refuses (a reservation beyond capacity, an
@@ -74,7 +75,7 @@ MI_KEYS = ("mi", "endpoint", "rate")
 QUEUE_KEYS = ("qid", "mi", "threshold", "weight")
 FILTER_KEYS = ("key", "result")
 TUNNEL_KEYS = ("tool", "host", "sport", "to", "receiver", "rport", "overlay", "inner_src", "inner_dst", "inner_dport",
-               "at_ms", "rate", "size", "duration_ms", "name")
+               "i3_id", "at_ms", "rate", "size", "duration_ms", "name")
 
 
 def _rate_kbps(v: _V, m: Any, k: str, line: int, path: str) -> int:
@@ -303,6 +304,15 @@ def parse_tunnel_tool(v: _V, t: Any, il: int, path: str, net: Network, sinks: di
                 kw[k] = str(ipaddress.IPv4Address(t[k]))
             except ValueError:
                 raise v.err(kl(k), f"{path}.{k}", f"{t[k]!r} is not an IPv4 address") from None
+    if "i3_id" in t:
+        x = t["i3_id"]
+        try:
+            b = bytes.fromhex(str(x)[2:] if str(x).lower().startswith("0x") else str(x))
+        except ValueError:
+            b = b""
+        if not 1 <= len(b) <= 32:
+            raise v.err(kl("i3_id"), f"{path}.i3_id", f"an i3 identifier is 1..32 bytes of hex, got {_show(x)}")
+        kw["i3_id"] = b + bytes(32 - len(b))
     if "inner_dport" in t:
         kw["inner_dport"] = v.int_(t, "inner_dport", kl("inner_dport"), path, 1, 65535)
     try:

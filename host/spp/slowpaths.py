@@ -128,3 +128,105 @@ class SinkSlowPath(SlowPath):
 
 
 SHIPPED: dict[str, type[SlowPath]] = {"ipv4": IPv4SlowPath, "sink": SinkSlowPath}
+
+
+class I3SlowPath(SlowPath):
+    """An i3 server's slow path (virtual_routers.md §1.6): it keeps the
+    triggers (identifier prefix -> receiver's (ip, port)) and, when the slice
+    has a fast path, writes each as a filter there (key: the identifier's
+    first 128 bits; result: ``result`` plus the trigger's address as
+    ``next_hop``). Control packets (i3 flag bit 0) insert or remove a trigger:
+    their data is op (1 insert, 2 remove), the receiver's IPv4 address and
+    UDP port. A data packet with no matching trigger is dropped
+    (``no_trigger``; a single i3 server, no Chord routing); with one it is
+    sent to the trigger's address from ``via``.
+
+    Args:
+        via: the slice's endpoint the slow path sends from ("ip:port").
+        triggers: ``[{id: hex, to: "ip:port"}]`` installed at setup.
+        result: the fast-path filter result for triggers (``{mi: 1, qid: 0}``).
+    """
+
+    def __init__(self, via: str, triggers: list[dict[str, Any]] | None = None,
+                 result: dict[str, Any] | None = None, cost_us: float | None = None):
+        self.via = endpoint_tuple(via)
+        self.result = dict(result or {})
+        self.triggers: dict[bytes, tuple[str, int]] = {}
+        self._filters: dict[bytes, int] = {}
+        self._initial = []
+        for i, t in enumerate(triggers or []):
+            if not isinstance(t, dict) or set(t) != {"id", "to"}:
+                raise SppError(f"triggers[{i}]: give id and to, got {t!r}")
+            self._initial.append((_i3_prefix(t["id"]), endpoint_tuple(t["to"])))
+        if cost_us is not None:
+            self.cost_us = float(cost_us)
+
+    def setup(self) -> None:
+        for pid, to in self._initial:
+            self.insert(pid, to)
+
+    def _fastpath(self) -> int | None:
+        fps = getattr(self.api, "state", None)
+        return min(fps) if fps else None
+
+    def insert(self, prefix: bytes, to: tuple[str, int]) -> None:
+        self.triggers[prefix] = to
+        fp = self._fastpath()
+        if fp is not None and self.result:
+            if prefix in self._filters:
+                self.api.delete_fltr(fp, self._filters.pop(prefix))
+            self._filters[prefix] = self.api.write_fltr(fp, {"id": "0x" + prefix.hex()},
+                                                        {**self.result, "next_hop": f"{to[0]}:{to[1]}"})
+        self.ctx.count("trigger_inserted")
+
+    def remove(self, prefix: bytes) -> None:
+        if self.triggers.pop(prefix, None) is None:
+            self.ctx.count("trigger_unknown")
+            return
+        fp = self._fastpath()
+        if fp is not None and prefix in self._filters:
+            self.api.delete_fltr(fp, self._filters.pop(prefix))
+        self.ctx.count("trigger_removed")
+
+    def handle(self, p: bytes) -> None:
+        if len(p) < 36 or p[0] != 1:
+            self.ctx.count("bad_header")
+            return
+        prefix = p[4:20]
+        if p[1] & 1:                                       # control: trigger insertion or removal
+            if len(p) < 43 or p[36] not in (1, 2):
+                self.ctx.count("bad_control")
+                return
+            if p[36] == 1:
+                self.insert(prefix, (str(ipaddress.IPv4Address(p[37:41])), p[41] << 8 | p[42]))
+            else:
+                self.remove(prefix)
+            return
+        to = self.triggers.get(prefix)
+        if to is None:
+            self.ctx.count("no_trigger")
+            return
+        self.ctx.send(self.via, to, p)
+        self.ctx.count("forwarded")
+
+    def on_packet(self, pkt: SlowPacket) -> None:
+        self.handle(pkt.payload)
+
+    def on_exception(self, pkt: SlowPacket) -> None:
+        self.ctx.count(f"exception.{pkt.reason}")
+        self.handle(pkt.payload)
+
+
+def _i3_prefix(x: Any) -> bytes:
+    s = str(x)
+    s = s[2:] if s.lower().startswith("0x") else s
+    try:
+        b = bytes.fromhex(s)
+    except ValueError:
+        raise SppError(f"i3 identifier {x!r} is not hex") from None
+    if not 1 <= len(b) <= 32:
+        raise SppError(f"i3 identifier {x!r}: 1..32 bytes")
+    return (b + bytes(32))[:16]
+
+
+SHIPPED["i3"] = I3SlowPath
