@@ -134,6 +134,7 @@ class TunnelFlow:
         self._next_exp = 0
         self._seen = bytearray(self.n)
         self._lat = array("d")
+        self._arr = array("d")
         if sink is not None:
             if flow_id in sink.flows:
                 raise ValueError(f"flow id {flow_id} already ends at {sink.host.name}:{sink.port}")
@@ -163,6 +164,7 @@ class TunnelFlow:
         self.ttls[ttl] += 1
         self.from_[f"{'.'.join(map(str, src))}:{sport}"] += 1
         self._lat.append(now - t_send)
+        self._arr.append(now)
         if seq < self._next_exp:
             self.reordered += 1
         else:
@@ -170,6 +172,16 @@ class TunnelFlow:
 
     def latencies_ns(self) -> np.ndarray:
         return np.frombuffer(self._lat, dtype=np.float64).copy()
+
+    def arrivals_ns(self) -> np.ndarray:
+        """When each received packet arrived (ns, in arrival order)."""
+        return np.frombuffer(self._arr, dtype=np.float64).copy()
+
+    def rate_pps(self, skip: int = 0) -> float:
+        """Received packets per second between the first arrival after ``skip``
+        packets and the last (the receiver's view of the forwarding rate)."""
+        a = self.arrivals_ns()[skip:]
+        return (len(a) - 1) * 1e9 / (a[-1] - a[0]) if len(a) > 1 and a[-1] > a[0] else 0.0
 
     def result(self) -> dict[str, Any]:
         out: dict[str, Any] = {"tool": "tunnel", "name": self.name, "src": f"{self.host.name}:{self.sport}",
