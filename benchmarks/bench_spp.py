@@ -78,7 +78,7 @@ def ipv4_slice(spp: SPP, name: str, port: int, *, fastpath: bool, mi_kbps: int, 
         api.create_mi(fp, 2, e2, kbps=mi_kbps)
         for q, mi in ((0, 1), (1, 2), (2, 0), (3, 0)):
             api.bind_queue(fp, q, mi, threshold=1 << 20)
-        api.write_fltr(fp, {"in_mi": 1, "dst": "10.2.0.0/16"}, {"mi": 2, "qid": 1, "stats": 0,
+        api.write_fltr(fp, {"in_mi": 1, "dst": "10.2.0.0/16"}, {"mi": 2, "queue": 1, "stats": 0,
                                                                  "next_hop": f"{H2}:{port}"})
     spp.boot()
     return api

@@ -108,8 +108,7 @@ class SPP:
         K = len(interfaces)
         self.lc = LineCard(interfaces=[(i.address, i.mac, i.rate_bps) for i in interfaces], mac=self.lc_mac,
                            fabric_rate_bps=int(fabric_rate), engine=engine, keep_records=keep_records)
-        self.npe_asms = [NPE(mac=m, rate_bps=int(fabric_rate), engine=engine, keep_records=keep_records)
-                         for m in self.npe_macs]
+        self.npe_asms = [NPE(mac=m, engine=engine, keep_records=keep_records) for m in self.npe_macs]
         self.lc_node = net.add_node(AssemblyNode(f"{name}.lc", self.lc, kind="spp_linecard"))
         self.npe_nodes = [net.add_node(AssemblyNode(f"{name}.npe{i}", a, kind="spp_npe"))
                           for i, a in enumerate(self.npe_asms)]
@@ -175,13 +174,10 @@ class SPP:
     # ------------------------------------------------------------------ boards (np_model SPP API)
     def _npe_capacity(self, npe: Any) -> NPECapacity:
         """What the NPE offers (its own capacities, if it states them)."""
-        cap = getattr(npe, "capacity", None)
-        if callable(cap):
-            cap = cap()
-        if isinstance(cap, dict):
-            keys = {f: cap[f] for f in NPECapacity.__dataclass_fields__ if f in cap}
-            return NPECapacity(**keys)
-        return NPECapacity()
+        cap = npe.capacity()
+        names = {"filters": "filters", "queues": "queues", "stats counters": "stats", "packet buffers": "buffers",
+                 "SRAM": "sram_bytes", "DRAM": "dram_bytes", "bandwidth": "kbps", "fast paths": "fastpaths"}
+        return NPECapacity(**{f: int(cap[k]["total"]) for k, f in names.items()})
 
     def _configure_boards(self) -> None:
         """The line card's default filter (to GPE 0's default context) and next hops."""
@@ -202,6 +198,8 @@ class SPP:
         sid = self._sid(fp.slice)
         npe.add_fastpath(sid, fp.copt, queues=fp.qs, filters=fp.fltrs, stats=fp.stats, buffers=fp.buffs,
                          sram_bytes=fp.sram, dram_bytes=fp.dram, kbps=fp.firm_kbps, vid=sid)
+        self._copt_objects.setdefault(fp.copt, npe.code_options.get(fp.copt) if hasattr(npe, "code_options")
+                                      else None)
 
     def fastpath_freed(self, fp: FastPath, state: FastPathState) -> None:
         self.npe_asms[fp.npe].free_fastpath(self._sid(fp.slice))
@@ -216,16 +214,14 @@ class SPP:
         sid = self._sid(fp.slice)
         rec = self.srm.slice(fp.slice)
         if ep is None:                                   # MI 0: to the slice's GPE
-            npe.add_meta_interface(sid, 0, endpoint=None, kbps=kbps, board_mac=self.gpe_macs[rec.gpe], vid=sid)
+            npe.add_meta_interface(sid, 0, kbps=kbps, board_mac=self.gpe_macs[rec.gpe], vid=sid)
             return
         iface = self.srm.iface_of(ep[0]).num
         self._sync_egress(fp.slice)
-        itf = self.interfaces[iface]
         npe.add_meta_interface(sid, mi, endpoint=ep, kbps=kbps, board_mac=self.lc_mac,
                                vid=self._egress_vid(sid, iface))
         self.lc.del_endpoint_filter(*ep)
         self.lc.add_endpoint_filter(ep[0], ep[1], to="npe", board_mac=self.npe_macs[fp.npe], vid=sid)
-        del itf
 
     def mi_removed(self, fp: FastPath, mi: int, ep: Endpoint | None) -> None:
         npe = self.npe_asms[fp.npe]

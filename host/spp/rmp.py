@@ -229,8 +229,8 @@ class RMP:
     def _set_queue(self, fp: FastPath, st: FastPathState, qid: int, mi: int, threshold: Any, weight: Any) -> None:
         if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
             raise SppError(f"queue threshold must be a whole number of bytes >= 1, got {threshold!r}")
-        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 65535:
-            raise SppError(f"queue weight must be 1..65535, got {weight!r}")
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 4096:
+            raise SppError(f"queue weight must be 1..4096, got {weight!r}")
         if self.dp is not None:
             try:
                 self.dp.queue_set(fp, qid, mi, threshold, weight)
@@ -245,17 +245,19 @@ class RMP:
     # ------------------------------------------------------------------ filters
     def write_fltr(self, fpid: int, key: dict[str, Any], result: dict[str, Any]) -> int:
         """Write a filter (key and result fields per the code option) and return its
-        id. The result may name only this fast path's bound queues (``qid``), its
-        meta-interfaces (``mi``, which must have a queue) and counters (``stats``)."""
+        id. The result may name only this fast path's bound queues (``queue``), its
+        meta-interfaces (``mi``, which must have a queue) and counters (``stats``);
+        its other fields (``action``, ``next_hop``, ``arg``) are the NPE's
+        (np_model.assemblies.spp_npe.NPE.add_filter)."""
         fp, st = self._fp(fpid)
         if not isinstance(key, dict) or not isinstance(result, dict):
             raise SppError("a filter is a key mapping and a result mapping")
         if len(st.filters) >= fp.fltrs:
             raise AdmissionError("filters", 1, 0, f"fast path {fpid}", "filters")
-        if "qid" in result:
-            q = result["qid"]
+        if "queue" in result:
+            q = result["queue"]
             if q not in st.queues:
-                raise SppError(f"result qid {q!r} is not one of this slice's queues (bound: "
+                raise SppError(f"result queue {q!r} is not one of this slice's queues (bound: "
                                f"{sorted(st.queues) or 'none'})")
         if "mi" in result:
             m = result["mi"]
@@ -263,9 +265,9 @@ class RMP:
                 raise SppError(f"result mi {m!r} is not one of this slice's meta-interfaces ({sorted(st.mis)})")
             if not any(s.mi == m for s in st.queues.values()):
                 raise SppError(f"meta-interface {m} has no queue bound (every MI needs one)")
-            if "qid" in result and st.queues[result["qid"]].mi != m:
-                raise SppError(f"queue {result['qid']} is bound to meta-interface {st.queues[result['qid']].mi}, "
-                               f"not {m}")
+            if "queue" in result and st.queues[result["queue"]].mi != m:
+                raise SppError(f"queue {result['queue']} is bound to meta-interface "
+                               f"{st.queues[result['queue']].mi}, not {m}")
         if "stats" in result:
             s = result["stats"]
             if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < fp.stats:

@@ -144,7 +144,7 @@ class I3SlowPath(SlowPath):
     Args:
         via: the slice's endpoint the slow path sends from ("ip:port").
         triggers: ``[{id: hex, to: "ip:port"}]`` installed at setup.
-        result: the fast-path filter result for triggers (``{mi: 1, qid: 0}``).
+        result: the fast-path filter result for triggers (``{mi: 1, queue: 0}``).
     """
 
     def __init__(self, via: str, triggers: list[dict[str, Any]] | None = None,

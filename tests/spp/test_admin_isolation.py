@@ -27,7 +27,7 @@ def two():
         api.create_mi(fp, 2, e2, kbps=100_000)
         for q, mi in ((0, 1), (1, 2), (2, 0), (3, 0)):
             api.bind_queue(fp, q, mi)
-        api.write_fltr(fp, {"dst": "10.2.0.0/16"}, {"mi": 2, "qid": 1, "stats": 1})
+        api.write_fltr(fp, {"dst": "10.2.0.0/16"}, {"mi": 2, "queue": 1, "stats": 1})
         api.alloc_endpoint(IF0, port + 100)                 # a spare endpoint, no MI
     return s, apis
 
@@ -45,7 +45,7 @@ CALLS = {
     "delete_mi": lambda a, fp, ep, spare: a.delete_mi(fp, 1),
     "bind_queue": lambda a, fp, ep, spare: a.bind_queue(fp, 3, 1),
     "set_queue_params": lambda a, fp, ep, spare: a.set_queue_params(fp, 0, threshold=1),
-    "write_fltr": lambda a, fp, ep, spare: a.write_fltr(fp, {"dst": "10.9.0.0/16"}, {"mi": 1, "qid": 0}),
+    "write_fltr": lambda a, fp, ep, spare: a.write_fltr(fp, {"dst": "10.9.0.0/16"}, {"mi": 1, "queue": 0}),
     "delete_fltr": lambda a, fp, ep, spare: a.delete_fltr(fp, 0),
     "read_stats": lambda a, fp, ep, spare: a.read_stats(fp, 1),
     "get_fastpath": lambda a, fp, ep, spare: a.get_fastpath(fp),
@@ -72,8 +72,8 @@ def test_filter_naming_another_slices_queue_is_refused(two):
     a = apis["a"]
     fpa = next(iter(a.state))
     a.state[fpa].queues.pop(1)                       # a's queue 1 unbound; b's queue 1 stays bound
-    with pytest.raises(SppError, match=r"result qid 1 is not one of this slice's queues"):
-        a.write_fltr(fpa, {"dst": "10.9.0.0/16"}, {"mi": 2, "qid": 1})
+    with pytest.raises(SppError, match=r"result queue 1 is not one of this slice's queues"):
+        a.write_fltr(fpa, {"dst": "10.9.0.0/16"}, {"mi": 2, "queue": 1})
 
 
 def test_every_id_taking_call_is_covered():

@@ -121,16 +121,16 @@ def test_queue_rules_mi0_highest_numbered_and_every_mi_needs_a_queue():
     with pytest.raises(SppError, match="highest-numbered queues belong to MI 0"):
         api.bind_queue(fp, 3, 1)                             # above MI 0's queue 2
     with pytest.raises(SppError, match="no queue bound"):
-        api.write_fltr(fp, {"dst": "10.1.0.0/16"}, {"mi": 1, "qid": 2})
+        api.write_fltr(fp, {"dst": "10.1.0.0/16"}, {"mi": 1, "queue": 2})
     api.bind_queue(fp, 0, 1)
     api.bind_queue(fp, 1, 0)                                 # above MI 1's queue 0: allowed
     with pytest.raises(SppError, match="queue 4 is not one of fast path"):
         api.bind_queue(fp, 4, 0)
     with pytest.raises(SppError, match="bound to meta-interface 0, not 1"):
-        api.write_fltr(fp, {}, {"mi": 1, "qid": 2})
-    api.write_fltr(fp, {}, {"mi": 1, "qid": 0, "stats": 7})
+        api.write_fltr(fp, {}, {"mi": 1, "queue": 2})
+    api.write_fltr(fp, {}, {"mi": 1, "queue": 0, "stats": 7})
     with pytest.raises(SppError, match="counters 0..7"):
-        api.write_fltr(fp, {}, {"mi": 1, "qid": 0, "stats": 8})
+        api.write_fltr(fp, {}, {"mi": 1, "queue": 0, "stats": 8})
 
 
 def test_filter_quota_and_free_all_returns_everything():
@@ -140,10 +140,10 @@ def test_filter_quota_and_free_all_returns_everything():
     fp = api.alloc_fastpath("ipv4", **dict(ARL, fltrs=2))
     api.create_mi(fp, 0, kbps=1000)
     api.bind_queue(fp, 3, 0)
-    api.write_fltr(fp, {}, {"mi": 0, "qid": 3})
-    api.write_fltr(fp, {}, {"mi": 0, "qid": 3})
+    api.write_fltr(fp, {}, {"mi": 0, "queue": 3})
+    api.write_fltr(fp, {}, {"mi": 0, "queue": 3})
     with pytest.raises(AdmissionError, match="filters: asked 1 filters, 0 filters left"):
-        api.write_fltr(fp, {}, {"mi": 0, "qid": 3})
+        api.write_fltr(fp, {}, {"mi": 0, "queue": 3})
     api.alloc_endpoint("64.57.23.210")
     api.resrv_pl_ifbw(1, 5000)
     api.free_all()
