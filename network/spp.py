@@ -92,6 +92,7 @@ class SPP:
         from np_model.assemblies.spp_linecard import LineCard
         from np_model.assemblies.spp_npe import NPE
         from np_model import spp_formats as fmt
+        from np_model.code_options import shipped as shipped_code_options
         self.fmt = fmt
         self._egress: dict[tuple[int, int], int] = {}          # (slice id, interface) -> LC egress VID
         self._sid_slice: dict[int, str] = {}
@@ -115,7 +116,7 @@ class SPP:
         self.srm = SRM([Interface(i, itf.ip, itf.rate_bps // 1000, itf.type, itf.peer)
                         for i, itf in enumerate(interfaces)],
                        [self._npe_capacity(a) for a in self.npe_asms], [GPECapacity(g.cores) for g in gpes],
-                       fmt.code_options() if hasattr(fmt, "code_options") else ("ipv4", "i3"),
+                       tuple(shipped_code_options()),
                        port_range=port_range)
         self.gpe_nodes = [net.add_node(GPENode(f"{name}.gpe{j}", cores=g.cores, decode=self._gpe_decode(j),
                                                encode=self._gpe_encode(j), endpoint_owner=self.srm.endpoint_owner.get,

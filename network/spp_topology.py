@@ -52,6 +52,7 @@ SRM's message (the resource and what is left).
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Any, Callable
 
 from host.config import ConfigError, _kl, _show, _V, parse_rate
@@ -236,6 +237,8 @@ def _slice(v: _V, spp: Any, sls: Any, sname: Any, spec: Any, line: int, path: st
     res = {k: v.int_(f, k, _kl(f, k, fl), fpath, 0, 2**40) for k in ("fltrs", "qs", "stats", "buffs", "sram", "dram")
            if k in f}
     copt = f["copt"]
+    if isinstance(copt, str) and copt.endswith(".c") and not os.path.isabs(copt):
+        copt = os.path.join(base_dir, copt)
     fp = _call(v, _kl(f, "copt", fl), fpath, api.alloc_fastpath, copt, firm=_rate_kbps(v, f, "firm", fl, fpath),
                soft=_rate_kbps(v, f, "soft", fl, fpath) if "soft" in f else 0, **res)
     for x, il, ip in _items(v, f, "mis", fl, fpath):

@@ -141,7 +141,8 @@ class SRM:
         interfaces: the external interfaces (numbers 0..K-1 in order).
         npes: one capacity per NPE.
         gpes: one capacity per GPE.
-        code_options: the names a fast path may ask for.
+        code_options: the names a fast path may ask for (besides a C file, ``*.c``,
+            which the NPE builds).
         port_range: UDP ports available for endpoints (inclusive).
     """
 
@@ -313,8 +314,9 @@ class SRM:
         """Admit a fast path on an NPE with room for all its firm resources
         (``npe=None``: the first that has room)."""
         rec = self.slice(slice_)
-        if copt not in self.code_options:
-            raise SppError(f"unknown code option {copt!r}; valid: {', '.join(self.code_options)}")
+        if not isinstance(copt, str) or (copt not in self.code_options and not copt.endswith(".c")):
+            raise SppError(f"unknown code option {copt!r}; valid: {', '.join(self.code_options)}, "
+                           "or a code option's C file (name.c)")
         if rec.fastpaths:
             raise SppError(f"slice {slice_} already has fast path {min(rec.fastpaths)}; a slice has one fast path")
         ask = {"firm_kbps": _count(firm_kbps, "firm_kbps"), "fltrs": _count(fltrs, "fltrs"), "qs": _count(qs, "qs"),

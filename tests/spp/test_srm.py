@@ -105,7 +105,7 @@ def test_gpe_shares_admitted_against_cores():
 def test_unknown_code_option_lists_the_valid_ones():
     s = srm()
     s.add_slice("a")
-    with pytest.raises(SppError, match=r"unknown code option 'ipv6'; valid: ipv4, i3"):
+    with pytest.raises(SppError, match=r"unknown code option .ipv6.; valid: ipv4, i3, or a code option"):
         RMP(s, "a").alloc_fastpath("ipv6", **ARL)
 
 
