@@ -170,6 +170,7 @@ class _Hosted:
     counters: Counter = field(default_factory=Counter)
     faults: list[str] = field(default_factory=list)
     latency_ns: list[float] = field(default_factory=list)
+    ready: bool = False
 
 
 class GPEServer:
@@ -219,8 +220,12 @@ class GPEServer:
         return ctx
 
     def setup(self) -> None:
-        """Run every hosted slow path's ``setup``; a failing setup is an error naming the slice."""
+        """Run ``setup`` of every hosted slow path not set up yet; a failing setup is
+        an error naming the slice."""
         for h in self.slices.values():
+            if h.ready:
+                continue
+            h.ready = True
             try:
                 h.sp.setup()
             except Exception as ex:                  # noqa: BLE001 -- the slice's code; report it by name
