@@ -153,10 +153,10 @@ class RMP:
     def free_fastpath(self, fpid: int) -> None:
         """Free the fast path and everything on it (filters, queues, MIs)."""
         fp, st = self._fp(fpid)
-        if self.dp is not None:
-            self.dp.fastpath_freed(fp, st)
         self.srm.free_fastpath(self.slice, fp.fpid)
         del self.state[fp.fpid]
+        if self.dp is not None:
+            self.dp.fastpath_freed(fp, st)
 
     def get_fastpath(self, fpid: int) -> dict[str, Any]:
         fp, st = self._fp(fpid)
