@@ -10,8 +10,9 @@ The node is its boards as network nodes, named ``<spp>.<board>``:
 * ``<spp>.fabric`` -- the fabric switch: network.switch.Switch, every port
   an 802.1Q trunk, with static entries for the boards' MACs (a chassis
   switch knows its boards; nothing is flooded), joined to each board by a
-  link of ``fabric_rate`` (10 Gb/s by default; the SPP's fabric switch has
-  1 and 10 GbE ports, virtual_routers.md §1.1).
+  link at the boards' fabric port rate and MTU (the profile's
+  ``spp_fabric_rate_bps``, 10 Gb/s, and ``spp_fabric_mtu``: internal frames
+  carry up to 10 bytes more than the external MTU).
 
 The CP is this object: its SRM admits every reservation, each slice's RMP
 (``slice_api(name)``) is the slice interface, and what is admitted is
@@ -77,7 +78,6 @@ class SPP:
         interfaces: the external interfaces (line-card ports 0..K-1).
         npes: NPE capacities (one NPE per entry; default: one NPE, the NPE's own).
         gpes: GPE boards.
-        fabric_rate: b/s of the links between the boards and the fabric switch.
         fabric_delay_ns: their propagation delay.
         switch_latency_ns: the fabric switch's per-frame latency (network.switch).
         mac_base: the first board MAC's first five bytes (board i adds i).
@@ -85,7 +85,7 @@ class SPP:
     """
 
     def __init__(self, net: Network, name: str, interfaces: list[ExternalInterface], *,
-                 npes: int = 1, gpes: list[GPESpec] | None = None, fabric_rate: float = 10e9,
+                 npes: int = 1, gpes: list[GPESpec] | None = None,
                  fabric_delay_ns: float = 100.0, switch_latency_ns: float = 500.0,
                  mac_base: str = "02:53:50:00:00", port_range: tuple[int, int] = (1024, 65535),
                  engine: str = "c", keep_records: bool | int = False):
@@ -107,9 +107,12 @@ class SPP:
         self.lc_mac, self.npe_macs = self.board_macs[0], self.board_macs[1:1 + npes]
         self.gpe_macs = self.board_macs[1 + npes:]
         K = len(interfaces)
-        self.lc = LineCard(interfaces=[(i.address, i.mac, i.rate_bps) for i in interfaces], mac=self.lc_mac,
-                           fabric_rate_bps=int(fabric_rate), engine=engine, keep_records=keep_records)
+        from np_model.assemblies.types import PortConfig
+        self.lc = LineCard(ports=[PortConfig(i.address, i.mac, int(i.rate_bps)) for i in interfaces],
+                           fabric_mac=self.lc_mac, engine=engine, keep_records=keep_records)
         self.npe_asms = [NPE(mac=m, engine=engine, keep_records=keep_records) for m in self.npe_macs]
+        fabric_rate = self.lc.ports[K].rate_bps
+        fabric_mtu = self.lc.ports[K].mtu
         self.lc_node = net.add_node(AssemblyNode(f"{name}.lc", self.lc, kind="spp_linecard"))
         self.npe_nodes = [net.add_node(AssemblyNode(f"{name}.npe{i}", a, kind="spp_npe"))
                           for i, a in enumerate(self.npe_asms)]
@@ -129,7 +132,7 @@ class SPP:
                                           static={mac_bytes(m): i for i, m in enumerate(self.board_macs)}))
         for i, (b, p) in enumerate(zip(boards, board_ports)):
             net.add_link(b.name, p, self.fabric.name, i, name=f"{name}.fabric:{i}", rate_bps=fabric_rate,
-                         delay_ns=fabric_delay_ns)
+                         delay_ns=fabric_delay_ns, mtu=fabric_mtu)
         self.rmps: dict[str, RMP] = {}
         self.slowpaths: dict[str, SlowPath] = {}
         self._configure_boards()
@@ -188,6 +191,7 @@ class SPP:
                 self.lc.set_next_hop(i, itf.peer_mac)
 
     def _lc_egress_queue(self, port: int, vid: int, kbps: int) -> None:
+        """The slice's queue on external port ``port`` (queue number = its VID), paced at ``kbps``."""
         self.lc.set_egress_queue(port, vid, kbps=kbps, vid=vid)
 
     # ------------------------------------------------------------------ Dataplane (host.spp.rmp)

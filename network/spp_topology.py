@@ -9,7 +9,7 @@
              peer: 64.57.23.209, peer_mac: "02:00:00:00:09:01"}
         npes: 1
         gpes: [{cores: 2, cost_us: 10, per_byte_ns: 2}]     # or a count
-        fabric: {rate: 10G, delay_ns: 100, latency_ns: 500}
+        fabric: {delay_ns: 100, latency_ns: 500}   # links at the boards' 10 Gb/s
         port_range: [1024, 65535]      # UDP ports for endpoints
         mac_base: "02:53:50:00:00"     # board MACs: mac_base:01 (line card), :02 ...
         slices:
@@ -68,7 +68,7 @@ __all__ = ["parse_spps", "parse_tunnel_tool", "SPP_KEYS", "SLICE_KEYS", "FASTPAT
 SPP_KEYS = ("interfaces", "npes", "gpes", "fabric", "port_range", "mac_base", "slices")
 IFACE_KEYS = ("address", "mac", "rate", "type", "peer", "peer_mac")
 GPE_KEYS = ("cores", "cost_us", "per_byte_ns")
-FABRIC_KEYS = ("rate", "delay_ns", "latency_ns")
+FABRIC_KEYS = ("delay_ns", "latency_ns")
 SLICE_KEYS = ("gpe_share", "gpe", "slowpath", "endpoints", "pl_ifbw", "fastpath")
 SLOWPATH_KEYS = ("class", "args", "queue")
 FASTPATH_KEYS = ("copt", "firm", "soft", "fltrs", "qs", "stats", "buffs", "sram", "dram", "mis", "queues", "filters")
@@ -158,8 +158,6 @@ def parse_spps(v: _V, root: Any, net: Network, *, base_dir: str, new_name: Calla
         if "fabric" in spec:
             fl = kl("fabric")
             fm = v.mapping(spec["fabric"], fl, f"{path}.fabric", FABRIC_KEYS)
-            if "rate" in fm:
-                kw["fabric_rate"] = _rate_kbps(v, fm, "rate", fl, f"{path}.fabric") * 1000.0
             if "delay_ns" in fm:
                 kw["fabric_delay_ns"] = v.num(fm, "delay_ns", _kl(fm, "delay_ns", fl), f"{path}.fabric", 100)
             if "latency_ns" in fm:
