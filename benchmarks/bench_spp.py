@@ -11,8 +11,10 @@
    * in its **GPE slow path only** (no fast path: the line card sends its
      endpoints to the GPE, host.spp.slowpaths.IPv4SlowPath forwards), with
      one core reserved.
-   The rate is the receiver's (packets per second between its first and
-   last arrival) with h1 offering the whole 10 Gb/s wire; the latency is the
+   The slice reserves the NPE's whole bandwidth for its output MI, so the
+   reservation does not pace it. The rate is the receiver's (packets per
+   second between its first and last arrival) with h1 offering the whole
+   10 Gb/s wire (the slow path: 400,000 packets/s); the latency is the
    median one-way latency (h1 to h2) at 1 % of that rate. ``speedup`` is the
    fast path's rate over the slow path's -- the shape of the SPP paper's
    headline comparison (the model's GPE costs are estimates, docs/spp.md).
@@ -50,6 +52,8 @@ from network.wire import wire_bytes  # noqa: E402
 IF0, IF1, H1, H2 = "64.57.23.210", "64.57.23.214", "64.57.23.209", "64.57.23.213"
 H1_MAC, H2_MAC = "02:00:00:00:01:02", "02:00:00:00:02:02"
 SIZES = (64, 128, 256, 512, 1024, 1472)
+#: the forwarding slice's output MI: all the NPE's bandwidth but its MI 0's and input MI's
+OUT_KBPS = 10_000_000 - 2000 - 10_000
 
 
 def node(rate: float = 10e9) -> tuple[Network, SPP, Host, Host]:
@@ -66,16 +70,21 @@ def node(rate: float = 10e9) -> tuple[Network, SPP, Host, Host]:
     return net, spp, h1, h2
 
 
-def ipv4_slice(spp: SPP, name: str, port: int, *, fastpath: bool, mi_kbps: int, share: float = 1.0):
+def ipv4_slice(spp: SPP, name: str, port: int, *, fastpath: bool, mi_kbps: int, share: float = 1.0,
+               out_kbps: int | None = None):
     """A slice forwarding site 1's overlay prefix 10.2.0.0/16 to h2 (its fast path, or its slow path)."""
     sp = IPv4SlowPath(routes=[{"prefix": "10.2.0.0/16", "next_hop": f"{H2}:{port}", "via": f"{IF1}:{port}"}])
     api = spp.add_slice(name, sp if not fastpath else SinkSlowPath(), gpe_share=share, queue=1024)
     e1, e2 = api.alloc_endpoint(IF0, port), api.alloc_endpoint(IF1, port)
+    if not fastpath:                       # what the slow path sends leaves at the GPE-path rate it reserved
+        api.resrv_pl_ifbw(1, 2 * mi_kbps)
     if fastpath:
-        fp = api.alloc_fastpath("ipv4", firm=2 * mi_kbps + 2000, fltrs=4, qs=4, stats=4, buffs=4096, sram=4096)
+        in_kbps = mi_kbps if out_kbps is None else 10_000          # MI rates pace what leaves by the MI
+        out = mi_kbps if out_kbps is None else out_kbps
+        fp = api.alloc_fastpath("ipv4", firm=in_kbps + out + 2000, fltrs=4, qs=4, stats=4, buffs=4096, sram=4096)
         api.create_mi(fp, 0, kbps=2000)
-        api.create_mi(fp, 1, e1, kbps=mi_kbps)
-        api.create_mi(fp, 2, e2, kbps=mi_kbps)
+        api.create_mi(fp, 1, e1, kbps=in_kbps)
+        api.create_mi(fp, 2, e2, kbps=out)
         for q, mi in ((0, 1), (1, 2), (2, 0), (3, 0)):
             api.bind_queue(fp, q, mi, threshold=1 << 20)
         api.write_fltr(fp, {"in_mi": 1, "dst": "10.2.0.0/16"}, {"mi": 2, "queue": 1, "stats": 0,
@@ -98,7 +107,7 @@ def wire_rate(size: int, rate: float) -> float:
 
 def forwarding(size: int, fastpath: bool, ms: float) -> dict:
     net, spp, h1, h2 = node()
-    ipv4_slice(spp, "s", 30000, fastpath=fastpath, mi_kbps=4_900_000)
+    ipv4_slice(spp, "s", 30000, fastpath=fastpath, mi_kbps=4_900_000, out_kbps=OUT_KBPS)
     full = wire_rate(size, 10e9)
     f = flow(h1, h2, 30000, size, full if fastpath else min(full, 8 * size * 400_000), ms, 1)
     t0 = time.perf_counter()
@@ -106,7 +115,7 @@ def forwarding(size: int, fastpath: bool, ms: float) -> dict:
     wall = time.perf_counter() - t0
     rate = f.rate_pps(skip=min(100, f.received // 10))
     net2, spp2, g1, g2 = node()
-    ipv4_slice(spp2, "s", 30000, fastpath=fastpath, mi_kbps=4_900_000)
+    ipv4_slice(spp2, "s", 30000, fastpath=fastpath, mi_kbps=4_900_000, out_kbps=OUT_KBPS)
     light = flow(g1, g2, 30000, size, max(rate, 1.0) * size * 8 * 0.01, 2.0 if fastpath else 20.0, 1)
     net2.run(duration_ns=(2.0 if fastpath else 20.0) * 1e6 + 2e6)
     lat = light.latencies_ns()
@@ -154,11 +163,12 @@ def main() -> None:
         events += r["events"]
         wall += r["wall_s"]
         print(f"{s:5d} B  fast path {r['mpps']:.3f} Mpps, {r['latency_us']:.1f} us   "
-              f"GPE {g['mpps'] * 1e3:.1f} kpps, {g['latency_us']:.1f} us   speedup {r['mpps'] / g['mpps']:.0f}x")
+              f"GPE {g['mpps'] * 1e3:.1f} kpps, {g['latency_us']:.1f} us   "
+              f"speedup {r['mpps'] / g['mpps'] if g['mpps'] else float('nan'):.0f}x")
     iso = isolation(a.sim_ms * 5)
     print(f"isolation: B's throughput moved by {100 * iso['bandwidth_deviation']:.2f} % of its reservation, "
           f"latency x{iso['latency_ratio']:.3f} under A's 10x flood")
-    out = {"fastpath_mpps": fp, "gpe_mpps": gpe, "speedup": {s: round(fp[s] / gpe[s], 2) for s in sizes},
+    out = {"fastpath_mpps": fp, "gpe_mpps": gpe, "speedup": {s: round(fp[s] / gpe[s], 2) if gpe[s] else None for s in sizes},
            "fastpath_latency_us": fpl, "gpe_latency_us": gpel, "isolation": iso,
            "sim_pps": round(events / wall) if wall else None}
     print(json.dumps(out))

@@ -253,6 +253,9 @@ class SPP:
         rec = self.srm.slice(slice_)
         self.lc.add_endpoint_filter(ep[0], ep[1], to="gpe", board_mac=self.gpe_macs[rec.gpe], vid=rec.sid)
 
+    def interface_bandwidth_changed(self, slice_: str) -> None:
+        self._sync_egress(slice_)
+
     def endpoint_freed(self, slice_: str, ep: Endpoint) -> None:
         self.lc.del_endpoint_filter(*ep)
 

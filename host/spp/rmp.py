@@ -54,6 +54,7 @@ class Dataplane(Protocol):
     def filter_deleted(self, fp: FastPath, handle: int) -> None: ...
     def read_stats(self, fp: FastPath, idx: int) -> dict[str, int]: ...
     def endpoint_added(self, slice_: str, ep: Endpoint) -> None: ...
+    def interface_bandwidth_changed(self, slice_: str) -> None: ...
     def endpoint_freed(self, slice_: str, ep: Endpoint) -> None: ...
 
 
@@ -105,8 +106,11 @@ class RMP:
         return self.srm.interface(ifn).peer
 
     def resrv_pl_ifbw(self, ifn: int, kbps: int) -> None:
-        """Reserve the slice's GPE-path bandwidth on interface ``ifn`` (kb/s)."""
+        """Reserve the slice's GPE-path bandwidth on interface ``ifn`` (kb/s): what
+        its slow path sends out of that interface leaves at this rate."""
         self.srm.resrv_pl_ifbw(self.slice, ifn, kbps)
+        if self.dp is not None:
+            self.dp.interface_bandwidth_changed(self.slice)
 
     # ------------------------------------------------------------------ endpoints
     def alloc_endpoint(self, ip: str, port: int | None = None) -> Endpoint:

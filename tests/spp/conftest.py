@@ -55,6 +55,9 @@ class Node:
         sp = IPv4SlowPath(routes=routes if (routes_in_slowpath or not fastpath) else [], local=["10.0.0.1"])
         api = self.spp.add_slice(name, sp, gpe_share=share, queue=1024)
         e1, e2 = api.alloc_endpoint(IF0, port), api.alloc_endpoint(IF1, port)
+        if not fastpath:
+            api.resrv_pl_ifbw(0, mi_kbps)
+            api.resrv_pl_ifbw(1, mi_kbps)
         fp = None
         if fastpath:
             fp = api.alloc_fastpath("ipv4", firm=2 * mi_kbps + 2000, fltrs=8, qs=4, stats=8, buffs=2048, sram=4096)
