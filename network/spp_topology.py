@@ -55,7 +55,7 @@ import ipaddress
 import os
 from typing import Any, Callable
 
-from host.config import ConfigError, _kl, _show, _V, parse_rate
+from host.config import _kl, _show, _V, parse_rate
 from host.spp.gpe import load_slowpath_class
 from host.spp.srm import AccessError, SppError
 

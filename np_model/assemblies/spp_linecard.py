@@ -22,7 +22,6 @@ datagrams it carries (it is not a router hop: no TTL decrement).
 """
 from __future__ import annotations
 
-import ipaddress
 import itertools
 from typing import Any, Sequence
 
@@ -32,7 +31,7 @@ from ..profile import IXP2850, Profile
 from ..spp_formats import endpoint as _endpoint
 from .base import DEFAULT_KEEP_RECORDS, Assembly, BlockSpec, MESpec, RingSpec, TableSpec, Wiring
 from .spp_common import CapacityError, hqm_active_queues, hqm_queue, hqm_queue_stats, hqm_set_queue, spp_machine
-from .types import HostPacket, PortConfig, encode_qid, int_to_mac, ip_to_int, mac_to_int
+from .types import HostPacket, PortConfig, encode_qid, ip_to_int, mac_to_int
 
 __all__ = ["LineCard", "CapacityError", "CONTROL_QID"]
 

@@ -30,7 +30,6 @@ which values are the IXP2800's, which differ, and which are estimates.
 """
 from __future__ import annotations
 
-import ipaddress
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Mapping

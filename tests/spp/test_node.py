@@ -8,7 +8,7 @@ from __future__ import annotations
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
-from tests.spp.conftest import H1, H2, H2_MAC, IF0, IF1, LC1_MAC
+from tests.spp.conftest import H2, H2_MAC, IF0, IF1, LC1_MAC
 
 
 def overlay(dst: str = "10.2.0.5", ttl: int = 64, n: int = 40) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from scapy.layers.inet import ICMP, IP, TCP, UDP
-from scapy.layers.l2 import ARP, Dot1Q, Ether
+from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 
 from np_model.assemblies.spp_common import CapacityError

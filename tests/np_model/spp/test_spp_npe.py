@@ -12,7 +12,7 @@ from scapy.packet import Raw
 from np_model.assemblies.spp_npe import NPE
 from np_model.spp_formats import SppMeta, decode_internal, internal_frame, meta_reason
 from tests.np_model.spp.spp_helpers import (GPE_MAC, LC_MAC, NPE_MAC, ep, expected_exception, expected_out, from_lc,
-                                            gpe_vid, overlay, peer, routed, worked_example)
+                                            overlay, peer, routed, worked_example)
 
 
 @pytest.fixture

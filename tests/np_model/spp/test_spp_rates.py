@@ -4,8 +4,6 @@ flooding far beyond its reservation leaves another slice its rate. Relations
 against the reservations, never numbers copied from a run."""
 from __future__ import annotations
 
-import pytest
-from scapy.packet import Raw
 
 from np_model.assemblies.spp_npe import NPE
 from tests.np_model.spp.spp_helpers import GPE_MAC, LC_MAC, ep, from_lc, gpe_vid, lc_vid, overlay, peer, worked_example
