@@ -21,6 +21,7 @@ import collections
 import heapq
 import ipaddress
 import itertools
+from time import perf_counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from ..core import CoreError, ffi, lib
 from ..engine import make_engine
-from ..engine.cengine import RUN_FULL, RUN_HOST, RUN_IDLE
+from ..engine.cengine import FOREVER, RUN_FULL, RUN_HOST, RUN_IDLE
 from ..blocks import BLOCK_TYPES
 from ..engine.machine import (DROP_DTYPE, DROP_REASONS, EXC_REASONS, RINGTRACE_DTYPE, TRACE_DTYPE, TX_DTYPE,
                               HwRing, Machine, RingKind, TableKind)
@@ -255,7 +256,8 @@ class Assembly:
                 raise ValueError(f"keep_records must be >= 0, True or False, got {keep_records}")
         self.keep_records = cap
         self.capture = capture
-        self._next_id = 0
+        self.callback_s = 0.0              # wall time in host handlers and timers (see sim_wall_s)
+        self._timer_watch: Callable[[int], None] | None = None
         self._tx_kept = _Kept(cap)
         self._host_kept: collections.deque[HostPacket] = collections.deque()
         self._host_discarded = 0
@@ -361,13 +363,13 @@ class Assembly:
         offs[1:] = np.cumsum(lens[:-1], dtype=np.uint64)
         order = np.lexsort((np.arange(n), t, ports))      # per port, by time, stable
         data = b"".join(raw)
-        ids = np.arange(self._next_id, self._next_id + n, dtype=np.uint64)
+        first = int(lib.np_next_id(self.m.ptr))
+        ids = np.arange(first, first + n, dtype=np.uint64)
         # the core numbers frames in feed order; keep caller order in ids
         self.m.feed(t[order], ports[order], lens[order], offs[order], data,
-                    None if meta is None else np.asarray(meta, dtype=np.uint32)[order], self._next_id)
+                    None if meta is None else np.asarray(meta, dtype=np.uint32)[order], first)
         out = np.empty(n, dtype=np.uint64)
         out[order] = ids
-        self._next_id += n
         return out
 
     def feed_arrays(self, t_cycles: np.ndarray, ports: np.ndarray, lens: np.ndarray, offsets: np.ndarray,
@@ -380,9 +382,8 @@ class Assembly:
             offsets = np.zeros(len(raw), dtype=np.uint64)
             offsets[1:] = np.cumsum(lens[:-1], dtype=np.uint64)
             data = np.frombuffer(b"".join(raw), dtype=np.uint8)
-        first = self._next_id
+        first = int(lib.np_next_id(self.m.ptr))
         self.m.feed(t_cycles, ports, lens, offsets, data, meta, first)
-        self._next_id += len(t_cycles)
         return first
 
     NIC_META = NIC_META
@@ -441,6 +442,8 @@ class Assembly:
         run in the order they were scheduled."""
         t = max(self.ns_to_cycles(t_ns), self.engine.now)
         heapq.heappush(self._timers, (t, next(self._timer_seq), fn))
+        if self._timer_watch is not None:
+            self._timer_watch(self._timers[0][0])
 
     def call_after(self, delay_ns: float, fn: Callable[[], None]) -> None:
         self.call_at(self.now_ns + delay_ns, fn)
@@ -449,18 +452,54 @@ class Assembly:
         """When the earliest host timer is due (None if none)."""
         return self.cycles_to_ns(self._timers[0][0]) if self._timers else None
 
-    def _run_to(self, until: int, idle_ok: bool = False) -> None:
+    def _run_to(self, until: int, idle_ok: bool = False, rc: int | None = None) -> None:
+        """Run to cycle ``until``: engine runs to the next host timer or ``until``,
+        then outputs, host packets and due timers are handled. ``rc``: the engine
+        already ran to that stop (np_fab_run) and returned ``rc``; go on from there."""
         while True:
-            stop = min(until, self._timers[0][0]) if self._timers else until
             stay = idle_ok and not self._timers
-            rc = self.engine.run(stop, stop_on_host=self.host_handler is not None, idle_stay=stay)
+            if rc is None:
+                stop = min(until, self._timers[0][0]) if self._timers else until
+                rc = self.engine.run(stop, stop_on_host=self.host_handler is not None, idle_stay=stay)
             self._drain()
             if rc in (RUN_HOST, RUN_FULL):
+                rc = None
                 continue
-            while self._timers and self._timers[0][0] <= self.engine.now:
-                heapq.heappop(self._timers)[2]()
+            if self._timers and self._timers[0][0] <= self.engine.now:
+                t0 = perf_counter()
+                while self._timers and self._timers[0][0] <= self.engine.now:
+                    heapq.heappop(self._timers)[2]()
+                self.callback_s += perf_counter() - t0
+                if self._timer_watch is not None:
+                    self._timer_watch(self._timers[0][0] if self._timers else FOREVER)
             if self.engine.now >= until or (stay and rc == RUN_IDLE):
                 return
+            rc = None
+
+    # ------------------------------------------------------------------ driven from outside (np_fab_run)
+    def finish_run(self, until_ns: float, rc: int) -> None:
+        """The compiled fabric ran this router's engine and stopped it early
+        with code ``rc`` (a host packet, a due timer, outputs waiting): do what
+        ``run`` would have done next, and run on to ``until_ns``."""
+        self._run_to(self.ns_to_cycles(until_ns), rc=rc)
+
+    def flush_outputs(self) -> None:
+        """Take what the engine produced so far (records, host packets, statistics)."""
+        self._drain()
+
+    def watch_timers(self, fn: Callable[[int], None] | None) -> None:
+        """Call ``fn(cycle)`` whenever the earliest host timer changes (FOREVER: none),
+        and once now; None stops it."""
+        self._timer_watch = fn
+        if fn is not None:
+            fn(self._timers[0][0] if self._timers else FOREVER)
+
+    @property
+    def sim_wall_s(self) -> float:
+        """Wall-clock seconds this router spent simulating: its engine's event
+        loop (np_run or the Python engine's run, whoever called it) and its host
+        handler and host timers (the control processor's software)."""
+        return self.engine.wall_s + self.callback_s
 
     def _drain(self) -> None:
         out = self.m.take_outputs()
@@ -495,7 +534,9 @@ class Assembly:
                                 ptag=fields["ptag"], src=int(r["src"]), reasons=tuple(reasons), qid=fields["qid"])
                 self._keep_host(hp)
                 if self.host_handler is not None:
+                    t0 = perf_counter()
                     self.host_handler(self, hp)
+                    self.callback_s += perf_counter() - t0
         if len(out["rings"]):
             self._ring_recs.append(out["rings"])
 

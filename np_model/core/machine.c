@@ -547,6 +547,8 @@ void np_buf_returned(np_t *m, uint32_t h) {
 /* ---- traffic in ---- */
 int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint32_t *lens,
             const uint64_t *offs, const uint8_t *data, const uint32_t *meta, uint64_t first_id) {
+    /* NP_NO_PKT: number the frames from the machine's own count (np_next_id) */
+    uint64_t first = first_id == NP_NO_PKT ? m->next_id : first_id;
     for (int i = 0; i < n; i++) {
         if (ports[i] >= m->n_port) return fail(m, "frame %d: port %d does not exist (ports 0..%d)", i, ports[i], m->n_port - 1);
         /* A frame whose first bit arrived in the past may still be offered while its
@@ -569,14 +571,19 @@ int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint3
             free(p->inq); p->inq = nq; p->inq_head = 0; p->inq_cap *= 2;
         }
         np_inframe_t *f = &p->inq[(p->inq_head + p->inq_n) % p->inq_cap];
-        f->t = t[i]; f->len = lens[i]; f->meta = meta ? meta[i] : 0; f->id = first_id + (uint64_t)i;
+        f->t = t[i]; f->len = lens[i]; f->meta = meta ? meta[i] : 0; f->id = first + (uint64_t)i;
         f->data = malloc(lens[i] ? lens[i] : 1);
         if (!f->data) return fail(m, "out of memory");
         memcpy(f->data, data + offs[i], lens[i]);
         p->inq_n++;
+        if (first + (uint64_t)i + 1 > m->next_id) m->next_id = first + (uint64_t)i + 1;
     }
     return 0;
 }
+
+uint64_t np_next_id(np_t *m) { return m->next_id; }
+uint64_t np_run_wall_ns(np_t *m) { return m->run_wall_ns; }
+void np_set_tx_hook(np_t *m, np_tx_hook_fn fn, void *ctx) { m->tx_hook = fn; m->tx_hook_ctx = ctx; }
 
 int np_inject(np_t *m, uint64_t t, const uint8_t *data, uint32_t len, uint32_t flags,
               int in_port, int out_port, uint32_t qid, uint32_t ptag) {
@@ -756,16 +763,22 @@ void np_fx_tx_done(np_t *m, int port, uint32_t h, uint32_t len, uint64_t t_start
     r->port = (uint16_t)port; r->meta = d->meta; r->qid = d->qid;
     r->flags = (uint16_t)(((d->flags & NP_DF_COPY) ? 1 : 0) | ((d->flags & NP_DF_HOST) ? 2 : 0));
     r->cap_off = 0;
+    uint8_t *c = NULL;
     if (m->capture_on) {
-        uint8_t *c = np_vec_push(&m->tx_cap, len);
+        c = np_vec_push(&m->tx_cap, len);
         if (c) {
-            const uint8_t *pd = np_pkt_data(m, h);
             r->cap_off = (uint64_t)(c - (uint8_t *)m->tx_cap.p);
-            if (d->flags & NP_DF_KEEP_L2) memcpy(c, pd, len);
-            else { memcpy(c, d->l2, 14); memcpy(c + 14, pd + 14, len - 14); }
             r->flags |= 4;
         }
     }
+    uint8_t tmp[NP_BUF_SIZE];               /* a frame lives in one buffer: at most NP_BUF_SIZE bytes */
+    if (!c && m->tx_hook && len <= NP_BUF_SIZE) c = tmp;   /* the hook needs the bytes even when not captured */
+    if (c) {
+        const uint8_t *pd = np_pkt_data(m, h);
+        if (d->flags & NP_DF_KEEP_L2) memcpy(c, pd, len);
+        else { memcpy(c, d->l2, 14); memcpy(c + 14, pd + 14, len - 14); }
+    }
+    if (m->tx_hook && c) m->tx_hook(m->tx_hook_ctx, m, r, c);
 }
 
 /* The control processor hands a packet to the host: op->words is the ring

@@ -195,9 +195,12 @@ const char *np_op_name(int k);
 const char *np_src_hash(void);
 
 /* ---- traffic in ---- */
+/* first_id NP_NO_PKT: the frames are numbered from np_next_id (which every
+ * np_feed keeps above the ids it gave). */
 int np_feed(np_t *m, int n, const uint64_t *t_cycles, const uint8_t *ports,
             const uint32_t *lens, const uint64_t *offsets, const uint8_t *data,
             const uint32_t *meta, uint64_t first_id);
+uint64_t np_next_id(np_t *m);
 #define NP_INJ_PASSTHRU 1
 #define NP_INJ_KEEP_L2 2
 #define NP_INJ_MSG 4         /* a control message for plug-in out_port (data: the text) */
@@ -212,6 +215,7 @@ int np_inject(np_t *m, uint64_t t_cycle, const uint8_t *data, uint32_t len,
 #define NP_STOP_HOST 1       /* flags: return when a packet reaches the host */
 #define NP_IDLE_STAY 2       /* flags: when nothing is left, stay at the last event's cycle */
 int np_run(np_t *m, uint64_t until, int flags);
+uint64_t np_run_wall_ns(np_t *m);   /* wall-clock ns spent inside np_run so far */
 uint64_t np_now(np_t *m);
 uint64_t np_events(np_t *m);
 void np_set_trace(np_t *m, int on);
@@ -283,6 +287,47 @@ int np_take_drops(np_t *m, np_drop_rec_t **recs);
 int np_take_trace(np_t *m, np_trace_rec_t **recs);
 int np_take_ring_trace(np_t *m, np_ringtrace_rec_t **recs);
 void np_clear_outputs(np_t *m);
+
+/* ---- fabric (fabric.c): machines joined by point-to-point links, one call per window ----
+ * A network of several machines under conservative synchronisation runs in
+ * windows: every machine runs to the window bound, then the frames each sent
+ * cross their links and are offered to the far end (np_feed) before the next
+ * window. np_fab_run does both for all its machines in one call. A link
+ * between two machines (np_fab_link) is carried here: first bit out + delay
+ * is the far end's first-bit arrival, rounded up to its cycles as
+ * np_model.timebase does; a frame longer than the link MTU (bytes after the
+ * Ethernet header and its 802.1Q tag) is lost (counted per direction). Any
+ * other port's frames are staged for the caller (np_fab_staged), as are
+ * copies of a captured link's frames. A machine stops early when the caller
+ * must act -- a host timer is due (np_fab_timers), a packet reached the host
+ * (flags NP_STOP_HOST), other outputs wait, or NP_FAB_DRAIN_RECS transmit
+ * records are kept: its np_fab_rc entry is then the np_run code, else -1;
+ * the caller finishes its window and calls np_fab_carry. */
+#define NP_FAB_DRAIN_RECS 4096
+typedef struct np_fab np_fab_t;
+typedef struct np_fab_rec {
+    uint64_t t_start, t_end;   /* cycles of the sending machine: first bit, last bit */
+    uint64_t off;              /* the frame's bytes in the node's staging arena */
+    uint32_t len;
+    uint16_t port;
+    uint8_t kind;              /* 0: a port the caller carries; 1: a copy of a captured link's frame */
+    uint8_t lost;              /* kind 1: 1 if the link lost it to its MTU */
+    int32_t link, dir;         /* kind 1: the fabric link and its direction (0: from end a) */
+} np_fab_rec_t;
+np_fab_t *np_fab_new(void);
+void np_fab_free(np_fab_t *f);           /* also stops every machine's transmit hook */
+const char *np_fab_error(np_fab_t *f);
+int np_fab_add(np_fab_t *f, np_t *m, int flags);          /* node index; flags: NP_STOP_HOST */
+int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int32_t mtu, int capture);
+uint64_t *np_fab_timers(np_fab_t *f);    /* per node: cycle of its next host timer, UINT64_MAX none */
+int32_t *np_fab_rc(np_fab_t *f);         /* per node, after np_fab_run: -1 done, else the np_run code */
+uint32_t *np_fab_nstaged(np_fab_t *f);   /* per node: staged records since np_fab_run */
+int np_fab_run(np_fab_t *f, double until_ns);            /* nodes the caller must finish, or -1 */
+int np_fab_carry(np_fab_t *f);
+int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len);
+int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, uint8_t **data);
+void np_fab_node_counts(np_fab_t *f, int node, uint64_t *fed, uint64_t *sent);
+void np_fab_link_counts(np_fab_t *f, int link, int dir, uint64_t *received, uint64_t *sent, uint64_t *mtu_lost);
 
 /* ---- tables ----
  * A TCAM database holds (value, mask) keys of up to NP_KEY_WORDS 32-bit words and
