@@ -16,16 +16,28 @@ frame is lost if the link is down at any time between its first bit
 leaving and its last bit arriving (``link_down``), if it exceeds the MTU
 (``mtu_exceeded``), or by the loss draw (``link_loss``).
 
-Synchronisation overhead is what the wall clock spends outside the nodes'
-own work (``Node.busy_s``: an NPR's ``run``, a host's or switch's event
-processing): window loop, links, messages, captures, feeding and
-collecting router frames.
+Routers on the compiled engine run in a compiled fabric
+(np_model.engine.fabric): one call per window runs them all to the bound
+and carries the links between two of them (a link without loss draws or
+scheduled down times; their captures are written here from staged copies);
+frames to and from the other nodes cross here, as above. The results are
+the same as with every node and link driven from here (``compiled=False``;
+tests/network/test_net_fabric.py compares them).
+
+Synchronisation overhead is the share of the run's wall time spent outside
+the nodes' own work (``Node.busy_s``): a router's is its engine's event loop
+(np_run, timed inside the core) and its slow path's handlers and timers, a
+host's or switch's its event processing. Everything else counts as overhead:
+the window loop, links, messages, captures, offering frames to routers and
+taking what they sent, the fabric's carrying of frames between routers.
 """
 from __future__ import annotations
 
 import random
 import time
 from typing import Any, Callable
+
+from np_model.engine.fabric import Fabric
 
 from .capture import LinkCapture
 from .ledger import Ledger, NetworkConservation
@@ -96,8 +108,12 @@ class Link:
 class Network:
     """Nodes, links and the window loop (see module doc)."""
 
-    def __init__(self, seed: int = 1):
+    def __init__(self, seed: int = 1, *, compiled: bool = True):
         self.seed = seed
+        #: drive eligible routers and the links between them in the compiled fabric
+        self.compiled = compiled
+        self._fabric: Fabric | None = None
+        self._fabric_stale = False
         self.nodes: dict[str, Node] = {}
         self.links: list[Link] = []
         self._port_link: dict[tuple[str, int], tuple[Link, int]] = {}
@@ -151,6 +167,7 @@ class Network:
         """Take a link down (or up) at a time."""
         self._future(at_ns, f"link {name} {'up' if up else 'down'}")
         self.link(name).down.set(at_ns, not up)
+        self._fabric_stale = True             # the link's frames must now cross here
         self.event_log.append({"t_ns": at_ns, "link": name, "action": "up" if up else "down"})
 
     def set_node(self, name: str, at_ns: float, up: bool) -> None:
@@ -161,6 +178,7 @@ class Network:
             raise SimError(f"no node named {name!r}; nodes: {', '.join(self.nodes)}")
         node = self.nodes[name]
         node.down.set(at_ns, not up)
+        self._fabric_stale = True
         if hasattr(node, "on_down_change"):
             node.on_down_change(at_ns, not up)
         self.event_log.append({"t_ns": at_ns, "node": name, "action": "up" if up else "down"})
@@ -200,26 +218,95 @@ class Network:
         t0 = time.perf_counter()
         k = 0
         start = self.now
-        while self.now < end:
-            # window bounds are multiples of w from the run's start (no drift from repeated sums)
-            k += 1
-            tn = min(start + k * w, end)
-            for node in nodes:
-                node.advance(tn)
-            for node in nodes:
-                out = node.take_output()
-                for port, ts, te, frame in out:
-                    lk = port_link.get((node, port))
-                    if lk is None:
-                        node.ledger.drop("port_unconnected")
-                        node.ledger.sent -= 1
+        try:
+            stepped, fab, carriers = self._fabric_open(nodes)
+            while self.now < end:
+                if self._fabric_stale:
+                    self._fabric_close()
+                    stepped, fab, carriers = self._fabric_open(nodes)
+                # window bounds are multiples of w from the run's start (no drift from repeated sums)
+                k += 1
+                tn = min(start + k * w, end)
+                for node in stepped:
+                    node.advance(tn)
+                if fab is not None:
+                    self._fabric_advance(fab, tn)
+                for node in carriers:
+                    out = node.take_output()
+                    if not out:
                         continue
-                    lk[0].carry(lk[1], ts, te, frame)
-            self.now = tn
-            self.windows += 1
-            if progress is not None:
-                progress(tn)
-        self.wall_s += time.perf_counter() - t0
+                    for port, ts, te, frame in out:
+                        lk = port_link.get((node, port))
+                        if lk is None:
+                            node.ledger.drop("port_unconnected")
+                            node.ledger.sent -= 1
+                            continue
+                        lk[0].carry(lk[1], ts, te, frame)
+                self.now = tn
+                self.windows += 1
+                if progress is not None:
+                    progress(tn)
+        finally:
+            self._fabric_close()
+            self.wall_s += time.perf_counter() - t0
+
+    # -- the compiled fabric
+    def _fabric_open(self, nodes: list[Node]) -> tuple[list[Node], Fabric | None, list[Node]]:
+        """Put the eligible routers and the links between them in a fabric.
+        Returns the nodes advanced one by one, the fabric, and the nodes whose
+        outputs cross here (in node order: a link's capture keeps its order)."""
+        self._fabric_stale = False
+        members = [n for n in nodes if self.compiled and getattr(n, "fabric_eligible", None) and n.fabric_eligible()]
+        if not members:
+            return nodes, None, nodes
+        fab = Fabric()
+        self._fabric = fab
+        self._fabric_links: list[Link] = []
+        self._fabric_nodes = members
+        idx = {n: n.join_fabric(fab, self._fabric_links) for n in members}
+        staging: set[Node] = set()
+        for n in members:                      # ports whose frames come back staged
+            for p in range(n.n_ports):
+                lk = self._port_link.get((n.name, p))
+                if lk is None or lk[0].ends[1 - lk[1]][0] not in idx or lk[0].loss or lk[0].down._t:
+                    staging.add(n)
+        for lk in self.links:
+            (a, pa), (b, pb) = lk.ends
+            if a in idx and b in idx and not lk.loss and not lk.down._t:
+                fab.link(idx[a], pa, idx[b], pb, delay_ns=lk.delay_ns, mtu=lk.mtu, capture=lk.capture is not None)
+                self._fabric_links.append(lk)
+                if lk.capture is not None:
+                    staging.update((a, b))
+        stepped = [n for n in nodes if n not in idx]
+        carriers = [n for n in nodes if n not in idx or n in staging]
+        return stepped, fab, carriers
+
+    def _fabric_advance(self, fab: Fabric, tn: float) -> None:
+        if fab.run(tn):
+            rc = fab.rc
+            for i, node in enumerate(self._fabric_nodes):
+                if rc[i] >= 0:                 # stopped early: the router finishes its window here
+                    node.npr.finish_run(tn, rc[i])
+            fab.carry()
+
+    def _fabric_close(self) -> None:
+        fab = self._fabric
+        if fab is None:
+            return
+        try:
+            for i, lk in enumerate(self._fabric_links):
+                for d in (0, 1):
+                    received, sent, mtu_lost = fab.link_counts(i, d)
+                    led = lk.ledgers[d]
+                    led.received += received
+                    led.sent += sent
+                    if mtu_lost:
+                        led.drop("mtu_exceeded", mtu_lost)
+            for n in self._fabric_nodes:
+                n.leave_fabric(self.now)
+        finally:
+            fab.close()
+            self._fabric = None
 
     # -- results
     def conservation(self) -> NetworkConservation:
