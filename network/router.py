@@ -32,11 +32,14 @@ from typing import Any, Callable
 import numpy as np
 
 from host.router import Router
+from np_model.core import lib
 
 from .ledger import Ledger
-from .node import Node, Output
+from .node import Node
 
 __all__ = ["RouterNode"]
+
+_fab_feed = lib.np_fab_feed
 
 
 class RouterNode(Node):
@@ -57,7 +60,6 @@ class RouterNode(Node):
         self._busy0 = self.npr.sim_wall_s
         self._fab: Any = None                 # the network's compiled fabric while in it
         self._fab_i = -1
-        self._fab_links: list[Any] = []       # fabric link index -> network Link
 
     @property
     def busy_s(self) -> float:               # type: ignore[override]
@@ -73,14 +75,16 @@ class RouterNode(Node):
         classifier runs in Python), no scheduled down time (checked in Python)?"""
         return self.npr.engine.name == "c" and self.npr.nic is None and not self.down._t
 
-    def join_fabric(self, fab: Any, links: list[Any]) -> int:
-        """Become node ``fab.add(...)`` of the fabric; ``links``: the network's
-        Link of each fabric link (filled in by the caller)."""
+    def join_fabric(self, fab: Any) -> int:
+        """Become a node of the fabric; returns its index."""
         if self._in_frames:
             self._feed()                      # arrivals of the last window before the fabric
-        self._fab, self._fab_links = fab, links
+        self._fab = fab
         self._fab_i = i = fab.add(self.npr.m, stop_on_host=self.npr.host_handler is not None)
         self.npr.tx_sink = None               # the fabric's transmit hook takes every frame
+        self._capture = self.npr.capture
+        if self.npr.keep_records == 0:        # no kept frame, no sink: the bytes are not needed
+            self.npr.set_capture(False)
         self.npr.watch_timers(lambda c: fab.set_timer(i, c))
         return i
 
@@ -93,8 +97,9 @@ class RouterNode(Node):
         self.ledger.sent += sent
         self.npr.watch_timers(None)
         self.npr.flush_outputs()              # records kept since the last drain (tx_sink unset)
+        self.npr.set_capture(self._capture)
         self.npr.tx_sink = self._tx
-        self._fab, self._fab_i, self._fab_links = None, -1, []
+        self._fab, self._fab_i = None, -1
         self.now = now
 
     # ------------------------------------------------------------------ messages
@@ -103,8 +108,10 @@ class RouterNode(Node):
         if self.down._t and self.down.at(t_first):
             self.ledger.drop("node_down")
             return
-        if self._fab is not None:
-            self._fab.feed(self._fab_i, port, t_first, frame)
+        fab = self._fab
+        if fab is not None:
+            if _fab_feed(fab.ptr, self._fab_i, port, t_first, frame, len(frame)) < 0:
+                fab.raise_error()
             self.fed += 1
             return
         self._in_frames.append(frame)
@@ -120,24 +127,17 @@ class RouterNode(Node):
         self.npr.run(until_ns=until_ns)
         self.now = until_ns
 
-    def take_output(self) -> list[Output]:
-        fab = self._fab
-        if fab is None or not fab.nstaged[self._fab_i]:
-            return super().take_output()
-        out, self._out = self._out, []
-        k, led, rate, down, links = self._ns_per_cycle, self.ledger, self.rate, self.down, self._fab_links
-        for kind, p, t0, t1, frame, li, d, lost in fab.staged(self._fab_i):
-            ts = t0 * k
-            if kind:                          # a copy of a frame on a captured fabric link
-                links[li].capture.write(d, ts, frame, "lost: mtu_exceeded" if lost else None)
-            elif down._t and down.at(ts):
-                led.drop("node_down")
-            elif not rate[p]:
-                led.drop("port_unconnected")
-            else:
-                out.append((p, ts, t1 * k, frame))
-                led.sent += 1
-        return out
+    def fabric_output(self, port: int, t_start: float) -> bool:
+        """A frame the fabric staged for ``port`` (first bit at ``t_start``): does it
+        leave on the port's link (counted sent) or is it dropped here?"""
+        if self.down._t and self.down.at(t_start):
+            self.ledger.drop("node_down")
+            return False
+        if not self.rate[port]:
+            self.ledger.drop("port_unconnected")
+            return False
+        self.ledger.sent += 1
+        return True
 
     def _feed(self) -> None:
         """Offer the window's arrivals (per port in time order, as links deliver

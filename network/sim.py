@@ -37,6 +37,7 @@ import random
 import time
 from typing import Any, Callable
 
+from np_model.core import ffi, lib
 from np_model.engine.fabric import Fabric
 
 from .capture import LinkCapture
@@ -114,6 +115,7 @@ class Network:
         self.compiled = compiled
         self._fabric: Fabric | None = None
         self._fabric_stale = False
+        self._staged_ptrs = (ffi.new("np_fab_rec_t **"), ffi.new("char **"))
         self.nodes: dict[str, Node] = {}
         self.links: list[Link] = []
         self._port_link: dict[tuple[str, int], tuple[Link, int]] = {}
@@ -214,14 +216,15 @@ class Network:
             raise SimError(f"the window must be in (0, {self.min_delay_ns:g}] ns -- at most the smallest link "
                            f"delay, or a frame could arrive in a node's past -- got {w:g}")
         nodes = list(self.nodes.values())
-        port_link = {(n, p): v for (name, p), v in self._port_link.items() for n in (self.nodes[name],)}
         t0 = time.perf_counter()
         k = 0
-        start = self.now
+        start = now = self.now
+        windows = 0
         try:
             stepped, fab, carriers = self._fabric_open(nodes)
-            while self.now < end:
-                if self._fabric_stale:
+            fab_run = lib.np_fab_run
+            while now < end:
+                if self._fabric_stale:                # a down schedule changed: rebuild the fabric
                     self._fabric_close()
                     stepped, fab, carriers = self._fabric_open(nodes)
                 # window bounds are multiples of w from the run's start (no drift from repeated sums)
@@ -230,64 +233,137 @@ class Network:
                 for node in stepped:
                     node.advance(tn)
                 if fab is not None:
-                    self._fabric_advance(fab, tn)
-                for node in carriers:
+                    n_att = fab_run(fab.ptr, tn)
+                    if n_att:
+                        self._fabric_finish(fab, tn, n_att)
+                    if fab.ndeliver[0]:
+                        self._fabric_staged(fab, -1, None, None)
+                    staged = fab.nstaged
+                for node, plinks, fi in carriers:
+                    if fi >= 0:
+                        if staged[fi]:
+                            self._fabric_staged(fab, fi, node, plinks)
+                        if not node._out:
+                            continue
                     out = node.take_output()
                     if not out:
                         continue
                     for port, ts, te, frame in out:
-                        lk = port_link.get((node, port))
+                        lk = plinks[port]
                         if lk is None:
                             node.ledger.drop("port_unconnected")
                             node.ledger.sent -= 1
                             continue
-                        lk[0].carry(lk[1], ts, te, frame)
-                self.now = tn
-                self.windows += 1
+                        lk[0](lk[1], ts, te, frame)
+                now = self.now = tn
+                windows += 1
                 if progress is not None:
                     progress(tn)
         finally:
+            self.windows += windows
             self._fabric_close()
             self.wall_s += time.perf_counter() - t0
 
     # -- the compiled fabric
-    def _fabric_open(self, nodes: list[Node]) -> tuple[list[Node], Fabric | None, list[Node]]:
-        """Put the eligible routers and the links between them in a fabric.
+    def _fabric_open(self, nodes: list[Node]) -> tuple[list[Node], Fabric | None, list[tuple[Node, list, int]]]:
+        """Put the eligible routers in a fabric, with every link that has one at
+        an end and neither loss draws nor down times (np_model.engine.fabric).
         Returns the nodes advanced one by one, the fabric, and the nodes whose
-        outputs cross here (in node order: a link's capture keeps its order)."""
+        outputs cross here, in node order (a link's capture keeps its order),
+        each with its ports' (carry function, direction) and fabric index (-1: none)."""
         self._fabric_stale = False
         members = [n for n in nodes if self.compiled and getattr(n, "fabric_eligible", None) and n.fabric_eligible()]
-        if not members:
-            return nodes, None, nodes
-        fab = Fabric()
-        self._fabric = fab
-        self._fabric_links: list[Link] = []
-        self._fabric_nodes = members
-        idx = {n: n.join_fabric(fab, self._fabric_links) for n in members}
-        staging: set[Node] = set()
-        for n in members:                      # ports whose frames come back staged
+        send: dict[tuple[Node, int], tuple[Callable, int]] = {}
+
+        def plinks(n: Node) -> list:
+            out = []
             for p in range(n.n_ports):
                 lk = self._port_link.get((n.name, p))
-                if lk is None or lk[0].ends[1 - lk[1]][0] not in idx or lk[0].loss or lk[0].down._t:
-                    staging.add(n)
+                out.append(None if lk is None else send.get((n, p)) or (lk[0].carry, lk[1]))
+            return out
+        if not members:
+            return nodes, None, [(n, plinks(n), -1) for n in nodes]
+        fab = Fabric()
+        self._fabric = fab
+        self._fabric_nodes = members
+        self._fabric_links: list[Link] = []
+        self._fabric_ext: list[Callable] = []      # external end -> its node's deliver
+        idx = {n: n.join_fabric(fab) for n in members}
+        ext: dict[Node, int] = {}
+        staging: set[Node] = set()
         for lk in self.links:
-            (a, pa), (b, pb) = lk.ends
-            if a in idx and b in idx and not lk.loss and not lk.down._t:
-                fab.link(idx[a], pa, idx[b], pb, delay_ns=lk.delay_ns, mtu=lk.mtu, capture=lk.capture is not None)
-                self._fabric_links.append(lk)
-                if lk.capture is not None:
-                    staging.update((a, b))
+            if lk.loss or lk.down._t or not (lk.ends[0][0] in idx or lk.ends[1][0] in idx):
+                staging.update(n for n, _ in lk.ends if n in idx)
+                continue
+            ends = []
+            for n, p in lk.ends:
+                if n in idx:
+                    ends.append(idx[n])
+                else:
+                    if n not in ext:
+                        ext[n] = len(self._fabric_ext)
+                        self._fabric_ext.append(n.deliver)
+                    ends.append(-1 - ext[n])
+            li = fab.link(ends[0], lk.ends[0][1], ends[1], lk.ends[1][1], delay_ns=lk.delay_ns, mtu=lk.mtu,
+                          capture=lk.capture is not None)
+            self._fabric_links.append(lk)
+            for d, (n, p) in enumerate(lk.ends):
+                if n in idx:
+                    if lk.capture is not None:
+                        staging.add(n)
+                else:
+                    send[(n, p)] = (self._fabric_sender(fab, li, lk), d)
+        for n in members:                          # ports on no link: frames dropped here
+            if any((n.name, p) not in self._port_link for p in range(n.n_ports)):
+                staging.add(n)
         stepped = [n for n in nodes if n not in idx]
-        carriers = [n for n in nodes if n not in idx or n in staging]
+        carriers = [(n, plinks(n), idx.get(n, -1)) for n in nodes if n not in idx or n in staging]
         return stepped, fab, carriers
 
-    def _fabric_advance(self, fab: Fabric, tn: float) -> None:
-        if fab.run(tn):
-            rc = fab.rc
-            for i, node in enumerate(self._fabric_nodes):
-                if rc[i] >= 0:                 # stopped early: the router finishes its window here
-                    node.npr.finish_run(tn, rc[i])
-            fab.carry()
+    @staticmethod
+    def _fabric_sender(fab: Fabric, li: int, lk: Link) -> Callable[[int, float, float, bytes], None]:
+        """``Link.carry`` for a frame from the external end of fabric link ``li``."""
+        send, ptr, cap = lib.np_fab_send, fab.ptr, lk.capture
+
+        def carry(direction: int, t_start: float, t_end: float, frame: bytes) -> None:
+            lost = send(ptr, li, direction, t_start, frame, len(frame))
+            if lost < 0:
+                fab.raise_error()
+            if cap is not None:
+                cap.write(direction, t_start, frame, "lost: mtu_exceeded" if lost else None)
+        return carry
+
+    def _fabric_staged(self, fab: Fabric, fi: int, node: Any, plinks: list | None) -> None:
+        """Frames fabric node ``fi`` staged this window (or, ``fi`` -1, those for
+        external ends), in the order sent."""
+        pr, pd = self._staged_ptrs
+        n = lib.np_fab_staged(fab.ptr, fi, pr, pd)
+        recs, data = pr[0], pd[0]
+        k, ext, unpack = (node._ns_per_cycle if node is not None else 0.0), self._fabric_ext, ffi.unpack
+        for j in range(n):
+            r = recs[j]
+            kind = r.kind
+            frame = unpack(data + r.off, r.len)
+            if kind == 2:                          # for an external end: deliver it
+                ext[r.ext](r.port, r.t_first, r.t_last, frame)
+            elif kind == 1:                        # a copy of a captured fabric link's frame
+                self._fabric_links[r.link].capture.write(r.dir, r.t_start * k, frame,
+                                                         "lost: mtu_exceeded" if r.lost else None)
+            else:                                  # on a link carried here
+                p, ts = r.port, r.t_start * k
+                if node.fabric_output(p, ts):
+                    lk = plinks[p]
+                    lk[0](lk[1], ts, r.t_end * k, frame)
+
+    def _fabric_finish(self, fab: Fabric, tn: float, n_att: int) -> None:
+        """Routers the fabric stopped before ``tn`` finish their window here."""
+        if n_att < 0:
+            fab.raise_error()
+        rc = fab.rc
+        for i, node in enumerate(self._fabric_nodes):
+            if rc[i] >= 0:
+                node.npr.finish_run(tn, rc[i])
+        fab.carry()
 
     def _fabric_close(self) -> None:
         fab = self._fabric

@@ -151,23 +151,40 @@ class LatencyStats:
     """Running per-port latency and throughput figures (constant work per batch).
 
     Percentiles come from the first ``max_samples`` samples (store-and-forward
-    latency, RFC 1242: last bit in to first bit out, in ns).
+    latency, RFC 1242: last bit in to first bit out, in ns). Latencies given in
+    whole cycles (``add_cycles``) are summed exactly, so the mean does not
+    depend on how the frames were batched.
     """
 
-    def __init__(self, max_samples: int = 1_000_000):
+    def __init__(self, max_samples: int = 1_000_000, ns_per_cycle: float = 0.0):
         self.n = 0
         self.bytes = 0
-        self.sum = 0.0
+        self._ns = 0.0                  # sum of latencies added in ns (add)
+        self._cycles = 0                # exact sum of latencies added in cycles (add_cycles)
+        self._k = ns_per_cycle
         self.min = float("inf")
         self.max = 0.0
         self.max_samples = max_samples
         self._kept = 0
         self.samples: list[np.ndarray] = []
 
+    @property
+    def sum(self) -> float:
+        """Sum of the latencies (ns)."""
+        return self._ns + self._cycles * self._k
+
     def add(self, lat_ns: np.ndarray, lens: np.ndarray) -> None:
+        self._ns += float(lat_ns.sum())
+        self._add(lat_ns, lens)
+
+    def add_cycles(self, cycles: np.ndarray, lat_ns: np.ndarray, lens: np.ndarray) -> None:
+        """Latencies in whole cycles (integers) and the same in ns."""
+        self._cycles += int(cycles.sum())
+        self._add(lat_ns, lens)
+
+    def _add(self, lat_ns: np.ndarray, lens: np.ndarray) -> None:
         self.n += len(lat_ns)
         self.bytes += int(lens.sum())
-        self.sum += float(lat_ns.sum())
         self.min = min(self.min, float(lat_ns.min()))
         self.max = max(self.max, float(lat_ns.max()))
         if self._kept < self.max_samples:
@@ -264,7 +281,7 @@ class Assembly:
         self._drop_recs: list[np.ndarray] = []
         self._trace_recs: list[np.ndarray] = []
         self._ring_recs: list[np.ndarray] = []
-        self._lat = {p: LatencyStats() for p in range(len(self.ports))}
+        self._lat: dict[int, LatencyStats] = {}      # per port, made in _start_engine (needs the clock)
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._nic = {"frames": 0, "replicas": 0, "drops": collections.Counter(), "pools": collections.Counter(),
@@ -303,6 +320,7 @@ class Assembly:
     def _start_engine(self, m: Machine, engine: str) -> None:
         self.m = m
         self.f_me = m.f_me_hz
+        self._lat = {p: LatencyStats(ns_per_cycle=1e9 / self.f_me) for p in range(len(self.ports))}
         self.engine = make_engine(engine, m)
         lib.np_set_capture(m.ptr, 1 if self.capture else 0)
 
@@ -505,10 +523,16 @@ class Assembly:
         out = self.m.take_outputs()
         tx = out["tx"]
         if len(tx):
-            ports = tx["port"]
-            for p in np.unique(ports):
-                sel = tx[ports == p]
-                self._lat[int(p)].add(self.cycles_to_ns(sel["t_start"].astype(np.float64) - sel["t_rx"]), sel["len"])
+            ports, lens = tx["port"], tx["len"]
+            d = tx["t_start"].astype(np.int64) - tx["t_rx"].astype(np.int64)     # cycles
+            lat = self.cycles_to_ns(d.astype(np.float64))
+            p0 = ports[0]
+            if (ports == p0).all():                        # the usual batch: one port
+                self._lat[int(p0)].add_cycles(d, lat, lens)
+            else:
+                for p in np.unique(ports):
+                    sel = ports == p
+                    self._lat[int(p)].add_cycles(d[sel], lat[sel], lens[sel])
             cap = out["tx_cap"] if self.capture else b""
             if self.tx_sink is not None:
                 self.tx_sink(TxBatch(tx, cap, self.f_me))
@@ -597,6 +621,12 @@ class Assembly:
             if c:
                 out[name] = int(c)
         return out
+
+    def set_capture(self, on: bool) -> None:
+        """Keep (or stop keeping) the bytes of frames transmitted from now on, for
+        ``transmitted()`` and ``tx_sink`` (records and statistics are kept either way)."""
+        self.capture = bool(on)
+        lib.np_set_capture(self.m.ptr, 1 if on else 0)
 
     def record_drops(self, on: bool = True) -> None:
         """Keep a record of every drop (``drop_records``); off by default."""

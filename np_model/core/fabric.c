@@ -11,12 +11,14 @@
  * identical results): the sender's first bit (cycles * 1e9 / f) plus the
  * delay is the receiver's first-bit arrival, rounded up to the receiver's
  * cycles with np_model.timebase's tolerance; a frame whose bytes after the
- * Ethernet header (and its 802.1Q tag) exceed the MTU is lost. Links with
- * loss draws or scheduled down times stay in Python (their streams and
- * schedules live there): the caller routes such ports through the staging
- * buffers. Frames a machine sent in a window are offered to the receivers
- * after every machine has run (np_fab_carry), in the order they were sent,
- * as the Python loop offers them.
+ * Ethernet header (and its 802.1Q tag) exceed the MTU is lost. An end of a
+ * link may be "external" (a node the caller runs): frames for it are staged
+ * with their arrival times, frames from it enter with np_fab_send. Links
+ * with loss draws or scheduled down times stay with the caller (their
+ * streams and schedules live there): such ports' frames are staged. Frames
+ * a machine sent in a window are offered to the receivers after every
+ * machine has run (np_fab_carry), in the order they were sent, as the
+ * Python loop offers them.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -59,6 +61,8 @@ struct np_fab {
     int32_t *rc;
     uint32_t *nstaged;
     np_vec_t pend, pend_data;
+    np_vec_t dl_recs, dl_data;   /* frames for external ends, from every node (kind 2) */
+    uint32_t n_deliver;
     char err[256];
 };
 
@@ -82,6 +86,8 @@ np_fab_t *np_fab_new(void) {
     if (!f) return NULL;
     np_vec_init(&f->pend, sizeof(fab_pend_t));
     np_vec_init(&f->pend_data, 1);
+    np_vec_init(&f->dl_recs, sizeof(np_fab_rec_t));
+    np_vec_init(&f->dl_data, 1);
     return f;
 }
 
@@ -96,6 +102,7 @@ void np_fab_free(np_fab_t *f) {
     }
     free(f->node); free(f->link); free(f->timers); free(f->rc); free(f->nstaged);
     np_vec_free(&f->pend); np_vec_free(&f->pend_data);
+    np_vec_free(&f->dl_recs); np_vec_free(&f->dl_data);
     free(f);
 }
 
@@ -103,17 +110,42 @@ const char *np_fab_error(np_fab_t *f) { return f->err; }
 uint64_t *np_fab_timers(np_fab_t *f) { return f->timers; }
 int32_t *np_fab_rc(np_fab_t *f) { return f->rc; }
 uint32_t *np_fab_nstaged(np_fab_t *f) { return f->nstaged; }
+uint32_t *np_fab_ndeliver(np_fab_t *f) { return &f->n_deliver; }
 
-static void stage(fab_node_t *n, const np_tx_rec_t *r, const uint8_t *frame, int kind, int lost, int link, int dir) {
-    np_fab_rec_t *s = np_vec_push(&n->st_recs, 1);
-    uint8_t *d = np_vec_push(&n->st_data, r->len);
-    if (!s || (!d && r->len)) return;
+static np_fab_rec_t *stage_to(np_vec_t *recs, np_vec_t *bytes, const np_tx_rec_t *r, const uint8_t *frame,
+                              int kind, int link, int dir) {
+    np_fab_rec_t *s = np_vec_push(recs, 1);
+    uint8_t *d = np_vec_push(bytes, r->len);
+    if (!s || (!d && r->len)) return NULL;
+    memset(s, 0, sizeof *s);
     s->t_start = r->t_start; s->t_end = r->t_end;
-    s->off = (uint64_t)(d - (uint8_t *)n->st_data.p);
-    s->len = r->len; s->port = r->port; s->kind = (uint8_t)kind; s->lost = (uint8_t)lost;
-    s->link = link; s->dir = dir;
+    s->off = (uint64_t)(d - (uint8_t *)bytes->p);
+    s->len = r->len; s->port = r->port; s->kind = (uint8_t)kind;
+    s->link = link; s->dir = dir; s->ext = -1;
     memcpy(d, frame, r->len);
-    n->f->nstaged[n->idx]++;
+    return s;
+}
+
+static np_fab_rec_t *stage(fab_node_t *n, const np_tx_rec_t *r, const uint8_t *frame, int kind, int link, int dir) {
+    np_fab_rec_t *s = stage_to(&n->st_recs, &n->st_data, r, frame, kind, link, dir);
+    if (s) n->f->nstaged[n->idx]++;
+    return s;
+}
+
+/* the link's MTU: bytes after the Ethernet header and its 802.1Q tag */
+static int mtu_lost(const fab_link_t *L, const uint8_t *frame, uint32_t len) {
+    int64_t l3 = (int64_t)len - ((len >= 14 && frame[12] == 0x81 && frame[13] == 0x00) ? 18 : 14);
+    return l3 > L->mtu;
+}
+
+static int pend(np_fab_t *f, int node, int port, uint64_t cycle, const uint8_t *frame, uint32_t len) {
+    fab_pend_t *p = np_vec_push(&f->pend, 1);
+    uint8_t *data = np_vec_push(&f->pend_data, len);
+    if (!p || (!data && len)) return ffail(f, "out of memory");
+    p->node = node; p->port = port; p->cycle = cycle; p->len = len;
+    p->off = (uint64_t)(data - (uint8_t *)f->pend_data.p);
+    memcpy(data, frame, len);
+    return 0;
 }
 
 /* every frame a fabric machine transmits */
@@ -123,28 +155,33 @@ static void tx_hook(void *ctx, np_t *m, const np_tx_rec_t *r, const uint8_t *fra
     (void)m;
     int port = r->port;
     if (port >= n->n_port || n->route[port] != ROUTE_LINK) {
-        stage(n, r, frame, 0, 0, -1, -1);
+        stage(n, r, frame, 0, -1, -1);
         return;
     }
     int li = n->link[port], d = n->dir[port];
     fab_link_t *L = &f->link[li];
     n->sent++;
     L->received[d]++;
-    int64_t l3 = (int64_t)r->len - ((r->len >= 14 && frame[12] == 0x81 && frame[13] == 0x00) ? 18 : 14);
-    int lost = l3 > L->mtu;
-    if (L->capture) stage(n, r, frame, 1, lost, li, d);
+    int lost = mtu_lost(L, frame, r->len);
+    if (L->capture) {
+        np_fab_rec_t *s = stage(n, r, frame, 1, li, d);
+        if (s) s->lost = (uint8_t)lost;
+    }
     if (lost) { L->mtu_lost[d]++; return; }
     L->sent[d]++;
-    fab_node_t *to = f->node[L->node[1 - d]];
     double t_first = (double)r->t_start * n->ns_per_cycle + L->delay_ns;
-    fab_pend_t *p = np_vec_push(&f->pend, 1);
-    uint8_t *data = np_vec_push(&f->pend_data, r->len);
-    if (!p || (!data && r->len)) return;
-    p->node = to->idx; p->port = L->port[1 - d];
-    p->cycle = ns_cycles(t_first, to->f_hz);
-    p->off = (uint64_t)(data - (uint8_t *)f->pend_data.p);
-    p->len = r->len;
-    memcpy(data, frame, r->len);
+    int to = L->node[1 - d];
+    if (to < 0) {                               /* an external end: the caller delivers it */
+        np_fab_rec_t *s = stage_to(&f->dl_recs, &f->dl_data, r, frame, 2, li, d);
+        if (s) {
+            f->n_deliver++;
+            s->port = (uint16_t)L->port[1 - d]; s->ext = -1 - to;
+            s->t_first = t_first;
+            s->t_last = (double)r->t_end * n->ns_per_cycle + L->delay_ns;
+        }
+        return;
+    }
+    pend(f, to, L->port[1 - d], ns_cycles(t_first, f->node[to]->f_hz), frame, r->len);
 }
 
 int np_fab_add(np_fab_t *f, np_t *m, int flags) {
@@ -185,9 +222,14 @@ int np_fab_add(np_fab_t *f, np_t *m, int flags) {
 
 int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int32_t mtu, int capture) {
     int ends[2][2] = { { a, pa }, { b, pb } };
+    if (a < 0 && b < 0) return ffail(f, "a fabric link needs a machine at one end at least");
     for (int e = 0; e < 2; e++) {
         int ni = ends[e][0], p = ends[e][1];
-        if (ni < 0 || ni >= f->n_node) return ffail(f, "link end %d: no node %d", e, ni);
+        if (ni < 0) {                       /* external end -1 - ext */
+            if (p < 0 || p > 65535) return ffail(f, "link end %d: external port %d out of range", e, p);
+            continue;
+        }
+        if (ni >= f->n_node) return ffail(f, "link end %d: no node %d", e, ni);
         if (p < 0 || p >= f->node[ni]->n_port) return ffail(f, "link end %d: node %d has no port %d", e, ni, p);
         if (f->node[ni]->route[p] == ROUTE_LINK) return ffail(f, "node %d port %d is already linked", ni, p);
     }
@@ -204,6 +246,7 @@ int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int3
     L->node[0] = a; L->port[0] = pa; L->node[1] = b; L->port[1] = pb;
     L->delay_ns = delay_ns; L->mtu = mtu; L->capture = capture;
     for (int e = 0; e < 2; e++) {
+        if (ends[e][0] < 0) continue;
         fab_node_t *n = f->node[ends[e][0]];
         n->route[ends[e][1]] = ROUTE_LINK; n->link[ends[e][1]] = f->n_link; n->dir[ends[e][1]] = e;
     }
@@ -238,6 +281,8 @@ int np_fab_run(np_fab_t *f, double until_ns) {
         n->st_recs.n = n->st_data.n = 0;
         f->nstaged[i] = 0;
     }
+    f->dl_recs.n = f->dl_data.n = 0;
+    f->n_deliver = 0;
     for (int i = 0; i < f->n_node; i++) {
         fab_node_t *n = f->node[i];
         np_t *m = n->m;
@@ -246,7 +291,7 @@ int np_fab_run(np_fab_t *f, double until_ns) {
         int rc = np_run(m, stop, n->flags);
         if (rc < 0) return ffail(f, "node %d: %s", i, m->err);
         if (rc == NP_RUN_HOST || rc == NP_RUN_FULL || m->now < until || m->tx_out.n >= NP_FAB_DRAIN_RECS
-            || m->host_out.n || m->drop_out.n || m->trace_out.n || m->ring_out.n) {
+            || m->tx_cap.n >= NP_FAB_DRAIN_BYTES || m->host_out.n || m->drop_out.n || m->trace_out.n || m->ring_out.n) {
             f->rc[i] = rc;
             attention++;
         } else f->rc[i] = -1;
@@ -255,14 +300,32 @@ int np_fab_run(np_fab_t *f, double until_ns) {
     return attention;
 }
 
+int np_fab_send(np_fab_t *f, int link, int dir, double t_start_ns, const uint8_t *data, uint32_t len) {
+    if (link < 0 || link >= f->n_link || dir < 0 || dir > 1) return ffail(f, "no link %d direction %d", link, dir);
+    fab_link_t *L = &f->link[link];
+    int to = L->node[1 - dir];
+    if (L->node[dir] >= 0 || to < 0) return ffail(f, "link %d direction %d does not run from an external end to a machine", link, dir);
+    L->received[dir]++;
+    if (mtu_lost(L, data, len)) { L->mtu_lost[dir]++; return 1; }
+    L->sent[dir]++;
+    fab_node_t *n = f->node[to];
+    if (feed_one(f, n, L->port[1 - dir], ns_cycles(t_start_ns + L->delay_ns, n->f_hz), data, len) < 0) return -1;
+    n->fed++;
+    return 0;
+}
+
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len) {
     if (node < 0 || node >= f->n_node) return ffail(f, "no node %d", node);
     fab_node_t *n = f->node[node];
     return feed_one(f, n, port, ns_cycles(t_first_ns, n->f_hz), data, len);
 }
 
-int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, uint8_t **data) {
-    if (node < 0 || node >= f->n_node) return 0;
+int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data) {
+    if (node < 0) {                       /* the frames for external ends */
+        *recs = f->dl_recs.p; *data = f->dl_data.p;
+        return (int)f->dl_recs.n;
+    }
+    if (node >= f->n_node) return 0;
     fab_node_t *n = f->node[node];
     *recs = n->st_recs.p; *data = n->st_data.p;
     return (int)n->st_recs.n;

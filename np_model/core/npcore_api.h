@@ -292,27 +292,35 @@ void np_clear_outputs(np_t *m);
  * A network of several machines under conservative synchronisation runs in
  * windows: every machine runs to the window bound, then the frames each sent
  * cross their links and are offered to the far end (np_feed) before the next
- * window. np_fab_run does both for all its machines in one call. A link
- * between two machines (np_fab_link) is carried here: first bit out + delay
- * is the far end's first-bit arrival, rounded up to its cycles as
- * np_model.timebase does; a frame longer than the link MTU (bytes after the
- * Ethernet header and its 802.1Q tag) is lost (counted per direction). Any
- * other port's frames are staged for the caller (np_fab_staged), as are
- * copies of a captured link's frames. A machine stops early when the caller
- * must act -- a host timer is due (np_fab_timers), a packet reached the host
- * (flags NP_STOP_HOST), other outputs wait, or NP_FAB_DRAIN_RECS transmit
- * records are kept: its np_fab_rc entry is then the np_run code, else -1;
- * the caller finishes its window and calls np_fab_carry. */
-#define NP_FAB_DRAIN_RECS 4096
+ * window. np_fab_run does both for all its machines in one call. A link with
+ * a machine at one end or both (np_fab_link; an end that is not a machine is
+ * an "external" end, numbered by the caller: node -1 - ext) is carried here:
+ * first bit out + delay is the far end's first-bit arrival (for a machine,
+ * rounded up to its cycles as np_model.timebase does); a frame longer than
+ * the link MTU (bytes after the Ethernet header and its 802.1Q tag) is lost,
+ * counted per direction. Frames for an external end are staged for the
+ * caller (kind 2, all nodes' together) with their arrival times; frames an external end sends
+ * enter with np_fab_send. A machine port on no fabric link has its frames
+ * staged (kind 0), and a captured link's frames from a machine are staged as
+ * copies (kind 1). A machine stops early when the caller must act -- a host
+ * timer is due (np_fab_timers), a packet reached the host (flags
+ * NP_STOP_HOST), other outputs wait, or NP_FAB_DRAIN_RECS transmit records
+ * or NP_FAB_DRAIN_BYTES captured bytes are kept: its np_fab_rc entry is then
+ * the np_run code, else -1; the caller finishes its window and calls
+ * np_fab_carry. */
+#define NP_FAB_DRAIN_RECS 65536
+#define NP_FAB_DRAIN_BYTES 4194304
 typedef struct np_fab np_fab_t;
 typedef struct np_fab_rec {
-    uint64_t t_start, t_end;   /* cycles of the sending machine: first bit, last bit */
+    uint64_t t_start, t_end;   /* the sending machine's cycles: first bit, last bit out */
+    double t_first, t_last;    /* kind 2: first and last bit at the far end, ns */
     uint64_t off;              /* the frame's bytes in the node's staging arena */
     uint32_t len;
-    uint16_t port;
-    uint8_t kind;              /* 0: a port the caller carries; 1: a copy of a captured link's frame */
+    uint16_t port;             /* kinds 0, 1: the sender's port; kind 2: the far end's */
+    uint8_t kind;              /* 0: carry it; 1: a copy of a captured link's frame; 2: deliver it */
     uint8_t lost;              /* kind 1: 1 if the link lost it to its MTU */
-    int32_t link, dir;         /* kind 1: the fabric link and its direction (0: from end a) */
+    int32_t link, dir;         /* kinds 1, 2: the fabric link and its direction (0: from end a) */
+    int32_t ext;               /* kind 2: the external end */
 } np_fab_rec_t;
 np_fab_t *np_fab_new(void);
 void np_fab_free(np_fab_t *f);           /* also stops every machine's transmit hook */
@@ -321,11 +329,15 @@ int np_fab_add(np_fab_t *f, np_t *m, int flags);          /* node index; flags: 
 int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int32_t mtu, int capture);
 uint64_t *np_fab_timers(np_fab_t *f);    /* per node: cycle of its next host timer, UINT64_MAX none */
 int32_t *np_fab_rc(np_fab_t *f);         /* per node, after np_fab_run: -1 done, else the np_run code */
-uint32_t *np_fab_nstaged(np_fab_t *f);   /* per node: staged records since np_fab_run */
+uint32_t *np_fab_nstaged(np_fab_t *f);   /* per node: staged records (kinds 0, 1) since np_fab_run */
+uint32_t *np_fab_ndeliver(np_fab_t *f);  /* frames for external ends (kind 2) since np_fab_run */
 int np_fab_run(np_fab_t *f, double until_ns);            /* nodes the caller must finish, or -1 */
 int np_fab_carry(np_fab_t *f);
+/* a frame the external end of `link` (direction dir) sent: 0 passed on, 1 lost to the MTU, -1 error */
+int np_fab_send(np_fab_t *f, int link, int dir, double t_start_ns, const uint8_t *data, uint32_t len);
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len);
-int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, uint8_t **data);
+/* node's staged frames (kinds 0, 1), or (node -1) those for external ends (kind 2), in the order sent */
+int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data);
 void np_fab_node_counts(np_fab_t *f, int node, uint64_t *fed, uint64_t *sent);
 void np_fab_link_counts(np_fab_t *f, int link, int dir, uint64_t *received, uint64_t *sent, uint64_t *mtu_lost);
 

@@ -4,12 +4,16 @@ advanced one synchronisation window per call (np_model/core/fabric.c).
 A network under conservative synchronisation (network.sim) runs every node
 to a window bound and then carries the frames each sent. For compiled
 machines the fabric does both in one call: ``run(until_ns)`` runs every
-machine to the bound and offers the frames sent on fabric links to their
-far ends; frames sent on any other port (and copies of a captured link's
-frames) are staged for the caller (``staged``). A machine that needs its
-caller before the bound (a host timer, a packet for the host, outputs to
-take) is stopped there and reported; the caller finishes its window
-(``Assembly.finish_run``) and calls ``carry``.
+machine to the bound and carries the frames sent on fabric links. A fabric
+link has a machine at one end at least; the other end may be *external*
+(a node the caller runs, numbered by the caller: ``-1 - ext``): frames for
+it are staged with their arrival times (kind 2), frames from it enter with
+``send``. Frames a machine sent on a port on no fabric link are staged
+(kind 0), as are copies of a captured link's frames (kind 1); the caller
+reads them with ``staged`` (or np_fab_staged, np_model/core/npcore_api.h). A machine
+that needs its caller before the bound (a host timer, a packet for the
+host, outputs to take) is stopped there and reported; the caller finishes
+its window (``Assembly.finish_run``) and calls ``carry``.
 
 The fabric sets a transmit hook on each machine; ``close`` removes it (and
 must be called before the machines go away).
@@ -24,8 +28,9 @@ from .machine import Machine
 
 __all__ = ["Fabric", "StagedFrame"]
 
-#: (kind, port, t_start cycles, t_end cycles, bytes, link, direction, lost to the MTU)
-StagedFrame = tuple[int, int, int, int, bytes, int, int, bool]
+#: (kind, port, t_start cycles, t_end cycles, t_first ns, t_last ns, bytes, link, direction, external end,
+#: lost to the MTU)
+StagedFrame = tuple[int, int, int, int, float, float, bytes, int, int, int, bool]
 
 
 class Fabric:
@@ -38,14 +43,19 @@ class Fabric:
         self.ptr = p
         self.machines: list[Machine] = []       # kept alive while the fabric refers to them
         self._recs = ffi.new("np_fab_rec_t **")
-        self._data = ffi.new("uint8_t **")
+        self._data = ffi.new("char **")
         self._c = ffi.new("uint64_t[3]")
         self.timers = self.rc = self.nstaged = ffi.NULL
+        self.ndeliver = lib.np_fab_ndeliver(p)
 
     def _check(self, rc: int) -> int:
         if rc < 0:
-            raise CoreError(ffi.string(lib.np_fab_error(self.ptr)).decode())
+            self.raise_error()
         return rc
+
+    def raise_error(self) -> None:
+        """Raise the fabric's last error (a call returned -1)."""
+        raise CoreError(ffi.string(lib.np_fab_error(self.ptr)).decode())
 
     def _arrays(self) -> None:
         # the per-node arrays move when nodes are added
@@ -61,7 +71,8 @@ class Fabric:
         return i
 
     def link(self, a: int, a_port: int, b: int, b_port: int, *, delay_ns: float, mtu: int, capture: bool) -> int:
-        """Join node ``a``'s port to node ``b``'s; returns the link index (direction 0: from ``a``)."""
+        """Join node ``a``'s port to node ``b``'s (``-1 - ext``: an external end);
+        returns the link index (direction 0: from ``a``)."""
         return self._check(lib.np_fab_link(self.ptr, a, a_port, b, b_port, float(delay_ns), int(mtu),
                                            1 if capture else 0))
 
@@ -78,17 +89,24 @@ class Fabric:
         """Offer the frames sent since the last carry to the far ends of their links."""
         self._check(lib.np_fab_carry(self.ptr))
 
+    def send(self, link: int, direction: int, t_start_ns: float, frame: bytes) -> bool:
+        """A frame the external end of ``link`` sent (first bit at ``t_start_ns``);
+        False if the link lost it to its MTU."""
+        return not self._check(lib.np_fab_send(self.ptr, link, direction, t_start_ns, frame, len(frame)))
+
     def feed(self, node: int, port: int, t_first_ns: float, frame: bytes) -> None:
         """Offer a frame arriving from outside the fabric (first bit at ``t_first_ns``)."""
         self._check(lib.np_fab_feed(self.ptr, node, port, t_first_ns, frame, len(frame)))
 
     def staged(self, node: int) -> Iterator[StagedFrame]:
-        """Frames node ``node`` staged since the last ``run``, in the order sent."""
+        """Frames node ``node`` staged since the last ``run`` (kinds 0, 1), or (node -1)
+        those for external ends (kind 2), in the order sent."""
         n = lib.np_fab_staged(self.ptr, node, self._recs, self._data)
-        recs, data, buf = self._recs[0], self._data[0], ffi.buffer
+        recs, data, unpack = self._recs[0], self._data[0], ffi.unpack
         for i in range(n):
             r = recs[i]
-            yield (r.kind, r.port, r.t_start, r.t_end, buf(data + r.off, r.len)[:], r.link, r.dir, bool(r.lost))
+            yield (r.kind, r.port, r.t_start, r.t_end, r.t_first, r.t_last, unpack(data + r.off, r.len), r.link,
+                   r.dir, r.ext, bool(r.lost))
 
     def node_counts(self, node: int) -> tuple[int, int]:
         """(frames the fabric offered to the node, frames the node sent on fabric links)."""
@@ -107,4 +125,4 @@ class Fabric:
         if self.ptr is not None:
             lib.np_fab_free(self.ptr)
             self.ptr = None
-            self.timers = self.rc = self.nstaged = ffi.NULL
+            self.timers = self.rc = self.nstaged = self.ndeliver = ffi.NULL
