@@ -221,24 +221,29 @@ class Network:
         start = now = self.now
         windows = 0
         try:
-            stepped, fab, carriers = self._fabric_open(nodes)
-            fab_run = lib.np_fab_run
+            fab_run, fab_dl, unpack = lib.np_fab_run, lib.np_fab_deliveries, ffi.unpack
+            self._fabric_stale = True
             while now < end:
-                if self._fabric_stale:                # a down schedule changed: rebuild the fabric
+                if self._fabric_stale:                # (re)build the fabric: a down schedule changed
                     self._fabric_close()
                     stepped, fab, carriers = self._fabric_open(nodes)
+                    if fab is not None:
+                        fptr, ndeliver, staged, ext = fab.ptr, fab.ndeliver, fab.nstaged, self._fabric_ext
                 # window bounds are multiples of w from the run's start (no drift from repeated sums)
                 k += 1
                 tn = min(start + k * w, end)
                 for node in stepped:
                     node.advance(tn)
                 if fab is not None:
-                    n_att = fab_run(fab.ptr, tn)
+                    n_att = fab_run(fptr, tn)
                     if n_att:
                         self._fabric_finish(fab, tn, n_att)
-                    if fab.ndeliver[0]:
-                        self._fabric_staged(fab, -1, None, None)
-                    staged = fab.nstaged
+                    nd = ndeliver[0]
+                    if nd:                            # frames for nodes outside the fabric
+                        dl = fab_dl(fptr)
+                        for j in range(nd):
+                            r = dl[j]
+                            ext[r.ext](r.port, r.t_first, r.t_last, unpack(r.data, r.len))
                 for node, plinks, fi in carriers:
                     if fi >= 0:
                         if staged[fi]:
@@ -333,20 +338,16 @@ class Network:
                 cap.write(direction, t_start, frame, "lost: mtu_exceeded" if lost else None)
         return carry
 
-    def _fabric_staged(self, fab: Fabric, fi: int, node: Any, plinks: list | None) -> None:
-        """Frames fabric node ``fi`` staged this window (or, ``fi`` -1, those for
-        external ends), in the order sent."""
+    def _fabric_staged(self, fab: Fabric, fi: int, node: Any, plinks: list) -> None:
+        """Frames fabric node ``fi`` staged this window, in the order sent."""
         pr, pd = self._staged_ptrs
         n = lib.np_fab_staged(fab.ptr, fi, pr, pd)
         recs, data = pr[0], pd[0]
-        k, ext, unpack = (node._ns_per_cycle if node is not None else 0.0), self._fabric_ext, ffi.unpack
+        k, unpack = node._ns_per_cycle, ffi.unpack
         for j in range(n):
             r = recs[j]
-            kind = r.kind
             frame = unpack(data + r.off, r.len)
-            if kind == 2:                          # for an external end: deliver it
-                ext[r.ext](r.port, r.t_first, r.t_last, frame)
-            elif kind == 1:                        # a copy of a captured fabric link's frame
+            if r.kind == 1:                        # a copy of a captured fabric link's frame
                 self._fabric_links[r.link].capture.write(r.dir, r.t_start * k, frame,
                                                          "lost: mtu_exceeded" if r.lost else None)
             else:                                  # on a link carried here

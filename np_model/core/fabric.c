@@ -61,8 +61,9 @@ struct np_fab {
     int32_t *rc;
     uint32_t *nstaged;
     np_vec_t pend, pend_data;
-    np_vec_t dl_recs, dl_data;   /* frames for external ends, from every node (kind 2) */
+    np_vec_t dl;                 /* frames for external ends, from every node (kind 2) */
     uint32_t n_deliver;
+    int failed;                  /* the transmit hook could not keep a frame (f->err says why) */
     char err[256];
 };
 
@@ -86,8 +87,7 @@ np_fab_t *np_fab_new(void) {
     if (!f) return NULL;
     np_vec_init(&f->pend, sizeof(fab_pend_t));
     np_vec_init(&f->pend_data, 1);
-    np_vec_init(&f->dl_recs, sizeof(np_fab_rec_t));
-    np_vec_init(&f->dl_data, 1);
+    np_vec_init(&f->dl, sizeof(np_fab_dl_t));
     return f;
 }
 
@@ -102,7 +102,7 @@ void np_fab_free(np_fab_t *f) {
     }
     free(f->node); free(f->link); free(f->timers); free(f->rc); free(f->nstaged);
     np_vec_free(&f->pend); np_vec_free(&f->pend_data);
-    np_vec_free(&f->dl_recs); np_vec_free(&f->dl_data);
+    np_vec_free(&f->dl);
     free(f);
 }
 
@@ -111,24 +111,19 @@ uint64_t *np_fab_timers(np_fab_t *f) { return f->timers; }
 int32_t *np_fab_rc(np_fab_t *f) { return f->rc; }
 uint32_t *np_fab_nstaged(np_fab_t *f) { return f->nstaged; }
 uint32_t *np_fab_ndeliver(np_fab_t *f) { return &f->n_deliver; }
-
-static np_fab_rec_t *stage_to(np_vec_t *recs, np_vec_t *bytes, const np_tx_rec_t *r, const uint8_t *frame,
-                              int kind, int link, int dir) {
-    np_fab_rec_t *s = np_vec_push(recs, 1);
-    uint8_t *d = np_vec_push(bytes, r->len);
-    if (!s || (!d && r->len)) return NULL;
-    memset(s, 0, sizeof *s);
-    s->t_start = r->t_start; s->t_end = r->t_end;
-    s->off = (uint64_t)(d - (uint8_t *)bytes->p);
-    s->len = r->len; s->port = r->port; s->kind = (uint8_t)kind;
-    s->link = link; s->dir = dir; s->ext = -1;
-    memcpy(d, frame, r->len);
-    return s;
-}
+np_fab_dl_t *np_fab_deliveries(np_fab_t *f) { return f->dl.p; }
 
 static np_fab_rec_t *stage(fab_node_t *n, const np_tx_rec_t *r, const uint8_t *frame, int kind, int link, int dir) {
-    np_fab_rec_t *s = stage_to(&n->st_recs, &n->st_data, r, frame, kind, link, dir);
-    if (s) n->f->nstaged[n->idx]++;
+    np_fab_rec_t *s = np_vec_push(&n->st_recs, 1);
+    uint8_t *d = np_vec_push(&n->st_data, r->len);
+    if (!s || (!d && r->len)) { n->f->failed = 1; ffail(n->f, "out of memory"); return NULL; }
+    memset(s, 0, sizeof *s);
+    s->t_start = r->t_start; s->t_end = r->t_end;
+    s->off = (uint64_t)(d - (uint8_t *)n->st_data.p);
+    s->len = r->len; s->port = r->port; s->kind = (uint8_t)kind;
+    s->link = link; s->dir = dir;
+    memcpy(d, frame, r->len);
+    n->f->nstaged[n->idx]++;
     return s;
 }
 
@@ -172,16 +167,17 @@ static void tx_hook(void *ctx, np_t *m, const np_tx_rec_t *r, const uint8_t *fra
     double t_first = (double)r->t_start * n->ns_per_cycle + L->delay_ns;
     int to = L->node[1 - d];
     if (to < 0) {                               /* an external end: the caller delivers it */
-        np_fab_rec_t *s = stage_to(&f->dl_recs, &f->dl_data, r, frame, 2, li, d);
-        if (s) {
-            f->n_deliver++;
-            s->port = (uint16_t)L->port[1 - d]; s->ext = -1 - to;
-            s->t_first = t_first;
-            s->t_last = (double)r->t_end * n->ns_per_cycle + L->delay_ns;
-        }
+        np_fab_dl_t *s = r->len <= sizeof s->data ? np_vec_push(&f->dl, 1) : NULL;
+        if (!s) { f->failed = 1; ffail(f, "could not stage a %u-byte frame (out of memory?)", r->len); return; }
+        s->t_first = t_first;
+        s->t_last = (double)r->t_end * n->ns_per_cycle + L->delay_ns;
+        s->len = r->len; s->port = (uint16_t)L->port[1 - d]; s->pad = 0;
+        s->ext = -1 - to; s->link = li; s->dir = d;
+        memcpy(s->data, frame, r->len);
+        f->n_deliver++;
         return;
     }
-    pend(f, to, L->port[1 - d], ns_cycles(t_first, f->node[to]->f_hz), frame, r->len);
+    if (pend(f, to, L->port[1 - d], ns_cycles(t_first, f->node[to]->f_hz), frame, r->len) < 0) f->failed = 1;
 }
 
 int np_fab_add(np_fab_t *f, np_t *m, int flags) {
@@ -262,6 +258,7 @@ static int feed_one(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, const 
 }
 
 int np_fab_carry(np_fab_t *f) {
+    if (f->failed) return -1;
     fab_pend_t *p = f->pend.p;
     const uint8_t *data = f->pend_data.p;
     int rc = 0;
@@ -281,7 +278,7 @@ int np_fab_run(np_fab_t *f, double until_ns) {
         n->st_recs.n = n->st_data.n = 0;
         f->nstaged[i] = 0;
     }
-    f->dl_recs.n = f->dl_data.n = 0;
+    f->dl.n = 0;
     f->n_deliver = 0;
     for (int i = 0; i < f->n_node; i++) {
         fab_node_t *n = f->node[i];
@@ -321,11 +318,7 @@ int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_
 }
 
 int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data) {
-    if (node < 0) {                       /* the frames for external ends */
-        *recs = f->dl_recs.p; *data = f->dl_data.p;
-        return (int)f->dl_recs.n;
-    }
-    if (node >= f->n_node) return 0;
+    if (node < 0 || node >= f->n_node) return 0;
     fab_node_t *n = f->node[node];
     *recs = n->st_recs.p; *data = n->st_data.p;
     return (int)n->st_recs.n;

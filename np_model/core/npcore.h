@@ -417,8 +417,9 @@ struct np {
     int booted, inj_pending;
     uint64_t double_end;             /* internal check: a packet ended twice */
     np_vec_t tx_out, tx_cap, host_out, host_cap, drop_out, trace_out, ring_out;
-    /* wall-clock ns spent inside np_run (the simulation work; np_run_wall_ns) */
-    uint64_t run_wall_ns;
+    /* wall-clock ns spent inside np_run, and of it in the transmit hook
+     * (np_run_wall_ns: the simulation work, the first less the second) */
+    uint64_t run_wall_ns, hook_wall_ns;
     /* the id np_feed gives the next frame when asked to number it (np_next_id) */
     uint64_t next_id;
     /* called for every transmitted frame, as np_fx_tx_done records it (np_set_tx_hook) */

@@ -10,7 +10,8 @@ link has a machine at one end at least; the other end may be *external*
 it are staged with their arrival times (kind 2), frames from it enter with
 ``send``. Frames a machine sent on a port on no fabric link are staged
 (kind 0), as are copies of a captured link's frames (kind 1); the caller
-reads them with ``staged`` (or np_fab_staged, np_model/core/npcore_api.h). A machine
+reads them with ``deliveries`` and ``staged`` (the network's loop reads
+the C arrays itself: np_model/core/npcore_api.h). A machine
 that needs its caller before the bound (a host timer, a packet for the
 host, outputs to take) is stopped there and reported; the caller finishes
 its window (``Assembly.finish_run``) and calls ``carry``.
@@ -26,11 +27,12 @@ from ..core import CoreError, ffi, lib
 from .cengine import FOREVER
 from .machine import Machine
 
-__all__ = ["Fabric", "StagedFrame"]
+__all__ = ["Fabric", "StagedFrame", "Delivery"]
 
-#: (kind, port, t_start cycles, t_end cycles, t_first ns, t_last ns, bytes, link, direction, external end,
-#: lost to the MTU)
-StagedFrame = tuple[int, int, int, int, float, float, bytes, int, int, int, bool]
+#: (kind, port, t_start cycles, t_end cycles, bytes, link, direction, lost to the MTU)
+StagedFrame = tuple[int, int, int, int, bytes, int, int, bool]
+#: (external end, its port, first bit ns, last bit ns, bytes)
+Delivery = tuple[int, int, float, float, bytes]
 
 
 class Fabric:
@@ -99,14 +101,19 @@ class Fabric:
         self._check(lib.np_fab_feed(self.ptr, node, port, t_first_ns, frame, len(frame)))
 
     def staged(self, node: int) -> Iterator[StagedFrame]:
-        """Frames node ``node`` staged since the last ``run`` (kinds 0, 1), or (node -1)
-        those for external ends (kind 2), in the order sent."""
+        """Frames node ``node`` staged since the last ``run`` (kinds 0, 1), in the order sent."""
         n = lib.np_fab_staged(self.ptr, node, self._recs, self._data)
         recs, data, unpack = self._recs[0], self._data[0], ffi.unpack
         for i in range(n):
             r = recs[i]
-            yield (r.kind, r.port, r.t_start, r.t_end, r.t_first, r.t_last, unpack(data + r.off, r.len), r.link,
-                   r.dir, r.ext, bool(r.lost))
+            yield r.kind, r.port, r.t_start, r.t_end, unpack(data + r.off, r.len), r.link, r.dir, bool(r.lost)
+
+    def deliveries(self) -> Iterator[Delivery]:
+        """Frames for external ends since the last ``run`` (kind 2), in the order sent."""
+        dl, unpack = lib.np_fab_deliveries(self.ptr), ffi.unpack
+        for j in range(self.ndeliver[0]):
+            r = dl[j]
+            yield r.ext, r.port, r.t_first, r.t_last, unpack(r.data, r.len)
 
     def node_counts(self, node: int) -> tuple[int, int]:
         """(frames the fabric offered to the node, frames the node sent on fabric links)."""
