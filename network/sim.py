@@ -115,6 +115,8 @@ class Network:
         self.compiled = compiled
         self._fabric: Fabric | None = None
         self._fabric_stale = False
+        #: the routers and links the compiled fabric carried in the last run (names)
+        self.compiled_last: dict[str, list[str]] = {"nodes": [], "links": []}
         self._staged_ptrs = (ffi.new("np_fab_rec_t **"), ffi.new("char **"))
         self.nodes: dict[str, Node] = {}
         self.links: list[Link] = []
@@ -216,6 +218,7 @@ class Network:
             raise SimError(f"the window must be in (0, {self.min_delay_ns:g}] ns -- at most the smallest link "
                            f"delay, or a frame could arrive in a node's past -- got {w:g}")
         nodes = list(self.nodes.values())
+        self._compiled_seen: tuple[set, set] = (set(), set())
         t0 = time.perf_counter()
         k = 0
         start = now = self.now
@@ -268,6 +271,9 @@ class Network:
             self.windows += windows
             self._fabric_close()
             self.wall_s += time.perf_counter() - t0
+            seen_n, seen_l = self._compiled_seen
+            self.compiled_last = {"nodes": [n.name for n in nodes if n in seen_n],
+                                  "links": [x.name for x in self.links if x in seen_l]}
 
     # -- the compiled fabric
     def _fabric_open(self, nodes: list[Node]) -> tuple[list[Node], Fabric | None, list[tuple[Node, list, int]]]:
@@ -323,6 +329,8 @@ class Network:
                 staging.add(n)
         stepped = [n for n in nodes if n not in idx]
         carriers = [(n, plinks(n), idx.get(n, -1)) for n in nodes if n not in idx or n in staging]
+        self._compiled_seen[0].update(members)
+        self._compiled_seen[1].update(self._fabric_links)
         return stepped, fab, carriers
 
     @staticmethod
