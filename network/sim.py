@@ -248,11 +248,10 @@ class Network:
                             r = dl[j]
                             ext[r.ext](r.port, r.t_first, r.t_last, unpack(r.data, r.len))
                 for node, plinks, fi in carriers:
-                    if fi >= 0:
-                        if staged[fi]:
-                            self._fabric_staged(fab, fi, node, plinks)
-                        if not node._out:
-                            continue
+                    if fi >= 0 and staged[fi]:
+                        self._fabric_staged(fab, fi, node, plinks)
+                    if fi != -2 and not node._out:     # Node.take_output would return nothing
+                        continue
                     out = node.take_output()
                     if not out:
                         continue
@@ -281,7 +280,8 @@ class Network:
         an end and neither loss draws nor down times (np_model.engine.fabric).
         Returns the nodes advanced one by one, the fabric, and the nodes whose
         outputs cross here, in node order (a link's capture keeps its order),
-        each with its ports' (carry function, direction) and fabric index (-1: none)."""
+        each with its ports' (carry function, direction) and its fabric index
+        (-1: not in the fabric, outputs in ``Node._out``; -2: its own ``take_output``)."""
         self._fabric_stale = False
         members = [n for n in nodes if self.compiled and getattr(n, "fabric_eligible", None) and n.fabric_eligible()]
         send: dict[tuple[Node, int], tuple[Callable, int]] = {}
@@ -292,8 +292,11 @@ class Network:
                 lk = self._port_link.get((n.name, p))
                 out.append(None if lk is None else send.get((n, p)) or (lk[0].carry, lk[1]))
             return out
+
+        def kind(n: Node) -> int:             # -1: outputs in Node._out; -2: its own take_output
+            return -1 if type(n).take_output is Node.take_output else -2
         if not members:
-            return nodes, None, [(n, plinks(n), -1) for n in nodes]
+            return nodes, None, [(n, plinks(n), kind(n)) for n in nodes]
         fab = Fabric()
         self._fabric = fab
         self._fabric_nodes = members
@@ -328,7 +331,7 @@ class Network:
             if any((n.name, p) not in self._port_link for p in range(n.n_ports)):
                 staging.add(n)
         stepped = [n for n in nodes if n not in idx]
-        carriers = [(n, plinks(n), idx.get(n, -1)) for n in nodes if n not in idx or n in staging]
+        carriers = [(n, plinks(n), idx[n] if n in idx else kind(n)) for n in nodes if n not in idx or n in staging]
         self._compiled_seen[0].update(members)
         self._compiled_seen[1].update(self._fabric_links)
         return stepped, fab, carriers
@@ -339,12 +342,15 @@ class Network:
         send, ptr, cap = lib.np_fab_send, fab.ptr, lk.capture
 
         def carry(direction: int, t_start: float, t_end: float, frame: bytes) -> None:
+            if send(ptr, li, direction, t_start, frame, len(frame)) < 0:
+                fab.raise_error()
+
+        def carry_captured(direction: int, t_start: float, t_end: float, frame: bytes) -> None:
             lost = send(ptr, li, direction, t_start, frame, len(frame))
             if lost < 0:
                 fab.raise_error()
-            if cap is not None:
-                cap.write(direction, t_start, frame, "lost: mtu_exceeded" if lost else None)
-        return carry
+            cap.write(direction, t_start, frame, "lost: mtu_exceeded" if lost else None)
+        return carry if cap is None else carry_captured
 
     def _fabric_staged(self, fab: Fabric, fi: int, node: Any, plinks: list) -> None:
         """Frames fabric node ``fi`` staged this window, in the order sent."""

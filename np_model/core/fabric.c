@@ -50,7 +50,8 @@ typedef struct fab_link {
 
 typedef struct fab_pend {
     int node, port;
-    uint64_t cycle, off;
+    uint64_t cycle;
+    uint8_t *data;               /* malloc'd: the receiver's input queue takes it */
     uint32_t len;
 } fab_pend_t;
 
@@ -60,7 +61,7 @@ struct np_fab {
     uint64_t *timers;
     int32_t *rc;
     uint32_t *nstaged;
-    np_vec_t pend, pend_data;
+    np_vec_t pend;
     np_vec_t dl;                 /* frames for external ends, from every node (kind 2) */
     uint32_t n_deliver;
     int failed;                  /* the transmit hook could not keep a frame (f->err says why) */
@@ -86,7 +87,6 @@ np_fab_t *np_fab_new(void) {
     np_fab_t *f = calloc(1, sizeof *f);
     if (!f) return NULL;
     np_vec_init(&f->pend, sizeof(fab_pend_t));
-    np_vec_init(&f->pend_data, 1);
     np_vec_init(&f->dl, sizeof(np_fab_dl_t));
     return f;
 }
@@ -101,7 +101,9 @@ void np_fab_free(np_fab_t *f) {
         free(n);
     }
     free(f->node); free(f->link); free(f->timers); free(f->rc); free(f->nstaged);
-    np_vec_free(&f->pend); np_vec_free(&f->pend_data);
+    fab_pend_t *p = f->pend.p;
+    for (uint64_t i = 0; i < f->pend.n; i++) free(p[i].data);
+    np_vec_free(&f->pend);
     np_vec_free(&f->dl);
     free(f);
 }
@@ -134,11 +136,10 @@ static int mtu_lost(const fab_link_t *L, const uint8_t *frame, uint32_t len) {
 }
 
 static int pend(np_fab_t *f, int node, int port, uint64_t cycle, const uint8_t *frame, uint32_t len) {
-    fab_pend_t *p = np_vec_push(&f->pend, 1);
-    uint8_t *data = np_vec_push(&f->pend_data, len);
-    if (!p || (!data && len)) return ffail(f, "out of memory");
-    p->node = node; p->port = port; p->cycle = cycle; p->len = len;
-    p->off = (uint64_t)(data - (uint8_t *)f->pend_data.p);
+    uint8_t *data = malloc(len ? len : 1);
+    fab_pend_t *p = data ? np_vec_push(&f->pend, 1) : NULL;
+    if (!p) { free(data); return ffail(f, "out of memory"); }
+    p->node = node; p->port = port; p->cycle = cycle; p->len = len; p->data = data;
     memcpy(data, frame, len);
     return 0;
 }
@@ -249,25 +250,30 @@ int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int3
     return f->n_link++;
 }
 
-static int feed_one(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, const uint8_t *data, uint32_t len) {
-    uint8_t p8 = (uint8_t)port;
-    uint64_t off = 0;
-    if (np_feed(n->m, 1, &cycle, &p8, &len, &off, data, NULL, NP_NO_PKT) < 0)
-        return ffail(f, "node %d: %s", n->idx, n->m->err);
+/* offer a frame to machine n: it takes `data` (malloc'd) */
+static int feed_owned(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, uint8_t *data, uint32_t len) {
+    if (np_feed_owned(n->m, cycle, (uint8_t)port, len, data) < 0) return ffail(f, "node %d: %s", n->idx, n->m->err);
     return 0;
 }
 
+static int feed_one(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, const uint8_t *frame, uint32_t len) {
+    uint8_t *data = malloc(len ? len : 1);
+    if (!data) return ffail(f, "out of memory");
+    memcpy(data, frame, len);
+    return feed_owned(f, n, port, cycle, data, len);
+}
+
 int np_fab_carry(np_fab_t *f) {
-    if (f->failed) return -1;
     fab_pend_t *p = f->pend.p;
-    const uint8_t *data = f->pend_data.p;
-    int rc = 0;
-    for (uint64_t i = 0; i < f->pend.n && rc == 0; i++) {
+    int rc = f->failed ? -1 : 0;
+    for (uint64_t i = 0; i < f->pend.n; i++) {
         fab_node_t *to = f->node[p[i].node];
-        rc = feed_one(f, to, p[i].port, p[i].cycle, data + p[i].off, p[i].len);
-        if (rc == 0) to->fed++;
+        if (rc == 0) {
+            rc = feed_owned(f, to, p[i].port, p[i].cycle, p[i].data, p[i].len);
+            if (rc == 0) to->fed++;
+        } else free(p[i].data);
     }
-    f->pend.n = f->pend_data.n = 0;
+    f->pend.n = 0;
     return rc;
 }
 

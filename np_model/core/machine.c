@@ -546,44 +546,66 @@ void np_buf_returned(np_t *m, uint32_t h) {
 }
 
 /* ---- traffic in ---- */
+/* One frame into its port's input queue; `data` is the frame's malloc'd copy,
+ * which the queue takes (freed here on error). `i` names it in errors. */
+static int feed_one(np_t *m, int i, uint64_t t, uint8_t port, uint32_t len, uint32_t meta, uint64_t id,
+                    uint8_t *data) {
+    const char *why = NULL;
+    if (port >= m->n_port) { free(data); return fail(m, "frame %d: port %d does not exist (ports 0..%d)", i, port, m->n_port - 1); }
+    /* A frame whose first bit arrived in the past may still be offered while its
+     * reception is not over (first bit + wire time >= now): a receiver that
+     * learns of a frame only when its sender finished it (conservative network
+     * synchronisation) gives it its true arrival time. */
+    if (t < m->now && (t * NP_SUB + np_fx_wire_sub(m, port, len) + NP_SUB - 1) / NP_SUB < m->now) {
+        free(data);
+        return fail(m, "frame %d: arrival cycle %llu is before the current cycle %llu and its reception "
+                    "would have ended already", i, (unsigned long long)t, (unsigned long long)m->now);
+    }
+    if (len > 16384) { free(data); return fail(m, "frame %d: %u bytes is longer than any Ethernet frame", i, len); }
+    np_port_t *p = &m->port[port];
+    if (p->inq_n) {
+        np_inframe_t *last = &p->inq[(p->inq_head + p->inq_n - 1) % p->inq_cap];
+        if (t < last->t) { free(data); return fail(m, "frame %d: port %d times must not decrease", i, port); }
+    }
+    if (p->inq_n == p->inq_cap) {
+        np_inframe_t *nq = calloc(p->inq_cap * 2, sizeof *nq);
+        if (!nq) why = "out of memory";
+        else {
+            for (uint32_t k = 0; k < p->inq_n; k++) nq[k] = p->inq[(p->inq_head + k) % p->inq_cap];
+            free(p->inq); p->inq = nq; p->inq_head = 0; p->inq_cap *= 2;
+        }
+    }
+    if (why) { free(data); return fail(m, "%s", why); }
+    np_inframe_t *f = &p->inq[(p->inq_head + p->inq_n) % p->inq_cap];
+    f->t = t; f->len = len; f->meta = meta; f->id = id; f->data = data;
+    p->inq_n++;
+    if (id + 1 > m->next_id) m->next_id = id + 1;
+    return 0;
+}
+
 int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint32_t *lens,
             const uint64_t *offs, const uint8_t *data, const uint32_t *meta, uint64_t first_id) {
     /* NP_NO_PKT: number the frames from the machine's own count (np_next_id) */
     uint64_t first = first_id == NP_NO_PKT ? m->next_id : first_id;
     for (int i = 0; i < n; i++) {
-        if (ports[i] >= m->n_port) return fail(m, "frame %d: port %d does not exist (ports 0..%d)", i, ports[i], m->n_port - 1);
-        /* A frame whose first bit arrived in the past may still be offered while its
-         * reception is not over (first bit + wire time >= now): a receiver that
-         * learns of a frame only when its sender finished it (conservative network
-         * synchronisation) gives it its true arrival time. */
-        if (t[i] < m->now && (t[i] * NP_SUB + np_fx_wire_sub(m, ports[i], lens[i]) + NP_SUB - 1) / NP_SUB < m->now)
-            return fail(m, "frame %d: arrival cycle %llu is before the current cycle %llu and its reception "
-                        "would have ended already", i, (unsigned long long)t[i], (unsigned long long)m->now);
-        if (lens[i] > 16384) return fail(m, "frame %d: %u bytes is longer than any Ethernet frame", i, lens[i]);
-        np_port_t *p = &m->port[ports[i]];
-        if (p->inq_n) {
-            np_inframe_t *last = &p->inq[(p->inq_head + p->inq_n - 1) % p->inq_cap];
-            if (t[i] < last->t) return fail(m, "frame %d: port %d times must not decrease", i, ports[i]);
-        }
-        if (p->inq_n == p->inq_cap) {
-            np_inframe_t *nq = calloc(p->inq_cap * 2, sizeof *nq);
-            if (!nq) return fail(m, "out of memory");
-            for (uint32_t k = 0; k < p->inq_n; k++) nq[k] = p->inq[(p->inq_head + k) % p->inq_cap];
-            free(p->inq); p->inq = nq; p->inq_head = 0; p->inq_cap *= 2;
-        }
-        np_inframe_t *f = &p->inq[(p->inq_head + p->inq_n) % p->inq_cap];
-        f->t = t[i]; f->len = lens[i]; f->meta = meta ? meta[i] : 0; f->id = first + (uint64_t)i;
-        f->data = malloc(lens[i] ? lens[i] : 1);
-        if (!f->data) return fail(m, "out of memory");
-        memcpy(f->data, data + offs[i], lens[i]);
-        p->inq_n++;
-        if (first + (uint64_t)i + 1 > m->next_id) m->next_id = first + (uint64_t)i + 1;
+        uint8_t *d = malloc(lens[i] ? lens[i] : 1);
+        if (!d) return fail(m, "out of memory");
+        if (lens[i] <= 16384) memcpy(d, data + offs[i], lens[i]);
+        if (feed_one(m, i, t[i], ports[i], lens[i], meta ? meta[i] : 0, first + (uint64_t)i, d) < 0) return -1;
     }
     return 0;
 }
 
+int np_feed_owned(np_t *m, uint64_t t, uint8_t port, uint32_t len, uint8_t *data) {
+    return feed_one(m, 0, t, port, len, 0, m->next_id, data);
+}
+
 uint64_t np_next_id(np_t *m) { return m->next_id; }
-uint64_t np_run_wall_ns(np_t *m) { return m->run_wall_ns - m->hook_wall_ns; }
+uint64_t np_run_wall_ns(np_t *m) {
+    if (!m->run_ticks || !m->hook_ticks) return m->run_wall_ns;
+    double hook_ns = (double)m->hook_ticks * ((double)m->run_wall_ns / (double)m->run_ticks);
+    return hook_ns < (double)m->run_wall_ns ? m->run_wall_ns - (uint64_t)hook_ns : 0;
+}
 void np_set_tx_hook(np_t *m, np_tx_hook_fn fn, void *ctx) { m->tx_hook = fn; m->tx_hook_ctx = ctx; }
 
 int np_inject(np_t *m, uint64_t t, const uint8_t *data, uint32_t len, uint32_t flags,
@@ -782,11 +804,9 @@ void np_fx_tx_done(np_t *m, int port, uint32_t h, uint32_t len, uint64_t t_start
     if (m->tx_hook && c) {
         /* the hook hands the frame to another node: message passing, not this
          * machine's simulation, so its time is taken out of np_run_wall_ns */
-        struct timespec a, b;
-        clock_gettime(CLOCK_MONOTONIC, &a);
+        uint64_t a = np_ticks();
         m->tx_hook(m->tx_hook_ctx, m, r, c);
-        clock_gettime(CLOCK_MONOTONIC, &b);
-        m->hook_wall_ns += (uint64_t)((int64_t)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+        m->hook_ticks += np_ticks() - a;
     }
 }
 
