@@ -124,9 +124,6 @@ class RouterNode(Node):
     def advance(self, until_ns: float) -> None:
         if self._in_frames:
             self._feed()
-        elif self.npr.idle_through(until_ns):   # no run needed (the next one accounts the time the same)
-            self.now = until_ns
-            return
         self.npr.run(until_ns=until_ns)
         self.now = until_ns
 

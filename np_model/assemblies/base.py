@@ -21,7 +21,6 @@ import collections
 import heapq
 import ipaddress
 import itertools
-import math
 from time import perf_counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -494,16 +493,6 @@ class Assembly:
             if self.engine.now >= until or (stay and rc == RUN_IDLE):
                 return
             rc = None
-
-    def idle_through(self, until_ns: float) -> bool:
-        """Is there nothing to simulate up to ``until_ns`` -- no engine event, nothing
-        offered or injected waiting to be scheduled, no host timer due? Then
-        ``run(until_ns=...)`` may be skipped: a later run accounts the idle time
-        the same. (Always False on the Python engine, which keeps its own events.)"""
-        if self.engine.name != "c":
-            return False
-        until = max(math.ceil(until_ns * self.f_me / 1e9 - 1e-6), 0)     # np_model.timebase's rule
-        return lib.np_next_event(self.m.ptr) > until and not (self._timers and self._timers[0][0] <= until)
 
     # ------------------------------------------------------------------ driven from outside (np_fab_run)
     def finish_run(self, until_ns: float, rc: int) -> None:

@@ -572,21 +572,6 @@ out_full:
 }
 
 uint64_t np_now(np_t *m) { return m->now; }
-
-/* The earliest cycle at which np_run would do anything: its next event; now
- * if a run would schedule something as it starts (a frame offered but not yet
- * scheduled for reception, an injection not yet scheduled: the order in which
- * events are scheduled decides ties); UINT64_MAX: nothing at all. A run to a
- * cycle before it changes nothing but the time (and the MEs' idle time, which
- * a later run accounts the same). */
-uint64_t np_next_event(np_t *m) {
-    if (!m->started || !m->booted) return m->now;
-    for (int p = 0; p < m->n_port; p++)
-        if (!m->port[p].rx_pending && m->port[p].inq_n) return m->now;
-    if (!m->inj_pending && m->injq_n) return m->now;
-    uint64_t t = m->heap_n ? m->heap[0].t : UINT64_MAX;
-    return t < m->now ? m->now : t;
-}
 uint64_t np_events(np_t *m) { return m->events; }
 
 static char state_char(int s) {

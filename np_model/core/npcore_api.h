@@ -218,7 +218,6 @@ int np_run(np_t *m, uint64_t until, int flags);
 uint64_t np_run_wall_ns(np_t *m);   /* wall-clock ns spent simulating inside np_run so far
                                      * (less the time in a transmit hook: np_fab_*) */
 uint64_t np_now(np_t *m);
-uint64_t np_next_event(np_t *m);    /* earliest cycle np_run has work (UINT64_MAX: none) */
 uint64_t np_events(np_t *m);
 void np_set_trace(np_t *m, int on);
 void np_set_capture(np_t *m, int on);
