@@ -293,7 +293,8 @@ int np_fab_run(np_fab_t *f, double until_ns) {
         uint64_t stop = f->timers[i] < until ? f->timers[i] : until;
         int rc = np_run(m, stop, n->flags);
         if (rc < 0) return ffail(f, "node %d: %s", i, m->err);
-        if (rc == NP_RUN_HOST || rc == NP_RUN_FULL || m->now < until || m->tx_out.n >= NP_FAB_DRAIN_RECS
+        /* f->timers[i] <= until: a host timer is due in the window (or at its bound) */
+        if (rc == NP_RUN_HOST || rc == NP_RUN_FULL || f->timers[i] <= until || m->tx_out.n >= NP_FAB_DRAIN_RECS
             || m->tx_cap.n >= NP_FAB_DRAIN_BYTES || m->host_out.n || m->drop_out.n || m->trace_out.n || m->ring_out.n) {
             f->rc[i] = rc;
             attention++;

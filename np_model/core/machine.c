@@ -892,6 +892,9 @@ int np_take_host(np_t *m, np_host_rec_t **recs, uint8_t **cap, uint64_t *cap_len
 int np_take_drops(np_t *m, np_drop_rec_t **recs) { *recs = m->drop_out.p; return (int)m->drop_out.n; }
 int np_take_trace(np_t *m, np_trace_rec_t **recs) { *recs = m->trace_out.p; return (int)m->trace_out.n; }
 int np_take_ring_trace(np_t *m, np_ringtrace_rec_t **recs) { *recs = m->ring_out.p; return (int)m->ring_out.n; }
+uint64_t np_outputs_pending(np_t *m) {
+    return m->tx_out.n + m->host_out.n + m->drop_out.n + m->trace_out.n + m->ring_out.n;
+}
 void np_clear_outputs(np_t *m) {
     m->tx_out.n = m->tx_cap.n = m->host_out.n = m->host_cap.n = m->drop_out.n = m->trace_out.n = m->ring_out.n = 0;
     m->host_pending = 0;

@@ -288,6 +288,7 @@ int np_take_drops(np_t *m, np_drop_rec_t **recs);
 int np_take_trace(np_t *m, np_trace_rec_t **recs);
 int np_take_ring_trace(np_t *m, np_ringtrace_rec_t **recs);
 void np_clear_outputs(np_t *m);
+uint64_t np_outputs_pending(np_t *m);   /* records of any kind not yet cleared */
 
 /* ---- fabric (fabric.c): machines joined by point-to-point links, one call per window ----
  * A network of several machines under conservative synchronisation runs in
@@ -304,7 +305,7 @@ void np_clear_outputs(np_t *m);
  * enter with np_fab_send. A machine port on no fabric link has its frames
  * staged (kind 0), and a captured link's frames from a machine are staged as
  * copies (kind 1). A machine stops early when the caller must act -- a host
- * timer is due (np_fab_timers), a packet reached the host (flags
+ * timer is due by the bound (np_fab_timers), a packet reached the host (flags
  * NP_STOP_HOST), other outputs wait, or NP_FAB_DRAIN_RECS transmit records
  * or NP_FAB_DRAIN_BYTES captured bytes are kept: its np_fab_rc entry is then
  * the np_run code, else -1; the caller finishes its window and calls
