@@ -21,6 +21,7 @@ import collections
 import heapq
 import ipaddress
 import itertools
+import math
 from time import perf_counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -443,7 +444,7 @@ class Assembly:
         if (duration_ns is None) == (until_ns is None):
             raise ValueError("give exactly one of duration_ns and until_ns")
         v = duration_ns if until_ns is None else until_ns
-        if not np.isfinite(v) or v < 0:
+        if not math.isfinite(v) or v < 0:
             raise ValueError(f"{'duration_ns' if until_ns is None else 'until_ns'} must be finite and >= 0, got {v}")
         until = self.engine.now + self.ns_to_cycles(duration_ns) if until_ns is None else self.ns_to_cycles(until_ns)
         self._run_to(until)
