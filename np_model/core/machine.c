@@ -601,10 +601,31 @@ int np_feed_owned(np_t *m, uint64_t t, uint8_t port, uint32_t len, uint8_t *data
 }
 
 uint64_t np_next_id(np_t *m) { return m->next_id; }
+/* np_ticks -> ns: the TSC's rate against CLOCK_MONOTONIC, measured from the
+ * first run to now (an invariant TSC keeps one rate; a longer span, a more
+ * exact ratio). Without a TSC np_ticks are ns already. */
+static struct { int set; uint64_t ns0, t0; } calib;
+static uint64_t mono_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+void np_ticks_calibrate(void) {
+    if (!calib.set) { calib.ns0 = mono_ns(); calib.t0 = np_ticks(); calib.set = 1; }
+}
+static double ns_per_tick(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    uint64_t ns = mono_ns(), t = np_ticks();
+    if (!calib.set || t <= calib.t0 || ns <= calib.ns0) return 0.0;
+    return (double)(ns - calib.ns0) / (double)(t - calib.t0);
+#else
+    return 1.0;
+#endif
+}
+
 uint64_t np_run_wall_ns(np_t *m) {
-    if (!m->run_ticks || !m->hook_ticks) return m->run_wall_ns;
-    double hook_ns = (double)m->hook_ticks * ((double)m->run_wall_ns / (double)m->run_ticks);
-    return hook_ns < (double)m->run_wall_ns ? m->run_wall_ns - (uint64_t)hook_ns : 0;
+    uint64_t ticks = m->run_ticks > m->hook_ticks ? m->run_ticks - m->hook_ticks : 0;
+    return (uint64_t)((double)ticks * ns_per_tick());
 }
 void np_set_tx_hook(np_t *m, np_tx_hook_fn fn, void *ctx) { m->tx_hook = fn; m->tx_hook_ctx = ctx; }
 

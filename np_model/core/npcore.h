@@ -417,9 +417,9 @@ struct np {
     int booted, inj_pending;
     uint64_t double_end;             /* internal check: a packet ended twice */
     np_vec_t tx_out, tx_cap, host_out, host_cap, drop_out, trace_out, ring_out;
-    /* time inside np_run (wall-clock ns, and in np_ticks), and of it in the
-     * transmit hook (np_ticks): np_run_wall_ns is the first less the last */
-    uint64_t run_wall_ns, run_ticks, hook_ticks;
+    /* time inside np_run and, of it, in the transmit hook (np_ticks):
+     * np_run_wall_ns is the difference, in ns */
+    uint64_t run_ticks, hook_ticks;
     /* the id np_feed gives the next frame when asked to number it (np_next_id) */
     uint64_t next_id;
     /* called for every transmitted frame, as np_fx_tx_done records it (np_set_tx_hook) */
@@ -431,8 +431,10 @@ struct np {
 /* Helpers shared by machine, engine and blocks                        */
 /* ------------------------------------------------------------------ */
 /* A cheap clock for timing short sections: the TSC where there is one (its
- * ticks are converted with the ratio np_run measures against CLOCK_MONOTONIC),
- * else CLOCK_MONOTONIC in ns. */
+ * ticks are converted to ns with its rate against CLOCK_MONOTONIC, measured
+ * from the first np_ticks_calibrate to the conversion: np_run_wall_ns), else
+ * CLOCK_MONOTONIC in ns. */
+void np_ticks_calibrate(void);
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 static inline uint64_t np_ticks(void) { return __rdtsc(); }
