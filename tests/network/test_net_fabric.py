@@ -163,26 +163,3 @@ def test_router_work_is_its_engine_time(tmp_path):
     assert r1.busy_s - w0 == pytest.approx(r1.npr.sim_wall_s - e0)
     assert 0 < sum(n.busy_s for n in net.nodes.values()) < net.wall_s
     assert 0 < net.sync_overhead() < 1
-
-
-def test_fabric_errors_are_clear():
-    """Misuse of the fabric is refused with a message naming what is wrong."""
-    from np_model.core import CoreError
-    from np_model.engine.fabric import Fabric
-    from np_model.assemblies import NPR
-    r = NPR(keep_records=False)
-    fab = Fabric()
-    try:
-        i = fab.add(r.m, stop_on_host=False)
-        with pytest.raises(CoreError, match="already in a fabric"):
-            fab.add(r.m, stop_on_host=False)
-        with pytest.raises(CoreError, match="has no port 9"):
-            fab.link(i, 9, -1, 0, delay_ns=100.0, mtu=1500, capture=False)
-        with pytest.raises(CoreError, match="machine at one end"):
-            fab.link(-1, 0, -2, 0, delay_ns=100.0, mtu=1500, capture=False)
-        li = fab.link(i, 0, -1, 0, delay_ns=100.0, mtu=1500, capture=False)
-        with pytest.raises(CoreError, match="does not run from an external end"):
-            fab.send(li, 0, 0.0, b"\x00" * 60)
-    finally:
-        fab.close()
-    r.run(duration_ns=1000)                  # the machine runs on its own again
