@@ -145,6 +145,7 @@ class EventNode(Node):
         raise NotImplementedError
 
     def advance(self, until_ns: float) -> None:
+        # network.sim skips the call while no event is due before until_ns (it reads _heap)
         h = self._heap
         if h and h[0][0] < until_ns:
             t0 = perf_counter()

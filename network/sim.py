@@ -42,7 +42,7 @@ from np_model.engine.fabric import Fabric
 
 from .capture import LinkCapture
 from .ledger import Ledger, NetworkConservation
-from .node import Node, Schedule
+from .node import EventNode, Node, Schedule
 from .wire import l3_len
 
 __all__ = ["Link", "Network", "MIN_DELAY_NS", "SimError"]
@@ -235,8 +235,11 @@ class Network:
                 # window bounds are multiples of w from the run's start (no drift from repeated sums)
                 k += 1
                 tn = min(start + k * w, end)
-                for node in stepped:
-                    node.advance(tn)
+                for node, heap in stepped:
+                    if heap is None or (heap and heap[0][0] < tn):
+                        node.advance(tn)
+                    else:                              # an idle EventNode: what its advance would do
+                        node.now = tn
                 if fab is not None:
                     n_att = fab_run(fptr, tn)
                     if n_att:
@@ -278,7 +281,8 @@ class Network:
     def _fabric_open(self, nodes: list[Node]) -> tuple[list[Node], Fabric | None, list[tuple[Node, list, int]]]:
         """Put the eligible routers in a fabric, with every link that has one at
         an end and neither loss draws nor down times (np_model.engine.fabric).
-        Returns the nodes advanced one by one, the fabric, and the nodes whose
+        Returns the nodes advanced one by one (with an EventNode's heap, to skip it
+        while idle), the fabric, and the nodes whose
         outputs cross here, in node order (a link's capture keeps its order),
         each with its ports' (carry function, direction) and its fabric index
         (-1: not in the fabric, outputs in ``Node._out``; -2: its own ``take_output``)."""
@@ -296,7 +300,7 @@ class Network:
         def kind(n: Node) -> int:             # -1: outputs in Node._out; -2: its own take_output
             return -1 if type(n).take_output is Node.take_output else -2
         if not members:
-            return nodes, None, [(n, plinks(n), kind(n)) for n in nodes]
+            return [(n, self._heap_of(n)) for n in nodes], None, [(n, plinks(n), kind(n)) for n in nodes]
         fab = Fabric()
         self._fabric = fab
         self._fabric_nodes = members
@@ -330,11 +334,17 @@ class Network:
         for n in members:                          # ports on no link: frames dropped here
             if any((n.name, p) not in self._port_link for p in range(n.n_ports)):
                 staging.add(n)
-        stepped = [n for n in nodes if n not in idx]
+        stepped = [(n, self._heap_of(n)) for n in nodes if n not in idx]
         carriers = [(n, plinks(n), idx[n] if n in idx else kind(n)) for n in nodes if n not in idx or n in staging]
         self._compiled_seen[0].update(members)
         self._compiled_seen[1].update(self._fabric_links)
         return stepped, fab, carriers
+
+    @staticmethod
+    def _heap_of(n: Node) -> list | None:
+        """An EventNode's event heap (its ``advance`` does nothing but set the time
+        while no event is due before the bound), or None: always call ``advance``."""
+        return n._heap if isinstance(n, EventNode) and type(n).advance is EventNode.advance else None
 
     @staticmethod
     def _fabric_sender(fab: Fabric, li: int, lk: Link) -> Callable[[int, float, float, bytes], None]:
