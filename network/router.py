@@ -17,9 +17,11 @@ Two ways to drive it, with identical results:
 * in the network's compiled fabric (``join_fabric``; np_model.engine.fabric,
   used for NPRs on the compiled engine without a NIC front-end or a down
   schedule): the fabric runs it with the other fabric routers in one call
-  per window and carries the links between them; frames on its other ports
-  come back staged (``take_output``), arrivals from other nodes are offered
-  at once (``deliver``).
+  per window and carries its links that have neither loss draws nor down
+  times (network.sim hands frames to and from the nodes at their other
+  ends); frames it sends on any other link come back staged and pass
+  ``fabric_output`` (ledger, unconnected ports), frames such a link brings
+  are offered at once (``deliver``).
 
 Its own work (``busy_s``, network.sim) is ``NPR.sim_wall_s``: the engine's
 event loop and the slow path's handlers and timers.
@@ -60,6 +62,7 @@ class RouterNode(Node):
         self._busy0 = self.npr.sim_wall_s
         self._fab: Any = None                 # the network's compiled fabric while in it
         self._fab_i = -1
+        self._capture = self.npr.capture      # the NPR's capture setting outside the fabric
 
     @property
     def busy_s(self) -> float:               # type: ignore[override]

@@ -16,20 +16,24 @@ frame is lost if the link is down at any time between its first bit
 leaving and its last bit arriving (``link_down``), if it exceeds the MTU
 (``mtu_exceeded``), or by the loss draw (``link_loss``).
 
-Routers on the compiled engine run in a compiled fabric
-(np_model.engine.fabric): one call per window runs them all to the bound
-and carries the links between two of them (a link without loss draws or
-scheduled down times; their captures are written here from staged copies);
-frames to and from the other nodes cross here, as above. The results are
-the same as with every node and link driven from here (``compiled=False``;
-tests/network/test_net_fabric.py compares them).
+Routers on the compiled engine (without a NIC front-end or a down
+schedule) run in a compiled fabric (np_model.engine.fabric): one call per
+window runs them all to the bound and carries every link with such a router
+at an end and neither loss draws nor down times -- to another fabric
+router in C; to another node through one array of frames per window, which
+this loop delivers, and from it with one C call per frame. Captures of
+those links are written here from staged copies; all other links are
+carried here as above. The results are the same as with every node and
+link driven from here (``compiled=False``; tests/network/test_net_fabric.py
+compares them); ``compiled_last`` names what ran compiled.
 
 Synchronisation overhead is the share of the run's wall time spent outside
 the nodes' own work (``Node.busy_s``): a router's is its engine's event loop
 (np_run, timed inside the core) and its slow path's handlers and timers, a
 host's or switch's its event processing. Everything else counts as overhead:
 the window loop, links, messages, captures, offering frames to routers and
-taking what they sent, the fabric's carrying of frames between routers.
+taking what they sent, the fabric's carrying of frames (its transmit hook's
+time is taken out of the router's; docs/network_sync.md).
 """
 from __future__ import annotations
 
