@@ -4,7 +4,8 @@ hosts on one simulated time base, joined by links (issue 11).
 ``network.topology.load_topology`` builds a ``Network`` from a YAML file;
 ``network.run.run_topology`` runs it and writes its outputs
 (``vrouter-hil net``). The pieces: ``sim`` (links, conservative
-synchronisation), ``node`` (the message interface), ``router`` (an NPR
+synchronisation, the compiled fabric for routers: np_model.engine.fabric),
+``node`` (the message interface), ``router`` (an NPR
 with its slow path and control plane), ``host`` (IPv4 stack), ``tools``
 (ping, traceroute, UDP flows, pcap replay), ``switch`` (802.1Q learning
 bridge), ``ledger`` (conservation), ``capture`` (pcapng per link).

@@ -68,6 +68,8 @@ class Node:
     """Base of every node: name, ports, down schedule, ledger, output."""
 
     kind = "node"
+    #: wall time (s) in the node's own work (see network.sim)
+    busy_s: float = 0.0
 
     def __init__(self, name: str, n_ports: int):
         self.name = name
@@ -77,7 +79,6 @@ class Node:
         self.down = Schedule()
         self.ledger = Ledger(name)
         self.now = 0.0
-        self.busy_s = 0.0                     # wall time in the node's own work (see network.sim)
         self._out: list[Output] = []
 
     def attach(self, port: int, rate_bps: float, mtu: int) -> None:
@@ -91,7 +92,9 @@ class Node:
         raise NotImplementedError
 
     def take_output(self) -> list[Output]:
-        out, self._out = self._out, []
+        out = self._out
+        if out:
+            self._out = []
         return out
 
     def settle(self) -> Ledger:
@@ -112,6 +115,7 @@ class EventNode(Node):
 
     def __init__(self, name: str, n_ports: int, *, tx_queue: int = 1000):
         super().__init__(name, n_ports)
+        self.busy_s = 0.0
         self._heap: list[tuple] = []
         self._seq = 0
         self._arr = [0] * n_ports
@@ -141,6 +145,7 @@ class EventNode(Node):
         raise NotImplementedError
 
     def advance(self, until_ns: float) -> None:
+        # network.sim skips the call while no event is due before until_ns (it reads _heap)
         h = self._heap
         if h and h[0][0] < until_ns:
             t0 = perf_counter()

@@ -2,29 +2,46 @@
 model, its slow path and control plane) behind the message interface.
 
 Frames arriving on a link are offered to the NPR at their first-bit time
-(``NPR.feed_arrays``, times rounded to cycles as ``NPR.send`` does); the NPR runs to each window bound
-(``NPR.run(until_ns=)``); what it transmits comes back through
-``NPR.tx_sink`` and leaves on the port's link at its first-bit time. The
-NPR reports a frame when its last bit has left, so a frame may reach the
+(times rounded to cycles as ``NPR.send`` does); the NPR runs to each window
+bound; what it transmits leaves on the port's link at its first-bit time.
+The NPR reports a frame when its last bit has left, so a frame may reach the
 next router after its first bit was due there: the NP core accepts it as
 long as its reception is not over (np_model/core np_feed), which
 conservative synchronisation guarantees when the link rate equals the
 ports' rate (network.topology checks it).
+
+Two ways to drive it, with identical results:
+
+* on its own (``advance``): ``NPR.feed_arrays`` with the window's arrivals,
+  ``NPR.run(until_ns=)``, transmitted frames back through ``NPR.tx_sink``;
+* in the network's compiled fabric (``join_fabric``; np_model.engine.fabric,
+  used for NPRs on the compiled engine without a NIC front-end or a down
+  schedule): the fabric runs it with the other fabric routers in one call
+  per window and carries its links that have neither loss draws nor down
+  times (network.sim hands frames to and from the nodes at their other
+  ends); frames it sends on any other link come back staged and pass
+  ``fabric_output`` (ledger, unconnected ports), frames such a link brings
+  are offered at once (``deliver``).
+
+Its own work (``busy_s``, network.sim) is ``NPR.sim_wall_s``: the engine's
+event loop and the slow path's handlers and timers.
 """
 from __future__ import annotations
 
 import math
-from time import perf_counter
 from typing import Any, Callable
 
 import numpy as np
 
 from host.router import Router
+from np_model.core import lib
 
 from .ledger import Ledger
 from .node import Node
 
 __all__ = ["RouterNode"]
+
+_fab_feed = lib.np_fab_feed
 
 
 class RouterNode(Node):
@@ -42,16 +59,63 @@ class RouterNode(Node):
         self._in_ports: list[int] = []
         self._in_t: list[float] = []
         self.fed = 0
-        self.sink_s = 0.0                      # wall time converting transmitted frames to messages
-        self.feed_s = 0.0                      # wall time offering arrivals to the NPR
+        self._busy0 = self.npr.sim_wall_s
+        self._fab: Any = None                 # the network's compiled fabric while in it
+        self._fab_i = -1
+        self._capture = self.npr.capture      # the NPR's capture setting outside the fabric
+
+    @property
+    def busy_s(self) -> float:               # type: ignore[override]
+        """Wall time of the router's own work: ``NPR.sim_wall_s`` since it became a node."""
+        return self.npr.sim_wall_s - self._busy0
 
     def port_rate(self, port: int) -> int:
         return self.npr.ports[port].rate_bps
 
+    # ------------------------------------------------------------------ the compiled fabric
+    def fabric_eligible(self) -> bool:
+        """Can the compiled fabric drive it: the C engine, no NIC front-end (its
+        classifier runs in Python), no scheduled down time (checked in Python)?"""
+        return self.npr.engine.name == "c" and self.npr.nic is None and not self.down._t
+
+    def join_fabric(self, fab: Any) -> int:
+        """Become a node of the fabric; returns its index."""
+        if self._in_frames:
+            self._feed()                      # arrivals of the last window before the fabric
+        self._fab = fab
+        self._fab_i = i = fab.add(self.npr.m, stop_on_host=self.npr.host_handler is not None)
+        self.npr.tx_sink = None               # the fabric's transmit hook takes every frame
+        self._capture = self.npr.capture
+        if self.npr.keep_records == 0:        # no kept frame, no sink: the bytes are not needed
+            self.npr.set_capture(False)
+        self.npr.watch_timers(lambda c: fab.set_timer(i, c))
+        return i
+
+    def leave_fabric(self, now: float) -> None:
+        """Take the fabric's counts into the ledger and drive the NPR on its own again."""
+        fab, i = self._fab, self._fab_i
+        fed, sent = fab.node_counts(i)
+        self.fed += fed
+        self.ledger.received += fed
+        self.ledger.sent += sent
+        self.npr.watch_timers(None)
+        self.npr.flush_outputs()              # records kept since the last drain (tx_sink unset)
+        self.npr.set_capture(self._capture)
+        self.npr.tx_sink = self._tx
+        self._fab, self._fab_i = None, -1
+        self.now = now
+
+    # ------------------------------------------------------------------ messages
     def deliver(self, port: int, t_first: float, t_last: float, frame: bytes) -> None:
         self.ledger.received += 1
         if self.down._t and self.down.at(t_first):
             self.ledger.drop("node_down")
+            return
+        fab = self._fab
+        if fab is not None:
+            if _fab_feed(fab.ptr, self._fab_i, port, t_first, frame, len(frame)) < 0:
+                fab.raise_error()
+            self.fed += 1
             return
         self._in_frames.append(frame)
         self._in_ports.append(port)
@@ -61,15 +125,22 @@ class RouterNode(Node):
         self.npr.call_at(t_ns, fn)
 
     def advance(self, until_ns: float) -> None:
-        t0 = perf_counter()
         if self._in_frames:
             self._feed()
-        t1 = perf_counter()
-        self.feed_s += t1 - t0
-        s0 = self.sink_s
         self.npr.run(until_ns=until_ns)
-        self.busy_s += perf_counter() - t1 - (self.sink_s - s0)
         self.now = until_ns
+
+    def fabric_output(self, port: int, t_start: float) -> bool:
+        """A frame the fabric staged for ``port`` (first bit at ``t_start``): does it
+        leave on the port's link (counted sent) or is it dropped here?"""
+        if self.down._t and self.down.at(t_start):
+            self.ledger.drop("node_down")
+            return False
+        if not self.rate[port]:
+            self.ledger.drop("port_unconnected")
+            return False
+        self.ledger.sent += 1
+        return True
 
     def _feed(self) -> None:
         """Offer the window's arrivals (per port in time order, as links deliver
@@ -89,7 +160,6 @@ class RouterNode(Node):
         self._in_frames, self._in_ports, self._in_t = [], [], []
 
     def _tx(self, batch: Any) -> None:
-        t0 = perf_counter()
         recs, cap = batch.records, batch.capture
         k = self._ns_per_cycle
         ts = (recs["t_start"] * k).tolist()
@@ -107,7 +177,6 @@ class RouterNode(Node):
             else:
                 out.append((p, ts[i], te[i], cap[offs[i]:offs[i] + lens[i]]))
                 led.sent += 1
-        self.sink_s += perf_counter() - t0
 
     def settle(self) -> Ledger:
         # Finish the current instant: a slow-path timer that fired at the window bound

@@ -56,6 +56,7 @@ def run_topology(topo: Topology, duration_ms: float, out_dir: str | os.PathLike 
         "topology": topo.source, "duration_ms": duration_ms, "simulated_ns": net.now,
         "window_ns": window_ns or topo.window_ns or net.min_delay_ns, "windows": net.windows,
         "wall_s": round(net.wall_s, 3), "sync_overhead": round(net.sync_overhead(), 4), "capture": topo.capture,
+        "compiled": net.compiled_last,
         "nodes": {n: node.kind for n, node in net.nodes.items()},
         "links": {lk.name: lk.stats() for lk in net.links},
         "events": net.event_log, "results": results,

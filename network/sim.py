@@ -16,10 +16,24 @@ frame is lost if the link is down at any time between its first bit
 leaving and its last bit arriving (``link_down``), if it exceeds the MTU
 (``mtu_exceeded``), or by the loss draw (``link_loss``).
 
-Synchronisation overhead is what the wall clock spends outside the nodes'
-own work (``Node.busy_s``: an NPR's ``run``, a host's or switch's event
-processing): window loop, links, messages, captures, feeding and
-collecting router frames.
+Routers on the compiled engine (without a NIC front-end or a down
+schedule) run in a compiled fabric (np_model.engine.fabric): one call per
+window runs them all to the bound and carries every link with such a router
+at an end and neither loss draws nor down times -- to another fabric
+router in C; to another node through one array of frames per window, which
+this loop delivers, and from it with one C call per frame. Captures of
+those links are written here from staged copies; all other links are
+carried here as above. The results are the same as with every node and
+link driven from here (``compiled=False``; tests/network/test_net_fabric.py
+compares them); ``compiled_last`` names what ran compiled.
+
+Synchronisation overhead is the share of the run's wall time spent outside
+the nodes' own work (``Node.busy_s``): a router's is its engine's event loop
+(np_run, timed inside the core) and its slow path's handlers and timers, a
+host's or switch's its event processing. Everything else counts as overhead:
+the window loop, links, messages, captures, offering frames to routers and
+taking what they sent, the fabric's carrying of frames (its transmit hook's
+time is taken out of the router's; docs/network_sync.md).
 """
 from __future__ import annotations
 
@@ -27,9 +41,12 @@ import random
 import time
 from typing import Any, Callable
 
+from np_model.core import ffi, lib
+from np_model.engine.fabric import Fabric
+
 from .capture import LinkCapture
 from .ledger import Ledger, NetworkConservation
-from .node import Node, Schedule
+from .node import EventNode, Node, Schedule
 from .wire import l3_len
 
 __all__ = ["Link", "Network", "MIN_DELAY_NS", "SimError"]
@@ -96,8 +113,15 @@ class Link:
 class Network:
     """Nodes, links and the window loop (see module doc)."""
 
-    def __init__(self, seed: int = 1):
+    def __init__(self, seed: int = 1, *, compiled: bool = True):
         self.seed = seed
+        #: drive eligible routers and the links between them in the compiled fabric
+        self.compiled = compiled
+        self._fabric: Fabric | None = None
+        self._fabric_stale = False
+        #: the routers and links the compiled fabric carried in the last run (names)
+        self.compiled_last: dict[str, list[str]] = {"nodes": [], "links": []}
+        self._staged_ptrs = (ffi.new("np_fab_rec_t **"), ffi.new("char **"))
         self.nodes: dict[str, Node] = {}
         self.aliases: dict[str, Any] = {}          # a name standing for several nodes (an SPP: network.spp)
         self.links: list[Link] = []
@@ -152,6 +176,7 @@ class Network:
         """Take a link down (or up) at a time."""
         self._future(at_ns, f"link {name} {'up' if up else 'down'}")
         self.link(name).down.set(at_ns, not up)
+        self._fabric_stale = True             # the link's frames must now cross here
         self.event_log.append({"t_ns": at_ns, "link": name, "action": "up" if up else "down"})
 
     def set_node(self, name: str, at_ns: float, up: bool) -> None:
@@ -162,6 +187,7 @@ class Network:
             raise SimError(f"no node named {name!r}; nodes: {', '.join(self.nodes)}")
         node = self.nodes[name]
         node.down.set(at_ns, not up)
+        self._fabric_stale = True
         if hasattr(node, "on_down_change"):
             node.on_down_change(at_ns, not up)
         self.event_log.append({"t_ns": at_ns, "node": name, "action": "up" if up else "down"})
@@ -197,30 +223,196 @@ class Network:
             raise SimError(f"the window must be in (0, {self.min_delay_ns:g}] ns -- at most the smallest link "
                            f"delay, or a frame could arrive in a node's past -- got {w:g}")
         nodes = list(self.nodes.values())
-        port_link = {(n, p): v for (name, p), v in self._port_link.items() for n in (self.nodes[name],)}
+        self._compiled_seen: tuple[set, set] = (set(), set())
         t0 = time.perf_counter()
         k = 0
-        start = self.now
-        while self.now < end:
-            # window bounds are multiples of w from the run's start (no drift from repeated sums)
-            k += 1
-            tn = min(start + k * w, end)
-            for node in nodes:
-                node.advance(tn)
-            for node in nodes:
-                out = node.take_output()
-                for port, ts, te, frame in out:
-                    lk = port_link.get((node, port))
-                    if lk is None:
-                        node.ledger.drop("port_unconnected")
-                        node.ledger.sent -= 1
+        start = now = self.now
+        windows = 0
+        try:
+            fab_run, fab_dl, unpack = lib.np_fab_run, lib.np_fab_deliveries, ffi.unpack
+            self._fabric_stale = True
+            while now < end:
+                if self._fabric_stale:                # (re)build the fabric: a down schedule changed
+                    self._fabric_close()
+                    stepped, fab, carriers = self._fabric_open(nodes)
+                    if fab is not None:
+                        fptr, ndeliver, staged, ext = fab.ptr, fab.ndeliver, fab.nstaged, self._fabric_ext
+                # window bounds are multiples of w from the run's start (no drift from repeated sums)
+                k += 1
+                tn = min(start + k * w, end)
+                for node, heap in stepped:
+                    if heap is None or (heap and heap[0][0] < tn):
+                        node.advance(tn)
+                    else:                              # an idle EventNode: what its advance would do
+                        node.now = tn
+                if fab is not None:
+                    n_att = fab_run(fptr, tn)
+                    if n_att:
+                        self._fabric_finish(fab, tn, n_att)
+                    nd = ndeliver[0]
+                    if nd:                            # frames for nodes outside the fabric
+                        dl = fab_dl(fptr)
+                        for j in range(nd):
+                            r = dl[j]
+                            ext[r.ext](r.port, r.t_first, r.t_last, unpack(r.data, r.len))
+                for node, plinks, fi in carriers:
+                    if fi >= 0 and staged[fi]:
+                        self._fabric_staged(fab, fi, node, plinks)
+                    if fi != -2 and not node._out:     # Node.take_output would return nothing
                         continue
-                    lk[0].carry(lk[1], ts, te, frame)
-            self.now = tn
-            self.windows += 1
-            if progress is not None:
-                progress(tn)
-        self.wall_s += time.perf_counter() - t0
+                    out = node.take_output()
+                    if not out:
+                        continue
+                    for port, ts, te, frame in out:
+                        lk = plinks[port]
+                        if lk is None:
+                            node.ledger.drop("port_unconnected")
+                            node.ledger.sent -= 1
+                            continue
+                        lk[0](lk[1], ts, te, frame)
+                now = self.now = tn
+                windows += 1
+                if progress is not None:
+                    progress(tn)
+        finally:
+            self.windows += windows
+            self._fabric_close()
+            self.wall_s += time.perf_counter() - t0
+            seen_n, seen_l = self._compiled_seen
+            self.compiled_last = {"nodes": [n.name for n in nodes if n in seen_n],
+                                  "links": [x.name for x in self.links if x in seen_l]}
+
+    # -- the compiled fabric
+    def _fabric_open(self, nodes: list[Node]) -> tuple[list[Node], Fabric | None, list[tuple[Node, list, int]]]:
+        """Put the eligible routers in a fabric, with every link that has one at
+        an end and neither loss draws nor down times (np_model.engine.fabric).
+        Returns the nodes advanced one by one (with an EventNode's heap, to skip it
+        while idle), the fabric, and the nodes whose
+        outputs cross here, in node order (a link's capture keeps its order),
+        each with its ports' (carry function, direction) and its fabric index
+        (-1: not in the fabric, outputs in ``Node._out``; -2: its own ``take_output``)."""
+        self._fabric_stale = False
+        members = [n for n in nodes if self.compiled and getattr(n, "fabric_eligible", None) and n.fabric_eligible()]
+        send: dict[tuple[Node, int], tuple[Callable, int]] = {}
+
+        def plinks(n: Node) -> list:
+            out = []
+            for p in range(n.n_ports):
+                lk = self._port_link.get((n.name, p))
+                out.append(None if lk is None else send.get((n, p)) or (lk[0].carry, lk[1]))
+            return out
+
+        def kind(n: Node) -> int:             # -1: outputs in Node._out; -2: its own take_output
+            return -1 if type(n).take_output is Node.take_output else -2
+        if not members:
+            return [(n, self._heap_of(n)) for n in nodes], None, [(n, plinks(n), kind(n)) for n in nodes]
+        fab = Fabric()
+        self._fabric = fab
+        self._fabric_nodes = members
+        self._fabric_links: list[Link] = []
+        self._fabric_ext: list[Callable] = []      # external end -> its node's deliver
+        idx = {n: n.join_fabric(fab) for n in members}
+        ext: dict[Node, int] = {}
+        staging: set[Node] = set()
+        for lk in self.links:
+            if lk.loss or lk.down._t or not (lk.ends[0][0] in idx or lk.ends[1][0] in idx):
+                staging.update(n for n, _ in lk.ends if n in idx)
+                continue
+            ends = []
+            for n, p in lk.ends:
+                if n in idx:
+                    ends.append(idx[n])
+                else:
+                    if n not in ext:
+                        ext[n] = len(self._fabric_ext)
+                        self._fabric_ext.append(n.deliver)
+                    ends.append(-1 - ext[n])
+            li = fab.link(ends[0], lk.ends[0][1], ends[1], lk.ends[1][1], delay_ns=lk.delay_ns, mtu=lk.mtu,
+                          capture=lk.capture is not None)
+            self._fabric_links.append(lk)
+            for d, (n, p) in enumerate(lk.ends):
+                if n in idx:
+                    if lk.capture is not None:
+                        staging.add(n)
+                else:
+                    send[(n, p)] = (self._fabric_sender(fab, li, lk), d)
+        for n in members:                          # ports on no link: frames dropped here
+            if any((n.name, p) not in self._port_link for p in range(n.n_ports)):
+                staging.add(n)
+        stepped = [(n, self._heap_of(n)) for n in nodes if n not in idx]
+        carriers = [(n, plinks(n), idx[n] if n in idx else kind(n)) for n in nodes if n not in idx or n in staging]
+        self._compiled_seen[0].update(members)
+        self._compiled_seen[1].update(self._fabric_links)
+        return stepped, fab, carriers
+
+    @staticmethod
+    def _heap_of(n: Node) -> list | None:
+        """An EventNode's event heap (its ``advance`` does nothing but set the time
+        while no event is due before the bound), or None: always call ``advance``."""
+        return n._heap if isinstance(n, EventNode) and type(n).advance is EventNode.advance else None
+
+    @staticmethod
+    def _fabric_sender(fab: Fabric, li: int, lk: Link) -> Callable[[int, float, float, bytes], None]:
+        """``Link.carry`` for a frame from the external end of fabric link ``li``."""
+        send, ptr, cap = lib.np_fab_send, fab.ptr, lk.capture
+
+        def carry(direction: int, t_start: float, t_end: float, frame: bytes) -> None:
+            if send(ptr, li, direction, t_start, frame, len(frame)) < 0:
+                fab.raise_error()
+
+        def carry_captured(direction: int, t_start: float, t_end: float, frame: bytes) -> None:
+            lost = send(ptr, li, direction, t_start, frame, len(frame))
+            if lost < 0:
+                fab.raise_error()
+            cap.write(direction, t_start, frame, "lost: mtu_exceeded" if lost else None)
+        return carry if cap is None else carry_captured
+
+    def _fabric_staged(self, fab: Fabric, fi: int, node: Any, plinks: list) -> None:
+        """Frames fabric node ``fi`` staged this window, in the order sent."""
+        pr, pd = self._staged_ptrs
+        n = lib.np_fab_staged(fab.ptr, fi, pr, pd)
+        recs, data = pr[0], pd[0]
+        k, unpack = node._ns_per_cycle, ffi.unpack
+        for j in range(n):
+            r = recs[j]
+            frame = unpack(data + r.off, r.len)
+            if r.kind == 1:                        # a copy of a captured fabric link's frame
+                self._fabric_links[r.link].capture.write(r.dir, r.t_start * k, frame,
+                                                         "lost: mtu_exceeded" if r.lost else None)
+            else:                                  # on a link carried here
+                p, ts = r.port, r.t_start * k
+                if node.fabric_output(p, ts):
+                    lk = plinks[p]
+                    lk[0](lk[1], ts, r.t_end * k, frame)
+
+    def _fabric_finish(self, fab: Fabric, tn: float, n_att: int) -> None:
+        """Routers the fabric stopped before ``tn`` finish their window here."""
+        if n_att < 0:
+            fab.raise_error()
+        rc = fab.rc
+        for i, node in enumerate(self._fabric_nodes):
+            if rc[i] >= 0:
+                node.npr.finish_run(tn, rc[i])
+        fab.carry()
+
+    def _fabric_close(self) -> None:
+        fab = self._fabric
+        if fab is None:
+            return
+        try:
+            for i, lk in enumerate(self._fabric_links):
+                for d in (0, 1):
+                    received, sent, mtu_lost = fab.link_counts(i, d)
+                    led = lk.ledgers[d]
+                    led.received += received
+                    led.sent += sent
+                    if mtu_lost:
+                        led.drop("mtu_exceeded", mtu_lost)
+            for n in self._fabric_nodes:
+                n.leave_fabric(self.now)
+        finally:
+            fab.close()
+            self._fabric = None
 
     # -- results
     def conservation(self) -> NetworkConservation:

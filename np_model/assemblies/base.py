@@ -21,6 +21,8 @@ import collections
 import heapq
 import ipaddress
 import itertools
+import math
+from time import perf_counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -28,7 +30,7 @@ import numpy as np
 
 from ..core import CoreError, ffi, lib
 from ..engine import make_engine
-from ..engine.cengine import RUN_FULL, RUN_HOST, RUN_IDLE
+from ..engine.cengine import FOREVER, RUN_FULL, RUN_HOST, RUN_IDLE
 from ..blocks import BLOCK_TYPES
 from ..engine.machine import (DROP_DTYPE, DROP_REASONS, EXC_REASONS, RINGTRACE_DTYPE, TRACE_DTYPE, TX_DTYPE,
                               HwRing, Machine, RingKind, TableKind)
@@ -150,23 +152,40 @@ class LatencyStats:
     """Running per-port latency and throughput figures (constant work per batch).
 
     Percentiles come from the first ``max_samples`` samples (store-and-forward
-    latency, RFC 1242: last bit in to first bit out, in ns).
+    latency, RFC 1242: last bit in to first bit out, in ns). Latencies given in
+    whole cycles (``add_cycles``) are summed exactly, so the mean does not
+    depend on how the frames were batched.
     """
 
-    def __init__(self, max_samples: int = 1_000_000):
+    def __init__(self, max_samples: int = 1_000_000, ns_per_cycle: float = 0.0):
         self.n = 0
         self.bytes = 0
-        self.sum = 0.0
+        self._ns = 0.0                  # sum of latencies added in ns (add)
+        self._cycles = 0                # exact sum of latencies added in cycles (add_cycles)
+        self._k = ns_per_cycle
         self.min = float("inf")
         self.max = 0.0
         self.max_samples = max_samples
         self._kept = 0
         self.samples: list[np.ndarray] = []
 
+    @property
+    def sum(self) -> float:
+        """Sum of the latencies (ns)."""
+        return self._ns + self._cycles * self._k
+
     def add(self, lat_ns: np.ndarray, lens: np.ndarray) -> None:
+        self._ns += float(lat_ns.sum())
+        self._add(lat_ns, lens)
+
+    def add_cycles(self, cycles: np.ndarray, lat_ns: np.ndarray, lens: np.ndarray) -> None:
+        """Latencies in whole cycles (integers) and the same in ns."""
+        self._cycles += int(cycles.sum())
+        self._add(lat_ns, lens)
+
+    def _add(self, lat_ns: np.ndarray, lens: np.ndarray) -> None:
         self.n += len(lat_ns)
         self.bytes += int(lens.sum())
-        self.sum += float(lat_ns.sum())
         self.min = min(self.min, float(lat_ns.min()))
         self.max = max(self.max, float(lat_ns.max()))
         if self._kept < self.max_samples:
@@ -255,14 +274,15 @@ class Assembly:
                 raise ValueError(f"keep_records must be >= 0, True or False, got {keep_records}")
         self.keep_records = cap
         self.capture = capture
-        self._next_id = 0
+        self.callback_s = 0.0              # wall time in host handlers and timers (see sim_wall_s)
+        self._timer_watch: Callable[[int], None] | None = None
         self._tx_kept = _Kept(cap)
         self._host_kept: collections.deque[HostPacket] = collections.deque()
         self._host_discarded = 0
         self._drop_recs: list[np.ndarray] = []
         self._trace_recs: list[np.ndarray] = []
         self._ring_recs: list[np.ndarray] = []
-        self._lat = {p: LatencyStats() for p in range(len(self.ports))}
+        self._lat: dict[int, LatencyStats] = {}      # per port, made in _start_engine (needs the clock)
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._nic = {"frames": 0, "replicas": 0, "drops": collections.Counter(), "pools": collections.Counter(),
@@ -301,6 +321,7 @@ class Assembly:
     def _start_engine(self, m: Machine, engine: str) -> None:
         self.m = m
         self.f_me = m.f_me_hz
+        self._lat = {p: LatencyStats(ns_per_cycle=1e9 / self.f_me) for p in range(len(self.ports))}
         self.engine = make_engine(engine, m)
         lib.np_set_capture(m.ptr, 1 if self.capture else 0)
 
@@ -361,13 +382,13 @@ class Assembly:
         offs[1:] = np.cumsum(lens[:-1], dtype=np.uint64)
         order = np.lexsort((np.arange(n), t, ports))      # per port, by time, stable
         data = b"".join(raw)
-        ids = np.arange(self._next_id, self._next_id + n, dtype=np.uint64)
+        first = int(lib.np_next_id(self.m.ptr))
+        ids = np.arange(first, first + n, dtype=np.uint64)
         # the core numbers frames in feed order; keep caller order in ids
         self.m.feed(t[order], ports[order], lens[order], offs[order], data,
-                    None if meta is None else np.asarray(meta, dtype=np.uint32)[order], self._next_id)
+                    None if meta is None else np.asarray(meta, dtype=np.uint32)[order], first)
         out = np.empty(n, dtype=np.uint64)
         out[order] = ids
-        self._next_id += n
         return out
 
     def feed_arrays(self, t_cycles: np.ndarray, ports: np.ndarray, lens: np.ndarray, offsets: np.ndarray,
@@ -380,9 +401,8 @@ class Assembly:
             offsets = np.zeros(len(raw), dtype=np.uint64)
             offsets[1:] = np.cumsum(lens[:-1], dtype=np.uint64)
             data = np.frombuffer(b"".join(raw), dtype=np.uint8)
-        first = self._next_id
+        first = int(lib.np_next_id(self.m.ptr))
         self.m.feed(t_cycles, ports, lens, offsets, data, meta, first)
-        self._next_id += len(t_cycles)
         return first
 
     NIC_META = NIC_META
@@ -424,7 +444,7 @@ class Assembly:
         if (duration_ns is None) == (until_ns is None):
             raise ValueError("give exactly one of duration_ns and until_ns")
         v = duration_ns if until_ns is None else until_ns
-        if not np.isfinite(v) or v < 0:
+        if not math.isfinite(v) or v < 0:
             raise ValueError(f"{'duration_ns' if until_ns is None else 'until_ns'} must be finite and >= 0, got {v}")
         until = self.engine.now + self.ns_to_cycles(duration_ns) if until_ns is None else self.ns_to_cycles(until_ns)
         self._run_to(until)
@@ -441,6 +461,8 @@ class Assembly:
         run in the order they were scheduled."""
         t = max(self.ns_to_cycles(t_ns), self.engine.now)
         heapq.heappush(self._timers, (t, next(self._timer_seq), fn))
+        if self._timer_watch is not None:
+            self._timer_watch(self._timers[0][0])
 
     def call_after(self, delay_ns: float, fn: Callable[[], None]) -> None:
         self.call_at(self.now_ns + delay_ns, fn)
@@ -449,27 +471,71 @@ class Assembly:
         """When the earliest host timer is due (None if none)."""
         return self.cycles_to_ns(self._timers[0][0]) if self._timers else None
 
-    def _run_to(self, until: int, idle_ok: bool = False) -> None:
+    def _run_to(self, until: int, idle_ok: bool = False, rc: int | None = None) -> None:
+        """Run to cycle ``until``: engine runs to the next host timer or ``until``,
+        then outputs, host packets and due timers are handled. ``rc``: the engine
+        already ran to that stop (np_fab_run) and returned ``rc``; go on from there."""
         while True:
-            stop = min(until, self._timers[0][0]) if self._timers else until
             stay = idle_ok and not self._timers
-            rc = self.engine.run(stop, stop_on_host=self.host_handler is not None, idle_stay=stay)
+            if rc is None:
+                stop = min(until, self._timers[0][0]) if self._timers else until
+                rc = self.engine.run(stop, stop_on_host=self.host_handler is not None, idle_stay=stay)
             self._drain()
             if rc in (RUN_HOST, RUN_FULL):
+                rc = None
                 continue
-            while self._timers and self._timers[0][0] <= self.engine.now:
-                heapq.heappop(self._timers)[2]()
+            if self._timers and self._timers[0][0] <= self.engine.now:
+                t0 = perf_counter()
+                while self._timers and self._timers[0][0] <= self.engine.now:
+                    heapq.heappop(self._timers)[2]()
+                self.callback_s += perf_counter() - t0
+                if self._timer_watch is not None:
+                    self._timer_watch(self._timers[0][0] if self._timers else FOREVER)
             if self.engine.now >= until or (stay and rc == RUN_IDLE):
                 return
+            rc = None
+
+    # ------------------------------------------------------------------ driven from outside (np_fab_run)
+    def finish_run(self, until_ns: float, rc: int) -> None:
+        """The compiled fabric ran this router's engine and stopped it early
+        with code ``rc`` (a host packet, a due timer, outputs waiting): do what
+        ``run`` would have done next, and run on to ``until_ns``."""
+        self._run_to(self.ns_to_cycles(until_ns), rc=rc)
+
+    def flush_outputs(self) -> None:
+        """Take what the engine produced so far (records, host packets, statistics)."""
+        self._drain()
+
+    def watch_timers(self, fn: Callable[[int], None] | None) -> None:
+        """Call ``fn(cycle)`` whenever the earliest host timer changes (FOREVER: none),
+        and once now; None stops it."""
+        self._timer_watch = fn
+        if fn is not None:
+            fn(self._timers[0][0] if self._timers else FOREVER)
+
+    @property
+    def sim_wall_s(self) -> float:
+        """Wall-clock seconds this router spent simulating: its engine's event
+        loop (np_run or the Python engine's run, whoever called it) and its host
+        handler and host timers (the control processor's software)."""
+        return self.engine.wall_s + self.callback_s
 
     def _drain(self) -> None:
+        if not lib.np_outputs_pending(self.m.ptr):      # the usual case of a short run: nothing to take
+            return
         out = self.m.take_outputs()
         tx = out["tx"]
         if len(tx):
-            ports = tx["port"]
-            for p in np.unique(ports):
-                sel = tx[ports == p]
-                self._lat[int(p)].add(self.cycles_to_ns(sel["t_start"].astype(np.float64) - sel["t_rx"]), sel["len"])
+            ports, lens = tx["port"], tx["len"]
+            d = tx["t_start"].astype(np.int64) - tx["t_rx"].astype(np.int64)     # cycles
+            lat = self.cycles_to_ns(d.astype(np.float64))
+            p0 = ports[0]
+            if (ports == p0).all():                        # the usual batch: one port
+                self._lat[int(p0)].add_cycles(d, lat, lens)
+            else:
+                for p in np.unique(ports):
+                    sel = ports == p
+                    self._lat[int(p)].add_cycles(d[sel], lat[sel], lens[sel])
             cap = out["tx_cap"] if self.capture else b""
             if self.tx_sink is not None:
                 self.tx_sink(TxBatch(tx, cap, self.f_me))
@@ -495,7 +561,9 @@ class Assembly:
                                 ptag=fields["ptag"], src=int(r["src"]), reasons=tuple(reasons), qid=fields["qid"])
                 self._keep_host(hp)
                 if self.host_handler is not None:
+                    t0 = perf_counter()
                     self.host_handler(self, hp)
+                    self.callback_s += perf_counter() - t0
         if len(out["rings"]):
             self._ring_recs.append(out["rings"])
 
@@ -556,6 +624,12 @@ class Assembly:
             if c:
                 out[name] = int(c)
         return out
+
+    def set_capture(self, on: bool) -> None:
+        """Keep (or stop keeping) the bytes of frames transmitted from now on, for
+        ``transmitted()`` and ``tx_sink`` (records and statistics are kept either way)."""
+        self.capture = bool(on)
+        lib.np_set_capture(self.m.ptr, 1 if on else 0)
 
     def record_drops(self, on: bool = True) -> None:
         """Keep a record of every drop (``drop_records``); off by default."""

@@ -33,7 +33,7 @@ ffibuilder.set_source(
     '#include "npcore.h"',
     sources=[os.path.relpath(f, _root) for f in core_sources() if f.suffix == ".c"],
     include_dirs=[os.path.relpath(HERE, _root), os.path.relpath(PLUGIN_INCLUDE, _root)],
-    libraries=["dl"],
+    libraries=["dl", "m"],
     extra_compile_args=["-O2", "-std=gnu11", "-Wall", "-Wno-unused-label",
                         f'-DNPCORE_SRC_HASH="{source_hash()}"'],
 )

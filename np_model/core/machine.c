@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include "npcore.h"
@@ -545,38 +546,88 @@ void np_buf_returned(np_t *m, uint32_t h) {
 }
 
 /* ---- traffic in ---- */
-int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint32_t *lens,
-            const uint64_t *offs, const uint8_t *data, const uint32_t *meta, uint64_t first_id) {
-    for (int i = 0; i < n; i++) {
-        if (ports[i] >= m->n_port) return fail(m, "frame %d: port %d does not exist (ports 0..%d)", i, ports[i], m->n_port - 1);
-        /* A frame whose first bit arrived in the past may still be offered while its
-         * reception is not over (first bit + wire time >= now): a receiver that
-         * learns of a frame only when its sender finished it (conservative network
-         * synchronisation) gives it its true arrival time. */
-        if (t[i] < m->now && (t[i] * NP_SUB + np_fx_wire_sub(m, ports[i], lens[i]) + NP_SUB - 1) / NP_SUB < m->now)
-            return fail(m, "frame %d: arrival cycle %llu is before the current cycle %llu and its reception "
-                        "would have ended already", i, (unsigned long long)t[i], (unsigned long long)m->now);
-        if (lens[i] > 16384) return fail(m, "frame %d: %u bytes is longer than any Ethernet frame", i, lens[i]);
-        np_port_t *p = &m->port[ports[i]];
-        if (p->inq_n) {
-            np_inframe_t *last = &p->inq[(p->inq_head + p->inq_n - 1) % p->inq_cap];
-            if (t[i] < last->t) return fail(m, "frame %d: port %d times must not decrease", i, ports[i]);
-        }
-        if (p->inq_n == p->inq_cap) {
-            np_inframe_t *nq = calloc(p->inq_cap * 2, sizeof *nq);
-            if (!nq) return fail(m, "out of memory");
+/* One frame into its port's input queue; `data` is the frame's malloc'd copy,
+ * which the queue takes (freed here on error). `i` names it in errors. */
+static int feed_one(np_t *m, int i, uint64_t t, uint8_t port, uint32_t len, uint32_t meta, uint64_t id,
+                    uint8_t *data) {
+    const char *why = NULL;
+    if (port >= m->n_port) { free(data); return fail(m, "frame %d: port %d does not exist (ports 0..%d)", i, port, m->n_port - 1); }
+    /* A frame whose first bit arrived in the past may still be offered while its
+     * reception is not over (first bit + wire time >= now): a receiver that
+     * learns of a frame only when its sender finished it (conservative network
+     * synchronisation) gives it its true arrival time. */
+    if (t < m->now && (t * NP_SUB + np_fx_wire_sub(m, port, len) + NP_SUB - 1) / NP_SUB < m->now) {
+        free(data);
+        return fail(m, "frame %d: arrival cycle %llu is before the current cycle %llu and its reception "
+                    "would have ended already", i, (unsigned long long)t, (unsigned long long)m->now);
+    }
+    if (len > 16384) { free(data); return fail(m, "frame %d: %u bytes is longer than any Ethernet frame", i, len); }
+    np_port_t *p = &m->port[port];
+    if (p->inq_n) {
+        np_inframe_t *last = &p->inq[(p->inq_head + p->inq_n - 1) % p->inq_cap];
+        if (t < last->t) { free(data); return fail(m, "frame %d: port %d times must not decrease", i, port); }
+    }
+    if (p->inq_n == p->inq_cap) {
+        np_inframe_t *nq = calloc(p->inq_cap * 2, sizeof *nq);
+        if (!nq) why = "out of memory";
+        else {
             for (uint32_t k = 0; k < p->inq_n; k++) nq[k] = p->inq[(p->inq_head + k) % p->inq_cap];
             free(p->inq); p->inq = nq; p->inq_head = 0; p->inq_cap *= 2;
         }
-        np_inframe_t *f = &p->inq[(p->inq_head + p->inq_n) % p->inq_cap];
-        f->t = t[i]; f->len = lens[i]; f->meta = meta ? meta[i] : 0; f->id = first_id + (uint64_t)i;
-        f->data = malloc(lens[i] ? lens[i] : 1);
-        if (!f->data) return fail(m, "out of memory");
-        memcpy(f->data, data + offs[i], lens[i]);
-        p->inq_n++;
+    }
+    if (why) { free(data); return fail(m, "%s", why); }
+    np_inframe_t *f = &p->inq[(p->inq_head + p->inq_n) % p->inq_cap];
+    f->t = t; f->len = len; f->meta = meta; f->id = id; f->data = data;
+    p->inq_n++;
+    if (id + 1 > m->next_id) m->next_id = id + 1;
+    return 0;
+}
+
+int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint32_t *lens,
+            const uint64_t *offs, const uint8_t *data, const uint32_t *meta, uint64_t first_id) {
+    /* NP_NO_PKT: number the frames from the machine's own count (np_next_id) */
+    uint64_t first = first_id == NP_NO_PKT ? m->next_id : first_id;
+    for (int i = 0; i < n; i++) {
+        uint8_t *d = malloc(lens[i] ? lens[i] : 1);
+        if (!d) return fail(m, "out of memory");
+        if (lens[i] <= 16384) memcpy(d, data + offs[i], lens[i]);
+        if (feed_one(m, i, t[i], ports[i], lens[i], meta ? meta[i] : 0, first + (uint64_t)i, d) < 0) return -1;
     }
     return 0;
 }
+
+int np_feed_owned(np_t *m, uint64_t t, uint8_t port, uint32_t len, uint8_t *data) {
+    return feed_one(m, 0, t, port, len, 0, m->next_id, data);
+}
+
+uint64_t np_next_id(np_t *m) { return m->next_id; }
+/* np_ticks -> ns: the TSC's rate against CLOCK_MONOTONIC, measured from the
+ * first run to now (an invariant TSC keeps one rate; a longer span, a more
+ * exact ratio). Without a TSC np_ticks are ns already. */
+static struct { int set; uint64_t ns0, t0; } calib;
+static uint64_t mono_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+void np_ticks_calibrate(void) {
+    if (!calib.set) { calib.ns0 = mono_ns(); calib.t0 = np_ticks(); calib.set = 1; }
+}
+static double ns_per_tick(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    uint64_t ns = mono_ns(), t = np_ticks();
+    if (!calib.set || t <= calib.t0 || ns <= calib.ns0) return 0.0;
+    return (double)(ns - calib.ns0) / (double)(t - calib.t0);
+#else
+    return 1.0;
+#endif
+}
+
+uint64_t np_run_wall_ns(np_t *m) {
+    uint64_t ticks = m->run_ticks > m->hook_ticks ? m->run_ticks - m->hook_ticks : 0;
+    return (uint64_t)((double)ticks * ns_per_tick());
+}
+void np_set_tx_hook(np_t *m, np_tx_hook_fn fn, void *ctx) { m->tx_hook = fn; m->tx_hook_ctx = ctx; }
 
 int np_inject(np_t *m, uint64_t t, const uint8_t *data, uint32_t len, uint32_t flags,
               int in_port, int out_port, uint32_t qid, uint32_t ptag) {
@@ -756,15 +807,27 @@ void np_fx_tx_done(np_t *m, int port, uint32_t h, uint32_t len, uint64_t t_start
     r->port = (uint16_t)port; r->meta = d->meta; r->qid = d->qid;
     r->flags = (uint16_t)(((d->flags & NP_DF_COPY) ? 1 : 0) | ((d->flags & NP_DF_HOST) ? 2 : 0));
     r->cap_off = 0;
+    uint8_t *c = NULL;
     if (m->capture_on) {
-        uint8_t *c = np_vec_push(&m->tx_cap, len);
+        c = np_vec_push(&m->tx_cap, len);
         if (c) {
-            const uint8_t *pd = np_pkt_data(m, h);
             r->cap_off = (uint64_t)(c - (uint8_t *)m->tx_cap.p);
-            if (d->flags & NP_DF_KEEP_L2) memcpy(c, pd, len);
-            else { memcpy(c, d->l2, 14); memcpy(c + 14, pd + 14, len - 14); }
             r->flags |= 4;
         }
+    }
+    uint8_t tmp[NP_BUF_SIZE];               /* a frame lives in one buffer: at most NP_BUF_SIZE bytes */
+    if (!c && m->tx_hook && len <= NP_BUF_SIZE) c = tmp;   /* the hook needs the bytes even when not captured */
+    if (c) {
+        const uint8_t *pd = np_pkt_data(m, h);
+        if (d->flags & NP_DF_KEEP_L2) memcpy(c, pd, len);
+        else { memcpy(c, d->l2, 14); memcpy(c + 14, pd + 14, len - 14); }
+    }
+    if (m->tx_hook && c) {
+        /* the hook hands the frame to another node: message passing, not this
+         * machine's simulation, so its time is taken out of np_run_wall_ns */
+        uint64_t a = np_ticks();
+        m->tx_hook(m->tx_hook_ctx, m, r, c);
+        m->hook_ticks += np_ticks() - a;
     }
 }
 
@@ -850,6 +913,9 @@ int np_take_host(np_t *m, np_host_rec_t **recs, uint8_t **cap, uint64_t *cap_len
 int np_take_drops(np_t *m, np_drop_rec_t **recs) { *recs = m->drop_out.p; return (int)m->drop_out.n; }
 int np_take_trace(np_t *m, np_trace_rec_t **recs) { *recs = m->trace_out.p; return (int)m->trace_out.n; }
 int np_take_ring_trace(np_t *m, np_ringtrace_rec_t **recs) { *recs = m->ring_out.p; return (int)m->ring_out.n; }
+uint64_t np_outputs_pending(np_t *m) {
+    return m->tx_out.n + m->host_out.n + m->drop_out.n + m->trace_out.n + m->ring_out.n;
+}
 void np_clear_outputs(np_t *m) {
     m->tx_out.n = m->tx_cap.n = m->host_out.n = m->host_cap.n = m->drop_out.n = m->trace_out.n = m->ring_out.n = 0;
     m->host_pending = 0;

@@ -288,6 +288,9 @@ typedef struct np_ev { uint64_t t, seq; uint32_t kind, arg; } np_ev_t;
 
 typedef struct np_vec { void *p; uint64_t n, cap, esz; } np_vec_t;
 
+/* A frame the machine transmitted: its record and its bytes (valid during the call). */
+typedef void (*np_tx_hook_fn)(void *ctx, np_t *m, const np_tx_rec_t *rec, const uint8_t *frame);
+
 /* ---- tables (tables.c) ---- */
 typedef struct np_hmap {         /* uint64 -> uint64, linear probing, backward-shift deletion */
     uint64_t *keys, *vals;
@@ -437,11 +440,39 @@ struct np {
     int booted, inj_pending;
     uint64_t double_end;             /* internal check: a packet ended twice */
     np_vec_t tx_out, tx_cap, host_out, host_cap, drop_out, trace_out, ring_out;
+    /* time inside np_run and, of it, in the transmit hook (np_ticks):
+     * np_run_wall_ns is the difference, in ns */
+    uint64_t run_ticks, hook_ticks;
+    /* the id np_feed gives the next frame when asked to number it (np_next_id) */
+    uint64_t next_id;
+    /* called for every transmitted frame, as np_fx_tx_done records it (np_set_tx_hook) */
+    np_tx_hook_fn tx_hook;
+    void *tx_hook_ctx;
 };
 
 /* ------------------------------------------------------------------ */
 /* Helpers shared by machine, engine and blocks                        */
 /* ------------------------------------------------------------------ */
+/* A cheap clock for timing short sections: the TSC where there is one (its
+ * ticks are converted to ns with its rate against CLOCK_MONOTONIC, measured
+ * from the first np_ticks_calibrate to the conversion: np_run_wall_ns), else
+ * CLOCK_MONOTONIC in ns. */
+void np_ticks_calibrate(void);
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t np_ticks(void) { return __rdtsc(); }
+#else
+#include <time.h>
+static inline uint64_t np_ticks(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+#endif
+/* np_feed of one frame numbered np_next_id, taking `data` (malloc'd; freed on error). */
+int np_feed_owned(np_t *m, uint64_t t, uint8_t port, uint32_t len, uint8_t *data);
+/* Call fn(ctx, m, record, bytes) for every frame transmitted from now on (NULL: stop). */
+void np_set_tx_hook(np_t *m, np_tx_hook_fn fn, void *ctx);
 void np_vec_init(np_vec_t *v, uint64_t esz);
 void *np_vec_push(np_vec_t *v, uint64_t n);
 void np_vec_free(np_vec_t *v);

@@ -195,9 +195,12 @@ const char *np_op_name(int k);
 const char *np_src_hash(void);
 
 /* ---- traffic in ---- */
+/* first_id NP_NO_PKT: the frames are numbered from np_next_id (which every
+ * np_feed keeps above the ids it gave). */
 int np_feed(np_t *m, int n, const uint64_t *t_cycles, const uint8_t *ports,
             const uint32_t *lens, const uint64_t *offsets, const uint8_t *data,
             const uint32_t *meta, uint64_t first_id);
+uint64_t np_next_id(np_t *m);
 #define NP_INJ_PASSTHRU 1
 #define NP_INJ_KEEP_L2 2
 #define NP_INJ_MSG 4         /* a control message for plug-in out_port (data: the text) */
@@ -212,6 +215,8 @@ int np_inject(np_t *m, uint64_t t_cycle, const uint8_t *data, uint32_t len,
 #define NP_STOP_HOST 1       /* flags: return when a packet reaches the host */
 #define NP_IDLE_STAY 2       /* flags: when nothing is left, stay at the last event's cycle */
 int np_run(np_t *m, uint64_t until, int flags);
+uint64_t np_run_wall_ns(np_t *m);   /* wall-clock ns spent simulating inside np_run so far
+                                     * (less the time in a transmit hook: np_fab_*) */
 uint64_t np_now(np_t *m);
 uint64_t np_events(np_t *m);
 void np_set_trace(np_t *m, int on);
@@ -283,6 +288,68 @@ int np_take_drops(np_t *m, np_drop_rec_t **recs);
 int np_take_trace(np_t *m, np_trace_rec_t **recs);
 int np_take_ring_trace(np_t *m, np_ringtrace_rec_t **recs);
 void np_clear_outputs(np_t *m);
+uint64_t np_outputs_pending(np_t *m);   /* records of any kind not yet cleared */
+
+/* ---- fabric (fabric.c): machines joined by point-to-point links, one call per window ----
+ * A network of several machines under conservative synchronisation runs in
+ * windows: every machine runs to the window bound, then the frames each sent
+ * cross their links and are offered to the far end (np_feed) before the next
+ * window. np_fab_run does both for all its machines in one call. A link with
+ * a machine at one end or both (np_fab_link; an end that is not a machine is
+ * an "external" end, numbered by the caller: node -1 - ext) is carried here:
+ * first bit out + delay is the far end's first-bit arrival (for a machine,
+ * rounded up to its cycles as np_model.timebase does); a frame longer than
+ * the link MTU (bytes after the Ethernet header and its 802.1Q tag) is lost,
+ * counted per direction. Frames for an external end are staged for the
+ * caller (kind 2, all nodes' together: np_fab_deliveries) with their arrival times; frames an external end sends
+ * enter with np_fab_send. A machine port on no fabric link has its frames
+ * staged (kind 0), and a captured link's frames from a machine are staged as
+ * copies (kind 1). A machine stops early when the caller must act -- a host
+ * timer is due by the bound (np_fab_timers), a packet reached the host (flags
+ * NP_STOP_HOST), other outputs wait, or NP_FAB_DRAIN_RECS transmit records
+ * or NP_FAB_DRAIN_BYTES captured bytes are kept: its np_fab_rc entry is then
+ * the np_run code, else -1; the caller finishes its window and calls
+ * np_fab_carry. */
+#define NP_FAB_DRAIN_RECS 65536
+#define NP_FAB_DRAIN_BYTES 4194304
+typedef struct np_fab np_fab_t;
+typedef struct np_fab_rec {
+    uint64_t t_start, t_end;   /* the sending machine's cycles: first bit, last bit out */
+    uint64_t off;              /* the frame's bytes in the node's staging arena */
+    uint32_t len;
+    uint16_t port;             /* the sender's port */
+    uint8_t kind;              /* 0: carry it; 1: a copy of a captured link's frame */
+    uint8_t lost;              /* kind 1: 1 if the link lost it to its MTU */
+    int32_t link, dir;         /* kind 1: the fabric link and its direction (0: from end a) */
+} np_fab_rec_t;
+typedef struct np_fab_dl {     /* a frame for an external end (kind 2) */
+    double t_first, t_last;    /* first and last bit at the far end, ns */
+    uint32_t len;
+    uint16_t port;             /* the far end's port */
+    uint16_t pad;
+    int32_t ext;               /* the external end */
+    int32_t link, dir;
+    char data[2048];           /* NP_BUF_SIZE: a transmitted frame fits one buffer */
+} np_fab_dl_t;
+np_fab_t *np_fab_new(void);
+void np_fab_free(np_fab_t *f);           /* also stops every machine's transmit hook */
+const char *np_fab_error(np_fab_t *f);
+int np_fab_add(np_fab_t *f, np_t *m, int flags);          /* node index; flags: NP_STOP_HOST */
+int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int32_t mtu, int capture);
+uint64_t *np_fab_timers(np_fab_t *f);    /* per node: cycle of its next host timer, UINT64_MAX none */
+int32_t *np_fab_rc(np_fab_t *f);         /* per node, after np_fab_run: -1 done, else the np_run code */
+uint32_t *np_fab_nstaged(np_fab_t *f);   /* per node: staged records (kinds 0, 1) since np_fab_run */
+uint32_t *np_fab_ndeliver(np_fab_t *f);  /* frames for external ends (kind 2) since np_fab_run */
+np_fab_dl_t *np_fab_deliveries(np_fab_t *f);   /* those frames, in the order sent (valid until the next run) */
+int np_fab_run(np_fab_t *f, double until_ns);            /* nodes the caller must finish, or -1 */
+int np_fab_carry(np_fab_t *f);
+/* a frame the external end of `link` (direction dir) sent: 0 passed on, 1 lost to the MTU, -1 error */
+int np_fab_send(np_fab_t *f, int link, int dir, double t_start_ns, const uint8_t *data, uint32_t len);
+int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len);
+/* node's staged frames (kinds 0, 1), in the order sent */
+int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data);
+void np_fab_node_counts(np_fab_t *f, int node, uint64_t *fed, uint64_t *sent);
+void np_fab_link_counts(np_fab_t *f, int link, int dir, uint64_t *received, uint64_t *sent, uint64_t *mtu_lost);
 
 /* ---- tables ----
  * A TCAM database holds (value, mask) keys of up to NP_KEY_WORDS 32-bit words and

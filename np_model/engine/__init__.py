@@ -3,6 +3,9 @@
 - ``c``: the compiled engine (np_model/core/engine.c) -- fast;
 - ``py``: the pure-Python reference engine (pyengine.py) -- the same
   semantics, event for event, written to be read and to check the other.
+
+``fabric.Fabric`` runs several compiled machines joined by links one
+synchronisation window per call (network.sim uses it).
 """
 from __future__ import annotations
 

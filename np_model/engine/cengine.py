@@ -32,6 +32,11 @@ class CEngine:
         return rc
 
     @property
+    def wall_s(self) -> float:
+        """Wall-clock seconds spent simulating (inside np_run, by whatever called it)."""
+        return lib.np_run_wall_ns(self.m.ptr) / 1e9
+
+    @property
     def now(self) -> int:
         return lib.np_now(self.m.ptr)
 

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from time import perf_counter
 from typing import Any
 
 from ..core import CoreError, ffi, lib
@@ -250,6 +251,7 @@ class PyEngine:
     def __init__(self, machine: Machine):
         self.m = machine
         self.ptr = machine.ptr
+        self.wall_s = 0.0
         self._now = int(lib.np_now(self.ptr))
         self._events = 0
         self._heap: list[tuple[int, int, int, Any]] = []
@@ -700,7 +702,15 @@ class PyEngine:
 
     def run(self, until: int, stop_on_host: bool = False, idle_stay: bool = False) -> int:
         """Simulate up to cycle ``until``; returns RUN_TIME, RUN_HOST, RUN_IDLE or RUN_FULL.
-        ``idle_stay``: when nothing is left, stay at the last event (np_run's NP_IDLE_STAY)."""
+        ``idle_stay``: when nothing is left, stay at the last event (np_run's NP_IDLE_STAY).
+        ``wall_s`` adds up the wall-clock time spent here (np_run_wall_ns for the C engine)."""
+        t0 = perf_counter()
+        try:
+            return self._run(until, stop_on_host, idle_stay)
+        finally:
+            self.wall_s += perf_counter() - t0
+
+    def _run(self, until: int, stop_on_host: bool, idle_stay: bool) -> int:
         if not lib.np_started(self.ptr):
             raise CoreError("machine not started")
         if not self._built:
