@@ -15,7 +15,16 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 MODULE = "np_model.core._npcore"
-PLUGIN_INCLUDE = HERE.parent.parent / "plugins" / "include"   # the plug-in ABI is shared with plug-ins
+
+
+def _plugin_include() -> Path:
+    """The plug-in API headers (the plug-in ABI is shared with plug-ins): plugins/include of the
+    checkout being built, or the package-data copy of an installed wheel."""
+    checkout = HERE.parent.parent / "plugins" / "include"
+    return checkout if checkout.is_dir() else HERE.parent / "_data" / "plugins" / "include"
+
+
+PLUGIN_INCLUDE = _plugin_include()
 
 
 def core_sources() -> list[Path]:

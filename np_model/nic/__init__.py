@@ -109,7 +109,7 @@ def make_nic(backend: str, config: Mapping | None = None, **params: object) -> N
         nic = VmdqModel(num_pools=cfg.num_pools, num_mac_filters=num_mac_filters)
     else:
         # imported here so that the model backend never needs Verilator
-        from testbench.hil.rtl_nic import RtlNic
+        from .rtl_backend import RtlNic
 
         nic = RtlNic(num_pools=cfg.num_pools, **params)  # type: ignore[arg-type]
     try:

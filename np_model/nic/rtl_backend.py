@@ -2,7 +2,8 @@
 
 :class:`RtlNic` builds the RTL with Verilator through pyverilator-mm (once
 per parameter set and RTL revision; the shared object is cached under
-``sim_build/hil/``), then drives its ports cycle by cycle: AXI-Lite for
+``hil/`` of :func:`np_model.resources.sim_build_dir`: ``sim_build/`` in a
+checkout, the user cache directory for an installed wheel), then drives its ports cycle by cycle: AXI-Lite for
 ``write_reg`` / ``read_reg`` and AXI-Stream for ``classify``, with the
 output always ready, so frames stream back to back at one beat per cycle.
 It implements the same :class:`np_model.nic.NicFrontEnd` protocol as the
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from np_model.nic.result import VmdqResult, unpack_tuser, user_width
 
-from .. import toolchain
+from . import toolchain
 
 __all__ = ["RtlNic", "build_classifier", "VALID_DATA_WIDTHS"]
 
@@ -49,7 +50,7 @@ def build_classifier(params: dict[str, int], build_dir: Path | None = None, quie
     sources = toolchain.rtl_sources(TOP)
     digest = _source_digest(sources, params)
     tag = "_".join(f"{k.lower()}{v}" for k, v in sorted(params.items()))
-    root = Path(build_dir) if build_dir is not None else toolchain.SIM_BUILD_DIR / "hil"
+    root = Path(build_dir) if build_dir is not None else toolchain.sim_build_dir() / "hil"
     out_dir = root / f"{tag}_{digest}"
     so_file = out_dir / f"V{TOP}"
     if so_file.exists():
@@ -60,7 +61,7 @@ def build_classifier(params: dict[str, int], build_dir: Path | None = None, quie
     with toolchain.build_env():
         pyverilator.PyVerilator.build(
             str(sources[-1]),
-            verilog_path=[str(toolchain.RTL_DIR)],
+            verilog_path=[str(sources[-1].parent)],
             build_dir=str(tmp_dir),
             args=args,
             cargs="-std=c++20 -O1",
@@ -107,7 +108,7 @@ class RtlNic:
         num_pools: 64, 32 or 16 (the ``mode`` of the configuration).
         data_width: AXI-Stream width, 64, 128, 256 or 512.
         num_mac_filters: RAR entries, 1..128.
-        build_dir: cache folder of the Verilated models (default ``sim_build/hil``).
+        build_dir: cache folder of the Verilated models (default ``<sim_build_dir>/hil``).
         quiet: hide Verilator's and the compiler's output while building.
     """
 
