@@ -16,6 +16,9 @@
  *  - A server is a FIFO: start = max(issue, free); free = start + occ;
  *    done = start + occ - occ_min + lat, occ = cmd + units * occ_unit.
  *    DRAM accesses are split at interleave boundaries over the channels.
+ *  - Ports: a wire-fed port serialises its input frames at the wire rate
+ *    (EV_RX at the last bit); a bus-fed port (np_port_set_bus: the NIC
+ *    front-end's flow-controlled bus) takes each frame whole at its cycle.
  *  - A ring put takes a slot at issue and the entry becomes visible when the
  *    write completes; a get takes the oldest visible entry at issue (memory
  *    rings charge a read). Blocked getters are served in FIFO order when an
@@ -241,6 +244,11 @@ static void rx_schedule(np_t *m, int pi) {
     np_port_t *p = &m->port[pi];
     uint64_t t; uint32_t len;
     if (p->rx_pending || !np_fx_next_arrival(m, pi, &t, &len)) return;
+    if (p->rx_bus) {             /* from a flow-controlled NIC bus: the frame enters whole at t */
+        p->rx_pending = 1;
+        ev_push(m, t < m->now ? m->now : t, EV_RX, (uint32_t)pi);
+        return;
+    }
     uint64_t start = t * NP_SUB;
     if (start < p->rx_free_sub) start = p->rx_free_sub;
     if (start < m->now * NP_SUB) start = m->now * NP_SUB;

@@ -281,6 +281,16 @@ int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint3
     return 0;
 }
 
+int np_port_set_bus(np_t *m, int port, int on) {
+    if (port < 0 || port >= m->n_port) return fail(m, "port %d does not exist (0..%d)", port, m->n_port - 1);
+    np_port_t *p = &m->port[port];
+    if (p->inq_n || p->rx_pending) return fail(m, "port %d has frames waiting: set its input before feeding it", port);
+    p->rx_bus = on ? 1 : 0;
+    return 0;
+}
+int np_port_bus(np_t *m, int port) { return (port >= 0 && port < m->n_port) ? m->port[port].rx_bus : -1; }
+uint32_t np_rbuf_free(np_t *m) { return m->rbuf_free_elems; }
+
 int np_inject(np_t *m, uint64_t t, const uint8_t *data, uint32_t len, uint32_t flags,
               int in_port, int out_port, uint32_t qid, uint32_t ptag) {
     if (flags & NP_INJ_MSG) {

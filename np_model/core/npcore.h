@@ -240,6 +240,7 @@ typedef struct np_port {
     int txf_head, txf_n;
     np_wq_t txwait;
     int wire_busy, rx_pending;
+    int rx_bus;                  /* fed by a flow-controlled NIC bus: no input-wire serialisation */
     uint64_t tx_cur_start;
     uint32_t tx_inflight;        /* QM's view: TBUF elements of frames dequeued, not yet sent */
     /* queue manager per-port state */

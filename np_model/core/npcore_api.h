@@ -142,6 +142,14 @@ const char *np_src_hash(void);
 int np_feed(np_t *m, int n, const uint64_t *t_cycles, const uint8_t *ports,
             const uint32_t *lens, const uint64_t *offsets, const uint8_t *data,
             const uint32_t *meta, uint64_t first_id);
+/* A port fed by a flow-controlled NIC bus instead of an Ethernet wire (the
+ * SmartNIC front-end in cycle timing, np_model/nic/cosim.py): its frames are
+ * not serialised on an input wire -- each enters the MSF whole at the cycle
+ * it was fed for (the NIC's last beat); the NIC asks np_rbuf_free for room
+ * first, so the MSF never has to drop one as rbuf_full. Set before feeding. */
+int np_port_set_bus(np_t *m, int port, int on);
+int np_port_bus(np_t *m, int port);                  /* 1 bus-fed, 0 wire-fed, -1 no such port */
+uint32_t np_rbuf_free(np_t *m);                      /* free MSF receive-buffer elements */
 #define NP_INJ_PASSTHRU 1
 #define NP_INJ_KEEP_L2 2
 #define NP_INJ_MSG 4         /* a control message for plug-in out_port (data: the text) */

@@ -25,7 +25,9 @@ the same simulation event for event. The semantics mirrored:
   an entry becomes visible, blocked putters FIFO when a slot frees; WAIT_ANY
   waiters whose mask names the ring are all woken.
 - Ports: frames arrive serialised on the input wire (EV_RX at the last
-  bit); the MSF accepts them into RBUF and pushes a status entry. Tx ops
+  bit), or, on a port fed by a flow-controlled NIC bus (np_port_set_bus),
+  whole at the cycle they were fed for; the MSF accepts them into RBUF and
+  pushes a status entry. Tx ops
   place frames in the port's TBUF (waiting only for room); the wire sends
   the TBUF head (EV_TX_DONE), which pushes a TXDONE entry to Tx.
 - Host injections are staged one at a time (EV_INJECT) into HOST_IN.
@@ -481,6 +483,11 @@ class PyEngine:
     # -- ports (rx_schedule, tx_next, tx_admit, tx_done) ---------------------------------
     def _rx_schedule(self, p: Port) -> None:
         if p.rx_pending or not lib.np_fx_next_arrival(self.ptr, p.index, self._u64, self._u32):
+            return
+        if lib.np_port_bus(self.ptr, p.index) == 1:
+            # fed by a flow-controlled NIC bus (np_port_set_bus): the frame enters whole at its cycle
+            p.rx_pending = True
+            self._push(max(self._u64[0], self._now), EV_RX, p.index)
             return
         start = max(self._u64[0] * SUB, p.rx_free_sub, self._now * SUB)
         p.rx_free_sub = start + lib.np_fx_wire_sub(self.ptr, p.index, self._u32[0])
