@@ -4,7 +4,7 @@
     python wheel_smoke.py installed            np_model and host come from site-packages
     python wheel_smoke.py plugin               the shipped plug-in `count` on an NPR
     python wheel_smoke.py nic-capture PREFIX   write PREFIX0..2.pcap, traffic for examples/nic_frontend*.yaml
-    python wheel_smoke.py check-run DIR BACKEND  vrouter-hil run's stats.json: the NIC backend forwarded
+    python wheel_smoke.py check-run DIR BACKEND TIMING  vrouter-hil run's stats.json: that NIC forwarded
 
 Each exits non-zero with a message naming what failed.
 """
@@ -86,11 +86,11 @@ def nic_capture(prefix: str) -> None:
     print(f"nic-capture: {sum(map(len, per_port))} frames in {prefix}0..2.pcap")
 
 
-def check_run(out_dir: str, backend: str) -> None:
+def check_run(out_dir: str, backend: str, timing: str) -> None:
     st = json.loads((Path(out_dir) / "stats.json").read_text())
     nic = st.get("nic") or fail("stats.json has no nic section")
-    if nic["backend"] != backend:
-        fail(f"the NIC backend was {nic['backend']!r}, expected {backend!r}")
+    if (nic["backend"], nic["timing"]) != (backend, timing):
+        fail(f"the NIC was {nic['backend']!r} with {nic['timing']!r} timing, expected {backend!r}, {timing!r}")
     sent = sum(p["tx_pkts"] for p in st["ports"].values())
     # the stray frame goes to the default pool 0, then the router drops it: not its MAC
     if (nic["frames"], nic["drops"], sent, st["drops"]) != (61, {}, 60, {"l2_not_for_router": 1}):
@@ -98,7 +98,8 @@ def check_run(out_dir: str, backend: str) -> None:
              f"{sent} sent, drops {st['drops']}")
     if not st["conservation"]["ok"]:
         fail(f"conservation violated: {st['conservation']}")
-    print(f"check-run: the {backend} NIC classified {nic['frames']} frames, the router forwarded {sent}")
+    print(f"check-run: the {backend} NIC ({timing} timing) classified {nic['frames']} frames, "
+          f"the router forwarded {sent}")
 
 
 if __name__ == "__main__":

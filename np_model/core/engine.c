@@ -472,6 +472,7 @@ int np_run(np_t *m, uint64_t until, int flags) {
     for (int p = 0; p < m->n_port; p++) rx_schedule(m, p);
     inject_schedule(m);
     m->host_pending = 0;
+    m->rbuf_released = 0;
     while (m->heap_n) {
         if (m->heap[0].t > until) { m->now = until; goto out_time; }
         np_ev_t ev = ev_pop(m);
@@ -531,6 +532,7 @@ int np_run(np_t *m, uint64_t until, int flags) {
         }
         }
         if (stop_on_host && m->host_pending) goto out_host;
+        if ((flags & NP_STOP_RBUF) && m->rbuf_released) goto out_rbuf;
         if (m->tx_out.n >= (1u << 20)) goto out_full;
     }
     if (!(flags & NP_IDLE_STAY) && until != UINT64_MAX && until > m->now) m->now = until;
@@ -545,6 +547,9 @@ out_host:
 out_full:
     for (int i = 0; i < m->n_me; i++) me_acct(m, &m->me[i], m->now);
     return NP_RUN_FULL;
+out_rbuf:
+    for (int i = 0; i < m->n_me; i++) me_acct(m, &m->me[i], m->now);
+    return NP_RUN_RBUF;
 }
 
 uint64_t np_now(np_t *m) { return m->now; }

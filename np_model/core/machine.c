@@ -417,6 +417,7 @@ void np_fx_rbuf_release(np_t *m, uint32_t slot) {
     free(s->data); s->data = NULL;
     m->rbuf_free_elems += s->elems;
     s->used = 0;
+    m->rbuf_released = 1;
 }
 
 /* ---- packet endings ---- */
@@ -496,6 +497,11 @@ void np_fx_host(np_t *m, const uint32_t *words, uint64_t now) {
 }
 
 void np_fx_set_now(np_t *m, uint64_t now) { m->now = now; }
+int np_fx_rbuf_released(np_t *m, int clear) {
+    int v = m->rbuf_released;
+    if (clear) m->rbuf_released = 0;
+    return v;
+}
 int np_fx_host_pending(np_t *m, int clear) {
     int v = m->host_pending;
     if (clear) m->host_pending = 0;

@@ -423,6 +423,7 @@ struct np {
     uint64_t (*stats_idx)[4];        /* 65,536 counter blocks [C-code] */
     /* outputs */
     int trace_on, capture_on, record_drops, host_pending;
+    int rbuf_released;               /* set when RBUF elements are released (NP_STOP_RBUF) */
     int booted, inj_pending;
     uint64_t double_end;             /* internal check: a packet ended twice */
     np_vec_t tx_out, tx_cap, host_out, host_cap, drop_out, trace_out;

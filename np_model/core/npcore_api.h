@@ -161,8 +161,11 @@ int np_inject(np_t *m, uint64_t t_cycle, const uint8_t *data, uint32_t len,
 #define NP_RUN_HOST 1        /* a host record is waiting (stop_on_host) */
 #define NP_RUN_IDLE 2        /* nothing left to do */
 #define NP_RUN_FULL 3        /* an output buffer needs draining */
+#define NP_RUN_RBUF 4        /* receive-buffer elements were released (NP_STOP_RBUF) */
 #define NP_STOP_HOST 1       /* flags: return when a packet reaches the host */
 #define NP_IDLE_STAY 2       /* flags: when nothing is left, stay at the last event's cycle */
+#define NP_STOP_RBUF 4       /* flags: return after an event that released RBUF elements (a
+                                flow-controlled NIC waiting for room, np_model/nic/cosim.py) */
 int np_run(np_t *m, uint64_t until, int flags);
 uint64_t np_now(np_t *m);
 uint64_t np_events(np_t *m);
@@ -373,6 +376,7 @@ int np_fx_take_inject(np_t *m, uint32_t *entry);
 void np_fx_trace(np_t *m, int tid, const np_op_t *op, uint64_t t_issue, uint64_t t_done, uint32_t unloaded);
 void np_fx_set_now(np_t *m, uint64_t now);
 int np_fx_host_pending(np_t *m, int clear);
+int np_fx_rbuf_released(np_t *m, int clear);        /* RBUF elements released since the flag was cleared */
 void np_fx_host_in_drop(np_t *m, uint32_t slot);
 void np_fx_me_account(np_t *m, int me, uint64_t busy, uint64_t stall, uint64_t idle, uint64_t dispatches);
 void np_fx_ring_account(np_t *m, int ring, uint64_t puts, uint64_t gets, uint64_t full, uint64_t hwm, uint64_t count);

@@ -50,7 +50,7 @@ from collections import deque
 from typing import Any
 
 from ..core import CoreError, ffi, lib
-from .cengine import FOREVER, RUN_FULL, RUN_HOST, RUN_IDLE, RUN_TIME
+from .cengine import FOREVER, RUN_FULL, RUN_HOST, RUN_IDLE, RUN_RBUF, RUN_TIME
 from .machine import Machine
 
 __all__ = ["PyEngine", "Server", "Memory", "Ring", "MicroEngine", "Thread", "Port"]
@@ -686,9 +686,11 @@ class PyEngine:
     def _tx_out_count(self) -> int:
         return lib.np_take_tx(self.ptr, self._tx_recs, self._tx_cap, self._tx_cap_len)
 
-    def run(self, until: int, stop_on_host: bool = False, idle_stay: bool = False) -> int:
-        """Simulate up to cycle ``until``; returns RUN_TIME, RUN_HOST, RUN_IDLE or RUN_FULL.
-        ``idle_stay``: when nothing is left, stay at the last event (np_run's NP_IDLE_STAY)."""
+    def run(self, until: int, stop_on_host: bool = False, idle_stay: bool = False,
+            stop_on_rbuf: bool = False) -> int:
+        """Simulate up to cycle ``until``; returns RUN_TIME, RUN_HOST, RUN_IDLE, RUN_FULL or RUN_RBUF.
+        ``idle_stay``: when nothing is left, stay at the last event (np_run's NP_IDLE_STAY);
+        ``stop_on_rbuf``: return after an event that released RBUF elements (NP_STOP_RBUF)."""
         if not lib.np_started(self.ptr):
             raise CoreError("machine not started")
         if not self._built:
@@ -705,6 +707,7 @@ class PyEngine:
             self._rx_schedule(p)
         self._inject_schedule()
         lib.np_fx_host_pending(self.ptr, 1)
+        lib.np_fx_rbuf_released(self.ptr, 1)
         rc = RUN_IDLE
         while self._heap:
             if self._heap[0][0] > until:
@@ -717,6 +720,9 @@ class PyEngine:
             self._dispatch(kind, arg, now)
             if stop_on_host and lib.np_fx_host_pending(self.ptr, 0):
                 rc = RUN_HOST
+                break
+            if stop_on_rbuf and lib.np_fx_rbuf_released(self.ptr, 0):
+                rc = RUN_RBUF
                 break
             if self._tx_out_count() >= TX_OUT_FULL:
                 rc = RUN_FULL

@@ -110,18 +110,27 @@ class RtlNic:
         num_mac_filters: RAR entries, 1..128.
         build_dir: cache folder of the Verilated models (default ``<sim_build_dir>/hil``).
         quiet: hide Verilator's and the compiler's output while building.
+        clock_hz: the classifier's clock in cycle timing (np_model.nic.cosim), default 156.25 MHz.
+        rx_buffer_bytes: the MAC receive buffer in front of it in cycle timing, default 512 KB.
     """
 
     backend = "rtl"
+    timing = "functional"
 
     def __init__(self, num_pools: int = 32, data_width: int = 64, num_mac_filters: int = 128,
-                 build_dir: str | Path | None = None, quiet: bool = True) -> None:
+                 build_dir: str | Path | None = None, quiet: bool = True, clock_hz: int = 156_250_000,
+                 rx_buffer_bytes: int = 512 * 1024) -> None:
         if data_width not in VALID_DATA_WIDTHS:
             raise ValueError(f"data_width must be one of {VALID_DATA_WIDTHS}, got {data_width!r}")
         if num_pools not in (64, 32, 16):
             raise ValueError(f"num_pools must be one of (64, 32, 16), got {num_pools!r}")
         if not 1 <= int(num_mac_filters) <= 128:
             raise ValueError(f"num_mac_filters must be in 1..128, got {num_mac_filters!r}")
+        for name, v, lo in (("clock_hz", clock_hz, 1_000_000), ("rx_buffer_bytes", rx_buffer_bytes, 64)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+        self.clock_hz = clock_hz
+        self.rx_buffer_bytes = rx_buffer_bytes
         self.num_pools = num_pools
         self.queues_per_pool = 128 // num_pools
         self.data_width = data_width
