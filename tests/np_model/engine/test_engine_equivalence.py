@@ -470,6 +470,34 @@ def test_bus_fed_ports_take_frames_whole_and_overflow_rbuf():
     assert c.check_conservation().in_flight == 0
 
 
+def test_run_stops_when_rx_releases_rbuf():
+    """NP_STOP_RBUF (the cycle-timed NIC waits on it for room): both engines stop after the
+    same events, at the same cycles, and otherwise simulate as without the flag."""
+    routers = {e: NPR(engine=e, buffers=2048) for e in ("c", "py")}
+    frames, ports, times = _offer(random.Random(13), 80, gap_ns=100)
+    stops: dict[str, list[tuple[int, int]]] = {}
+    for e, r in routers.items():
+        _setup_arp(r)
+        r.record_drops(True)
+        r.set_trace(True)
+        r.send(frames, ports, at_ns=times)
+        seq = stops[e] = []
+        until = r.ns_to_cycles(300_000)
+        while r.engine.now < until:
+            rc = r.engine.run(until, stop_on_rbuf=True)
+            seq.append((rc, r.engine.now))
+        r._drain()
+    assert stops["py"] == stops["c"]
+    rbuf_stops = [t for rc, t in stops["c"] if rc == lib.NP_RUN_RBUF]
+    assert len(rbuf_stops) == 80 and stops["c"][-1][0] != lib.NP_RUN_RBUF   # one per frame Rx took
+    assert_same(routers["c"], routers["py"])
+    plain = NPR(engine="c", buffers=2048)            # the stops change nothing simulated
+    _setup_arp(plain)
+    plain.send(frames, ports, at_ns=times)
+    plain.run(duration_ns=300_000)
+    assert len(plain.transmitted()) == 80 and plain.transmitted() == routers["c"].transmitted() and plain.engine.events == routers["c"].engine.events
+
+
 def _reflector(engine: str, n: int = 120) -> tuple[Machine, Any]:
     """A machine with no queue manager: Rx -> HdrFmt -> Tx sends each frame back out of
     its input port. It reaches two engine paths the NPR never does: with no QM credits
