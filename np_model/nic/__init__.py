@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 from . import regmap
 from .config import CONFIG_KEYS, MODES, ConfigError, NicConfig, parse_config
 from .model import VmdqModel
-from .cosim import CYCLE_PARAMS, DEFAULT_CLOCK_HZ, DEFAULT_RX_BUFFER_BYTES, TIMINGS
+from .cosim import CYCLE_PARAMS, TIMINGS
 from .result import HASH_TYPES, REASONS, VmdqResult
 
 __all__ = [

@@ -183,8 +183,10 @@ class CycleNic:
         self._last_offer = [0] * n_ports
         self._arrivals: list[tuple[int, int, _Frame]] = []   # heap of (NIC cycle available, seq, frame)
         self._seq = 0
-        # min-frame wire time on the fastest port: the longest window with a host handler
-        self._window = max(1, min(int(lib.np_fx_wire_sub(m, port, 0)) // _SUB for port in range(n_ports)))
+        # the longest window with a host handler: a minimum frame's wire time on the fastest port,
+        # less one NIC cycle, so a frame sent at the NP's time arrives after the NIC's last cycle
+        min_wire = min(int(lib.np_fx_wire_sub(m, port, 0)) // _SUB for port in range(n_ports))
+        self._window = max(1, min_wire - -(-self.f_me // self.f_nic))
         # RBUF credit: frames fed to the NP but not yet in RBUF
         self._pending: collections.deque[int] = collections.deque()
         self._pending_elems = 0

@@ -26,6 +26,7 @@ from pathlib import Path
 from np_model.nic.result import VmdqResult, unpack_tuser, user_width
 
 from . import toolchain
+from .cosim import DEFAULT_CLOCK_HZ, DEFAULT_RX_BUFFER_BYTES
 
 __all__ = ["RtlNic", "build_classifier", "VALID_DATA_WIDTHS"]
 
@@ -118,8 +119,8 @@ class RtlNic:
     timing = "functional"
 
     def __init__(self, num_pools: int = 32, data_width: int = 64, num_mac_filters: int = 128,
-                 build_dir: str | Path | None = None, quiet: bool = True, clock_hz: int = 156_250_000,
-                 rx_buffer_bytes: int = 512 * 1024) -> None:
+                 build_dir: str | Path | None = None, quiet: bool = True, clock_hz: int = DEFAULT_CLOCK_HZ,
+                 rx_buffer_bytes: int = DEFAULT_RX_BUFFER_BYTES) -> None:
         if data_width not in VALID_DATA_WIDTHS:
             raise ValueError(f"data_width must be one of {VALID_DATA_WIDTHS}, got {data_width!r}")
         if num_pools not in (64, 32, 16):
