@@ -7,8 +7,9 @@ With ``nic: {backend: rtl, timing: cycle}`` the router's receive side is::
 - **Wires and MAC.** Each port's frames are serialised on its input wire at
   the port rate (the core's own wire rule, ``np_fx_wire_sub``: FCS, minimum
   frame, preamble and gap). A frame whose last bit has arrived enters the
-  NIC's MAC receive buffer (one buffer for every port, ``rx_buffer_bytes``),
-  or is dropped as ``nic_rx_missed`` when it does not fit (the 82599 counts
+  NIC's MAC receive buffer (one NIC and one buffer for every port,
+  ``rx_buffer_bytes``; frames queue in the order their last bit arrives,
+  ties in the order they were offered), or is dropped as ``nic_rx_missed`` when it does not fit (the 82599 counts
   these in MPC) or as ``nic_giant`` when it is longer than the port's MTU
   + 18 (the limit the NP's MSF applies; the MAC enforces it here so a frame
   is never larger than RBUF).
