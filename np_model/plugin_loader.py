@@ -1,6 +1,7 @@
 """Building C plug-ins: gcc, a content-hash cache, and per-block cycle weights.
 
-A plug-in is one C file written against ``plugins/include/plugin_api.h``.
+A plug-in is one C file written against ``plugins/include/plugin_api.h``
+(in an installed wheel, the package-data copy: see np_model/resources.py).
 It is compiled with gcc's basic-block instrumentation
 (``-fsanitize-coverage=trace-pc``) and linked with the runtime stub into a
 shared object; ``objdump`` then gives, for every instrumented block, how
@@ -31,15 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
+from . import resources
+
 __all__ = ["PluginBuild", "PluginCompileError", "build", "resolve", "shipped", "worker_program", "PLUGIN_DIR",
            "LOCAL_MEMORY_BYTES"]
 
-ROOT = Path(__file__).resolve().parent.parent
-PLUGIN_DIR = ROOT / "plugins"
-INCLUDE = PLUGIN_DIR / "include"
-STUB = PLUGIN_DIR / "runtime" / "stub.c"
-WORKER = PLUGIN_DIR / "runtime" / "worker.c"
-CORE = ROOT / "np_model" / "core"
+# the shipped plug-ins, the API headers, the runtime stub and the worker's main: package data of
+# an installed wheel, or plugins/ of a checkout (np_model.resources); the worker's mailbox side is
+# part of the core's sources (np_model/core/plugin_worker.c, package data too)
+PLUGIN_DIR = resources.plugin_dir()
+INCLUDE = resources.plugin_include_dir()
+STUB = resources.plugin_runtime_dir() / "stub.c"
+WORKER = resources.plugin_runtime_dir() / "worker.c"
+CORE = Path(__file__).resolve().parent / "core"
 WORKER_SOURCES = [WORKER, CORE / "plugin_worker.c", CORE / "plugin_worker.h", INCLUDE / "vrh_plugin_abi.h"]
 WORKER_FLAGS = ["-std=gnu11", "-O2", "-Wall", "-U_FORTIFY_SOURCE", "-pthread"]
 USER_FLAGS = ["-std=gnu11", "-O2", "-fPIC", "-fsanitize-coverage=trace-pc", "-fno-stack-protector",
@@ -86,9 +91,7 @@ def resolve(source: str | os.PathLike) -> Path:
 
 
 def _cache_dir() -> Path:
-    d = os.environ.get("VROUTER_HIL_CACHE")
-    base = Path(d) if d else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vrouter-hil"
-    return base / "plugins"
+    return resources.cache_dir() / "plugins"
 
 
 def _gcc_version() -> str:

@@ -552,8 +552,10 @@ int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint3
         /* A frame whose first bit arrived in the past may still be offered while its
          * reception is not over (first bit + wire time >= now): a receiver that
          * learns of a frame only when its sender finished it (conservative network
-         * synchronisation) gives it its true arrival time. */
-        if (t[i] < m->now && (t[i] * NP_SUB + np_fx_wire_sub(m, ports[i], lens[i]) + NP_SUB - 1) / NP_SUB < m->now)
+         * synchronisation) gives it its true arrival time. A bus-fed port's frame
+         * (np_port_set_bus) is received whole at its cycle: never in the past. */
+        uint64_t w = m->port[ports[i]].rx_bus ? 0 : np_fx_wire_sub(m, ports[i], lens[i]);
+        if (t[i] < m->now && (t[i] * NP_SUB + w + NP_SUB - 1) / NP_SUB < m->now)
             return fail(m, "frame %d: arrival cycle %llu is before the current cycle %llu and its reception "
                         "would have ended already", i, (unsigned long long)t[i], (unsigned long long)m->now);
         if (lens[i] > 16384) return fail(m, "frame %d: %u bytes is longer than any Ethernet frame", i, lens[i]);
@@ -577,6 +579,16 @@ int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint3
     }
     return 0;
 }
+
+int np_port_set_bus(np_t *m, int port, int on) {
+    if (port < 0 || port >= m->n_port) return fail(m, "port %d does not exist (0..%d)", port, m->n_port - 1);
+    np_port_t *p = &m->port[port];
+    if (p->inq_n || p->rx_pending) return fail(m, "port %d has frames waiting: set its input before feeding it", port);
+    p->rx_bus = on ? 1 : 0;
+    return 0;
+}
+int np_port_bus(np_t *m, int port) { return (port >= 0 && port < m->n_port) ? m->port[port].rx_bus : -1; }
+uint32_t np_rbuf_free(np_t *m) { return m->rbuf_free_elems; }
 
 int np_inject(np_t *m, uint64_t t, const uint8_t *data, uint32_t len, uint32_t flags,
               int in_port, int out_port, uint32_t qid, uint32_t ptag) {
@@ -713,6 +725,7 @@ void np_fx_rbuf_release(np_t *m, uint32_t slot) {
     free(s->data); s->data = NULL;
     m->rbuf_free_elems += s->elems;
     s->used = 0;
+    m->rbuf_released = 1;
 }
 
 /* ---- packet endings ---- */
@@ -802,6 +815,11 @@ void np_fx_host(np_t *m, const np_op_t *op, uint64_t now) {
 }
 
 void np_fx_set_now(np_t *m, uint64_t now) { m->now = now; }
+int np_fx_rbuf_released(np_t *m, int clear) {
+    int v = m->rbuf_released;
+    if (clear) m->rbuf_released = 0;
+    return v;
+}
 int np_fx_host_pending(np_t *m, int clear) {
     int v = m->host_pending;
     if (clear) m->host_pending = 0;
