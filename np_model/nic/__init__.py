@@ -151,14 +151,14 @@ def check_router_config(value: str | Mapping | None) -> tuple[str, str, dict, di
     if value is None or isinstance(value, str):
         backend = value or "model"
         if backend not in BACKENDS:
-            raise ConfigError(f"nic: backend {backend!r} unknown; valid backends: {', '.join(BACKENDS)}")
+            raise ConfigError(f"nic: backend {backend!r} unknown; valid: {', '.join(BACKENDS)}")
         return backend, "functional", {}, {}
     if not isinstance(value, Mapping):
         raise ConfigError(f"nic: expected 'model', 'rtl' or a mapping, got {value!r}")
     config = dict(value)
     backend = config.pop("backend", "model")
     if backend not in BACKENDS:
-        raise ConfigError(f"nic.backend: {backend!r} unknown; valid backends: {', '.join(BACKENDS)}")
+        raise ConfigError(f"nic.backend: {backend!r} unknown; valid: {', '.join(BACKENDS)}")
     timing = config.pop("timing", "functional")
     if timing not in TIMINGS:
         raise ConfigError(f"nic.timing: {timing!r} unknown; valid: {', '.join(TIMINGS)}")

@@ -89,7 +89,7 @@ def burst(n: int, size: int = 60) -> tuple[list[bytes], list[int], list[float]]:
     ({"backend": "rtl", "params": {"clock_hz": 10**8}}, "nic.params: clock_hz is used only with timing: cycle"),
     ({"backend": "rtl", "timing": "cycle", "params": {"clk": 1}},
      "nic.params: unknown parameter 'clk' for the rtl backend; valid: num_mac_filters, data_width"),
-    ({"backend": "fpga"}, "nic.backend: 'fpga' unknown; valid backends: model, rtl"),
+    ({"backend": "fpga"}, "nic.backend: 'fpga' unknown; valid: model, rtl"),
 ])
 def test_timing_and_its_parameters_are_validated(value, message):
     with pytest.raises(ConfigError, match=f"^{message}"):
