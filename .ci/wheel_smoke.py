@@ -32,9 +32,14 @@ def installed() -> None:
             fail(f"{mod.__name__} imported from {mod.__file__}, not from the wheel in {site}")
     if resources.source_root() is not None:
         fail(f"np_model believes it runs from a checkout ({resources.source_root()})")
+    from np_model import plugin_loader
+
     for d in (resources.rtl_dir(), resources.plugin_include_dir(), resources.plugin_runtime_dir()):
         if site not in d.resolve().parents:
             fail(f"{d} is not package data of the wheel")
+    for f in (plugin_loader.STUB, *plugin_loader.WORKER_SOURCES):     # the plug-in runtime and its worker
+        if not f.is_file() or site not in f.resolve().parents:
+            fail(f"{f} is not package data of the wheel")
     print(f"installed: np_model and its data from {site}")
 
 

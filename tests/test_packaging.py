@@ -16,7 +16,7 @@ from np_model import resources
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("package", ["np_model", "host"])
+@pytest.mark.parametrize("package", ["np_model", "host", "network"])
 def test_the_product_never_imports_the_testbench(package):
     offenders = []
     for f in sorted((ROOT / package).rglob("*.py")):
@@ -33,23 +33,36 @@ def test_in_a_checkout_the_data_folders_are_the_top_level_ones():
     assert resources.rtl_dir() == ROOT / "rtl"
     assert (resources.plugin_include_dir() / "plugin_api.h").is_file()
     assert (resources.plugin_runtime_dir() / "stub.c").is_file()
+    assert (resources.plugin_runtime_dir() / "worker.c").is_file()
     assert resources.sim_build_dir() == ROOT / "sim_build"
 
 
 def test_setup_packages_every_data_folder_the_product_reads():
-    """setup.py's build_py copies what np_model.resources hands out (checked against the tree)."""
+    """setup.py's build_py copies what np_model.resources hands out, and pyproject.toml's
+    package data holds the C sources the product compiles at run time from its own package
+    (the plug-in worker's mailbox side in np_model/core, the co-simulation kernel): every file
+    the plug-in loader and the RTL toolchain read is in the wheel (checked against the tree)."""
+    import tomllib
+
+    from np_model import plugin_loader
+    from np_model.nic import toolchain
+
     ns: dict = {}
-    src = (ROOT / "setup.py").read_text()
-    tree = ast.parse(src)
+    tree = ast.parse((ROOT / "setup.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and node.targets[0].id == "PACKAGE_DATA_DIRS":
             ns = ast.literal_eval(node.value)
     assert set(ns) == {"rtl", "plugins"}
     covered = {p.relative_to(ROOT) for folder, pats in ns.items() for pat in pats for p in (ROOT / folder).glob(pat)}
-    needed = {p.relative_to(ROOT) for p in [*(ROOT / "rtl").glob("*.sv"), *(ROOT / "plugins").glob("*.c"),
-                                             *(ROOT / "plugins" / "include").glob("*.h"),
-                                             ROOT / "plugins" / "runtime" / "stub.c"]}
+    pkg_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    covered |= {p.relative_to(ROOT) for pkg, pats in pkg_data.items() for pat in pats
+                for p in (ROOT / pkg.replace(".", "/")).glob(pat)}
+    read = [*toolchain.rtl_sources("vmdq_classifier"), *plugin_loader.shipped().values(),
+            *(ROOT / "plugins" / "include").glob("*.h"), plugin_loader.STUB, *plugin_loader.WORKER_SOURCES,
+            ROOT / "np_model" / "nic" / "cosim_kernel.c", ROOT / "np_model" / "nic" / "cosim_kernel.h"]
+    needed = {Path(p).resolve().relative_to(ROOT) for p in read}
     assert needed <= covered, f"not packaged: {sorted(map(str, needed - covered))}"
+    assert Path("plugins/runtime/worker.c") in needed and Path("np_model/core/plugin_worker.c") in needed
 
 
 def test_caches_follow_the_environment(monkeypatch, tmp_path):
