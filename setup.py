@@ -4,7 +4,8 @@
 - ``build_py``: the top-level ``rtl/`` and ``plugins/`` folders stay the one
   source of truth for the RTL, the plug-in API headers, the runtime stub and
   the shipped plug-ins; a built distribution (``pip wheel .``, ``pip install .``)
-  carries copies of them as package data under ``np_model/_data/``, where
+  carries copies of them (with the SPP code options, ``plugins/code_options/``)
+  as package data under ``np_model/_data/``, where
   ``np_model.resources`` finds them. An editable install adds nothing: it
   reads the top-level folders themselves.
 """
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent
 # folder -> files copied into np_model/_data/<folder>/ (glob patterns relative to the folder)
 PACKAGE_DATA_DIRS = {
     "rtl": ["*.sv", "README.md"],
-    "plugins": ["*.c", "include/*.h", "runtime/*.c"],
+    "plugins": ["*.c", "include/*.h", "runtime/*.c", "code_options/*.c"],
 }
 
 

@@ -3,6 +3,7 @@
 
     python wheel_smoke.py installed            np_model and host come from site-packages
     python wheel_smoke.py plugin               the shipped plug-in `count` on an NPR
+    python wheel_smoke.py code-options         the shipped SPP code options compile and declare their keys
     python wheel_smoke.py nic-capture PREFIX   write PREFIX0..2.pcap, traffic for examples/nic_frontend*.yaml
     python wheel_smoke.py check-run DIR BACKEND TIMING  vrouter-hil run's stats.json: that NIC forwarded
 
@@ -67,6 +68,19 @@ def plugin() -> None:
     print(f"plugin: count counted the copy; the original left on port 1 ({len(tx[0].data)} bytes)")
 
 
+def code_options() -> None:
+    from np_model import code_options as co
+
+    names = sorted(co.shipped())
+    if not {"ipv4", "i3"} <= set(names):
+        fail(f"the shipped code options should include ipv4 and i3, got {names}")
+    for name in names:
+        c = co.build_code_option(name)
+        if not c.key or not c.build.so_path.is_file():
+            fail(f"code option {name}: no key fields or no object ({c.build.so_path})")
+    print(f"code-options: {', '.join(names)} built from the wheel's package data")
+
+
 def nic_capture(prefix: str) -> None:
     """UDP between the three sites of examples/nic_frontend*.yaml, one pcap per input port
     (PREFIX0.pcap .. PREFIX2.pcap), and one frame to a MAC no filter knows (default pool)."""
@@ -109,7 +123,8 @@ def check_run(out_dir: str, backend: str, timing: str) -> None:
 
 if __name__ == "__main__":
     cmd, *rest = sys.argv[1:] or ["?"]
-    cmds = {"installed": installed, "plugin": plugin, "nic-capture": nic_capture, "check-run": check_run}
+    cmds = {"installed": installed, "plugin": plugin, "code-options": code_options, "nic-capture": nic_capture,
+            "check-run": check_run}
     if cmd not in cmds:
         fail(f"unknown check {cmd!r}; valid: {', '.join(cmds)}")
     cmds[cmd](*rest)

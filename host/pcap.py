@@ -410,13 +410,15 @@ class PcapWriter:
         self.close()
 
 
-def _block(btype: int, body: bytes) -> bytes:
+def pcapng_block(btype: int, body: bytes) -> bytes:
+    """One pcapng block: type, total length, body padded to 32 bits, total length."""
     body += b"\0" * (-len(body) % 4)
     ln = len(body) + 12
     return struct.pack("<II", btype, ln) + body + struct.pack("<I", ln)
 
 
-def _opt(code: int, val: bytes) -> bytes:
+def pcapng_option(code: int, val: bytes) -> bytes:
+    """One pcapng option: code, length, value padded to 32 bits."""
     return struct.pack("<HH", code, len(val)) + val + b"\0" * (-len(val) % 4)
 
 
@@ -428,16 +430,16 @@ class PcapngWriter:
         self.path = os.fspath(path)
         self.n = 0
         self._f = _open_w(path)
-        self._f.write(_block(_SHB, struct.pack("<IHHq", _BOM, 1, 0, -1)))
-        self._f.write(_block(_IDB, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, 65535)
-                             + _opt(2, iface_name.encode()) + _opt(9, bytes([9])) + _opt(0, b"")))
+        self._f.write(pcapng_block(_SHB, struct.pack("<IHHq", _BOM, 1, 0, -1)))
+        self._f.write(pcapng_block(_IDB, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, 65535)
+                             + pcapng_option(2, iface_name.encode()) + pcapng_option(9, bytes([9])) + pcapng_option(0, b"")))
 
     def write(self, t_ns: int, frame: bytes, comment: str = "") -> None:
         t = int(t_ns)
         if not 0 <= t < 2**64:
             raise CaptureError(f"{self.path}: time {t} ns is outside what pcapng holds (0 .. 2**64 ns)")
-        opts = (_opt(1, comment.encode()) + _opt(0, b"")) if comment else b""
-        self._f.write(_block(_EPB, struct.pack("<IIIII", 0, t >> 32, t & 0xFFFFFFFF, len(frame), len(frame))
+        opts = (pcapng_option(1, comment.encode()) + pcapng_option(0, b"")) if comment else b""
+        self._f.write(pcapng_block(_EPB, struct.pack("<IIIII", 0, t >> 32, t & 0xFFFFFFFF, len(frame), len(frame))
                              + frame + b"\0" * (-len(frame) % 4) + opts))
         self.n += 1
 

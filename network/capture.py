@@ -9,19 +9,11 @@ from __future__ import annotations
 import os
 import struct
 
+from host.pcap import pcapng_block, pcapng_option
+
 __all__ = ["LinkCapture"]
 
 _SHB, _IDB, _EPB = 0x0A0D0D0A, 1, 6
-
-
-def _block(btype: int, body: bytes) -> bytes:
-    body += b"\0" * (-len(body) % 4)
-    ln = len(body) + 12
-    return struct.pack("<II", btype, ln) + body + struct.pack("<I", ln)
-
-
-def _opt(code: int, val: bytes) -> bytes:
-    return struct.pack("<HH", code, len(val)) + val + b"\0" * (-len(val) % 4)
 
 
 class LinkCapture:
@@ -30,16 +22,16 @@ class LinkCapture:
     def __init__(self, path: str | os.PathLike, ifaces: list[str], link_comment: str = ""):
         self.path = os.fspath(path)
         self.f = open(self.path, "wb", buffering=1 << 20)
-        shb_opts = (_opt(1, link_comment.encode()) + _opt(0, b"")) if link_comment else b""
-        self.f.write(_block(_SHB, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + shb_opts))
+        shb_opts = (pcapng_option(1, link_comment.encode()) + pcapng_option(0, b"")) if link_comment else b""
+        self.f.write(pcapng_block(_SHB, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + shb_opts))
         for name in ifaces:
-            self.f.write(_block(_IDB, struct.pack("<HHI", 1, 0, 65535) + _opt(2, name.encode())
-                                + _opt(9, bytes([9])) + _opt(0, b"")))
+            self.f.write(pcapng_block(_IDB, struct.pack("<HHI", 1, 0, 65535) + pcapng_option(2, name.encode())
+                                + pcapng_option(9, bytes([9])) + pcapng_option(0, b"")))
         self.frames = 0
 
     def write(self, iface: int, t_ns: float, frame: bytes, comment: str | None = None) -> None:
         t = int(round(t_ns))
-        opts = (_opt(1, comment.encode()) + _opt(0, b"")) if comment else b""
+        opts = (pcapng_option(1, comment.encode()) + pcapng_option(0, b"")) if comment else b""
         n = len(frame)
         body = struct.pack("<IIIII", iface, t >> 32, t & 0xFFFFFFFF, n, n) + frame + b"\0" * (-n % 4) + opts
         ln = len(body) + 12

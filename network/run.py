@@ -19,6 +19,7 @@ import os
 import re
 from typing import Any, Callable
 
+from .assembly_node import AssemblyNode
 from .capture import LinkCapture
 from .router import RouterNode
 from .topology import Topology
@@ -48,6 +49,7 @@ def run_topology(topo: Topology, duration_ms: float, out_dir: str | os.PathLike 
     results = [t.result() for t in topo.tools]
     cons = net.conservation()
     accounts = {n: node.npr_account() for n, node in net.nodes.items() if isinstance(node, RouterNode)}
+    accounts.update({n: node.account() for n, node in net.nodes.items() if isinstance(node, AssemblyNode)})
     # a router's own check is exact at rest; in flight it may scan a frame twice (RouterNode.npr_account)
     routers_ok = {n: (a["ok"] if a["at_rest"] else a["double_ends"] == 0) for n, a in accounts.items()}
     summary = {
@@ -57,6 +59,7 @@ def run_topology(topo: Topology, duration_ms: float, out_dir: str | os.PathLike 
         "nodes": {n: node.kind for n, node in net.nodes.items()},
         "links": {lk.name: lk.stats() for lk in net.links},
         "events": net.event_log, "results": results,
+        "spps": {n: spp.report() for n, spp in topo.spps.items()},
         "conservation": {**cons.as_dict(), "routers_ok": routers_ok, "routers": accounts},
         "ok": cons.ok and all(routers_ok.values()),
     }
@@ -106,12 +109,27 @@ def summary_text(s: dict[str, Any], out_dir: str | None = None) -> str:
                              f"{r['throughput_bps'] / 1e6:.2f} Mb/s, reordered {r['reordered']}"
                              + (f", one-way latency p50 {lat['p50'] / 1e3:.2f} us p99 {lat['p99'] / 1e3:.2f} us"
                                 if lat else ""))
+        elif r["tool"] == "tunnel":
+            head = f"  tunnel {r['name']} {r['src']} -> {r['to']} ({r['overlay']}) {r['rate_bps'] / 1e6:g} Mb/s x " \
+                   f"{r['size']} B: {r['sent']} sent"
+            if r.get("receiver") is None:
+                lines.append(head + " (no receiver)")
+            else:
+                lat = r["latency_ns"]
+                lines.append(head + f", {r['received']} received at {r['receiver']} ({r['loss_pct']:g} % loss), "
+                             f"{r['throughput_bps'] / 1e6:.2f} Mb/s"
+                             + (f", one-way latency p50 {lat['p50'] / 1e3:.2f} us p99 {lat['p99'] / 1e3:.2f} us"
+                                if lat else ""))
         else:
             lines.append(f"  replay {r['host']}: {r['sent']} of {r['frames']} frames sent from {r['file']}")
     for e in s["events"]:
         what = e.get("link") or e.get("node")
         res = f" -> {e['error']}" if "error" in e else ""
         lines.append(f"  event at {e['t_ns'] / 1e6:g} ms: {what} {e['action']}{res}")
+    for n, sp in s.get("spps", {}).items():
+        for sl, v in sp["srm"]["slices"].items():
+            lines.append(f"  spp {n} slice {sl}: gpe{v['gpe']} x{v['gpe_share']:g} cores, endpoints "
+                         f"{', '.join(v['endpoints']) or 'none'}, fast paths {v['fastpaths'] or 'none'}")
     c = s["conservation"]
     if c["drops"]:
         lines.append("  drops: " + ", ".join(f"{k} {v}" for k, v in sorted(c["drops"].items())))

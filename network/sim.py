@@ -99,6 +99,7 @@ class Network:
     def __init__(self, seed: int = 1):
         self.seed = seed
         self.nodes: dict[str, Node] = {}
+        self.aliases: dict[str, Any] = {}          # a name standing for several nodes (an SPP: network.spp)
         self.links: list[Link] = []
         self._port_link: dict[tuple[str, int], tuple[Link, int]] = {}
         self.now = 0.0

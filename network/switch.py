@@ -26,7 +26,9 @@ processing latency: no limit on frames per second) into the output port's
 FIFO, which holds ``queue`` frames (then ``egress_queue_full``) and
 serialises at the link's rate. A flood makes one copy per extra output
 port (counted as created). When the switch goes down it loses its MAC
-tables.
+tables. ``static``: static filtering entries (802.1Q 8.8.1), MAC -> port in
+every VLAN, consulted before the learned tables and never aged or flushed
+(an SPP's fabric switch knows its boards).
 """
 from __future__ import annotations
 
@@ -71,8 +73,12 @@ class Switch(EventNode):
     kind = "switch"
 
     def __init__(self, name: str, ports: list[SwitchPort], *, latency_ns: float = 1000.0, ageing_s: float = 300.0,
-                 queue: int = 1000):
+                 queue: int = 1000, static: dict[bytes, int] | None = None):
         super().__init__(name, len(ports), tx_queue=queue)
+        self.static = dict(static or {})
+        for mac, p in self.static.items():
+            if not 0 <= p < len(ports):
+                raise ValueError(f"static entry {mac_str(mac)}: no port {p} (0..{len(ports) - 1})")
         self.ports = ports
         self.latency_ns = float(latency_ns)
         self.ageing_ns = float(ageing_s) * 1e9
@@ -129,6 +135,16 @@ class Switch(EventNode):
         if dst[0] & 1:
             outs = [q for q in self.members[vid] if q != port]
             self.counters["flooded"] += 1
+        elif dst in self.static:
+            q = self.static[dst]
+            if q == port:
+                led.drop("same_port")
+                return
+            if vid not in self.ports[q].vlans:
+                led.drop("vlan_not_member")
+                return
+            outs = [q]
+            self.counters["forwarded_static"] += 1
         else:
             e = table.get(dst)
             if e is not None and now - e[1] >= self.ageing_ns:

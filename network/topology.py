@@ -55,17 +55,20 @@ from host.config import (ConfigError, RouterConfig, _kl, _Map, _show, _V, load_c
                          parse_rate, validate_config)
 
 from .host import Host
+from .assembly_node import AssemblyNode
 from .router import RouterNode
+from .spp_topology import TUNNEL_KEYS, parse_spps, parse_tunnel_tool
 from .sim import MIN_DELAY_NS, Network
 from .switch import Switch, SwitchPort
 from .tools import Ping, Replay, Traceroute, UdpFlow
 
 __all__ = ["Topology", "load_topology", "parse_topology", "ConfigError", "CONTROL_CALLS"]
 
-SECTIONS = ("network", "routers", "hosts", "switches", "links", "tools", "events")
+SECTIONS = ("network", "routers", "spps", "hosts", "switches", "links", "tools", "events")
 NETWORK_KEYS = ("seed", "window_ns", "capture")
 ROUTER_KEYS = ("config", "router")
-HOST_KEYS = ("address", "mac", "gateway", "stack_ns", "arp_retries", "arp_retry_ms", "arp_max_age_s", "tx_queue")
+HOST_KEYS = ("address", "mac", "gateway", "stack_ns", "arp_retries", "arp_retry_ms", "arp_max_age_s", "tx_queue",
+             "arp")
 SWITCH_KEYS = ("ports", "latency_ns", "ageing_s", "queue")
 SWITCH_PORT_KEYS = ("mode", "vlan", "vlans", "native")
 LINK_KEYS = ("endpoints", "rate", "delay_us", "delay_ns", "mtu", "loss", "name")
@@ -74,6 +77,7 @@ TOOL_KEYS = {
     "traceroute": ("tool", "host", "dst", "at_ms", "max_ttl", "probes", "timeout_ms", "name"),
     "udp": ("tool", "host", "dst", "dport", "at_ms", "rate", "size", "duration_ms", "name"),
     "replay": ("tool", "host", "pcap", "at_ms", "rate_pps", "name"),
+    "tunnel": TUNNEL_KEYS,
 }
 EVENT_KEYS = ("at_ms", "link", "node", "action", "control", "args")
 #: control-plane calls an event may make (host.control.ControlPlane methods)
@@ -92,6 +96,8 @@ class Topology:
     window_ns: float | None = None
     capture: bool = True
     routers: dict[str, RouterConfig] = field(default_factory=dict)
+    spps: dict[str, Any] = field(default_factory=dict)
+    sinks: dict[tuple[str, int], Any] = field(default_factory=dict)     # tunnel ends: (host, port) -> TunnelSink
 
 
 def load_topology(path: str | os.PathLike, **router_kw: Any) -> Topology:
@@ -185,6 +191,11 @@ def parse_topology(text: str, *, source: str = "<topology>", base_dir: str = "."
         net.add_node(node)
         topo.routers[name] = cfg
 
+    # -- SPP nodes (network.spp_topology)
+    topo.spps = parse_spps(v, root, net, base_dir=base_dir, new_name=new_name, claim_mac=claim_mac,
+                           **{k: x for k, x in router_kw.items() if k == "engine"})
+    net.aliases.update(topo.spps)
+
     # -- hosts
     hosts = section("hosts")
     host_ips: dict[str, str] = {}
@@ -226,7 +237,9 @@ def parse_topology(text: str, *, source: str = "<topology>", base_dir: str = "."
         for k in ("stack_ns", "arp_retry_ms", "arp_max_age_s"):
             if k in spec:
                 kw[k] = v.num(spec, k, kl(k), path, 0)
-        net.add_node(Host(name, str(itf), mac, gw, **kw))
+        host = net.add_node(Host(name, str(itf), mac, gw, **kw))
+        for x, _ in (_arp_entries(v, spec, kl("arp") if "arp" in spec else line, f"{path}.arp")):
+            host.arp[x[0]] = (x[1], float("inf"))
 
     # -- switches
     switches = section("switches")
@@ -290,7 +303,7 @@ def parse_topology(text: str, *, source: str = "<topology>", base_dir: str = "."
             raise v.err(kl("rate"), f"{path}.rate", f"must be 1M..100G b/s, got {rate}")
         for (n, p) in ends:
             node = net.nodes[n]
-            if isinstance(node, RouterNode) and node.port_rate(p) != rate:
+            if isinstance(node, (RouterNode, AssemblyNode)) and node.port_rate(p) != rate:
                 raise v.err(kl("rate"), f"{path}.rate",
                             f"{rate} b/s differs from router {n} port {p}'s rate ({node.port_rate(p)} b/s); "
                             "a link runs at its router ports' rate")
@@ -364,10 +377,36 @@ def _switch_port(v: _V, ps: Any, line: int, path: str) -> SwitchPort:
     return SwitchPort("trunk", frozenset(vids), native)
 
 
+def _arp_entries(v: _V, spec: Any, line: int, path: str) -> list[tuple[tuple[bytes, bytes], int]]:
+    """A host's static ARP entries (``arp: {10.0.1.1: "02:..."}``), never aged."""
+    m = spec.get("arp")
+    if m is None:
+        return []
+    if not isinstance(m, dict):
+        raise v.err(line, path, f"expected a mapping of IPv4 address to MAC, got {_show(m)}")
+    from host.control import parse_mac
+    from .wire import mac_bytes
+    out = []
+    for ip, mac in m.items():
+        il = _kl(m, ip, line)
+        try:
+            a = ipaddress.IPv4Address(ip).packed
+            out.append(((a, mac_bytes(parse_mac(mac, "ARP MAC"))), il))
+        except ValueError as ex:
+            raise v.err(il, f"{path}.{ip}", str(ex)) from None
+    return out
+
+
 def _endpoint(v: _V, net: Network, x: Any, line: int, path: str) -> tuple[str, int]:
     if not isinstance(x, str):
         raise v.err(line, path, f"an endpoint is a host name or node:port, got {_show(x)}")
     name, _, port = x.partition(":")
+    spp = getattr(net, "aliases", {}).get(name)
+    if spp is not None:
+        n = len(spp.interfaces)
+        if not port or not port.isdigit() or not 0 <= int(port) < n:
+            raise v.err(line, path, f"{x!r}: SPP {name} has external interfaces 0..{n - 1}; say which, like {name}:0")
+        return spp.port(int(port))
     if name not in net.nodes:
         raise v.err(line, path, f"{x!r}: no node named {name!r}; nodes: {', '.join(net.nodes) or 'none'}")
     node = net.nodes[name]
@@ -425,6 +464,9 @@ def _tools(v: _V, root: Any, topo: Topology, host_ips: dict[str, str], base_dir:
             raise v.err(_kl(t, "tool", il) if isinstance(t, dict) else il, f"{path}.tool",
                         f"{got!r} is not a tool; valid: {', '.join(TOOL_KEYS)}")
         kind = t["tool"]
+        if kind == "tunnel":
+            topo.tools.append(parse_tunnel_tool(v, t, il, path, net, topo.sinks, i + 1))
+            continue
         t = v.mapping(t, il, path, TOOL_KEYS[kind], ("host", "at_ms") + (("dst",) if kind != "replay" else ("pcap",)))
         kl = lambda k: _kl(t, k, il)                                            # noqa: E731
         hn = t["host"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import struct
 
+from host.packet import checksum
+
 __all__ = ["FCS", "MIN_FRAME", "WIRE_OVERHEAD", "wire_bytes", "wire_ns", "ETH_IPV4", "ETH_ARP", "ETH_VLAN",
            "BROADCAST", "mac_bytes", "mac_str", "ip_bytes", "checksum", "ipv4_header", "l3_len"]
 
@@ -53,14 +55,6 @@ def ip_bytes(ip: str | bytes | ipaddress.IPv4Address) -> bytes:
     return ip if isinstance(ip, bytes) else ipaddress.IPv4Address(ip).packed
 
 
-def checksum(data: bytes) -> int:
-    """The Internet checksum (RFC 1071)."""
-    if len(data) & 1:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def ipv4_header(src: bytes, dst: bytes, proto: int, payload_len: int, *, ident: int = 0, ttl: int = 64,

@@ -116,12 +116,12 @@ def _gcc_version() -> str:
 _LOADER_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
-def _key(src: Path) -> str:
+def _key(src: Path, stub: Path = STUB) -> str:
     """The cache key of ``src``'s build: everything that decides the cached object and its
     measurements (not the limits given to ``build``: those are checked on every load)."""
     h = hashlib.sha256()
     headers = [f.read_bytes() for f in sorted(INCLUDE.glob("*.h"))]
-    for part in (src.read_bytes(), *headers, STUB.read_bytes(), " ".join(USER_FLAGS + STUB_FLAGS).encode(),
+    for part in (src.read_bytes(), *headers, stub.read_bytes(), " ".join(USER_FLAGS + STUB_FLAGS).encode(),
                  _gcc_version().encode(), *(_tool_version(t).encode() for t in ("objdump", "size", "readelf")),
                  _LOADER_DIGEST.encode()):
         h.update(hashlib.sha256(part).digest())
@@ -239,12 +239,14 @@ def _refuse(src: Path, data: int, load_time: str, local_memory_bytes: int = LOCA
 
 
 def build(source: str | os.PathLike, name: str | None = None, *, local_memory_bytes: int = LOCAL_MEMORY_BYTES,
-          control_store: int = CONTROL_STORE) -> PluginBuild:
+          control_store: int = CONTROL_STORE, stub: Path = STUB) -> PluginBuild:
     """Compile (or fetch from the cache) the plug-in ``source``; refuse one whose
     globals exceed the ME's local memory, whose code exceeds its control store, or
-    that has code that would run at load time."""
+    that has code that would run at load time. ``stub``: the runtime stub linked
+    with it (``plugins/runtime/copt_stub.c`` for an SPP code option, which
+    np_model.code_options builds with this function)."""
     src = resolve(source)
-    key = _key(src)
+    key = _key(src, stub)
     d = _cache_dir() / key
     so, meta = d / "plugin.so", d / "weights.json"
     if not (so.exists() and meta.exists()):
@@ -257,7 +259,7 @@ def build(source: str | os.PathLike, name: str | None = None, *, local_memory_by
             data = _data_bytes(secs)
             load_time = _load_time_code(tmp / "user.o", secs) or ""
             _refuse(src, data, load_time, local_memory_bytes)
-            _run(["gcc", *STUB_FLAGS, *inc, "-c", str(STUB), "-o", str(tmp / "stub.o")], STUB)
+            _run(["gcc", *STUB_FLAGS, *inc, "-c", str(stub), "-o", str(tmp / "stub.o")], stub)
             _run(["gcc", "-shared", "-Wl,-z,defs", "-o", str(tmp / "plugin.so"), str(tmp / "user.o"),
                   str(tmp / "stub.o")], src)
             offs, ws = block_weights(tmp / "plugin.so")

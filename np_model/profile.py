@@ -28,7 +28,7 @@ from typing import Any, Iterator, Literal, Mapping
 
 Status = Literal["confirmed", "code", "derived", "estimate"]
 
-__all__ = ["Param", "Profile", "IXP2800", "Status"]
+__all__ = ["Param", "Profile", "IXP2800", "IXP2850", "SPP_BLOCKS", "Status"]
 
 
 @dataclass(frozen=True)
@@ -148,13 +148,15 @@ _IXP2800: dict[str, Param] = {
 }
 
 
-def _block_params() -> dict[str, Param]:
-    """Every block type's parameters, as its contract declares them ("type.param").
-    Parameters an assembly sets per instance (status "wiring") are not hardware
-    parameters and are left out."""
+def _block_params(types: tuple[str, ...] | None = None) -> dict[str, Param]:
+    """Every block type's parameters (or those of ``types``), as its contract
+    declares them ("type.param"). Parameters an assembly sets per instance
+    (status "wiring") are not hardware parameters and are left out."""
     from .blocks import BLOCK_TYPES
     out = {}
     for bt in BLOCK_TYPES.values():
+        if types is not None and bt.name not in types:
+            continue
         for p in bt.params:
             if p.status == "wiring":
                 continue
@@ -214,3 +216,80 @@ class Profile(Mapping[str, Param]):
 
 
 IXP2800 = Profile("ixp2800-npr", {**_IXP2800, **_block_params()})
+
+
+# ----------------------------------------------------------------------------------------------
+# IXP2850: the SPP's line card and NPE (np_model/assemblies/spp_linecard.py, spp_npe.py)
+
+#: block types only the SPP assemblies use (their keys are tested by tests/np_model/spp/)
+SPP_BLOCKS = ("hqm", "spp_decap", "spp_parse", "spp_lookup", "spp_hf", "lc_kx", "lc_lookup", "lc_hf")
+SPP_HW = "virtual_routers.md 1.1 (SPP Hardware Components page)"
+
+# Chip parameters the SPP assemblies use, as on the IXP2800: the IXP2850 is the IXP2800
+# with two crypto units added (not modelled) [U]; "17 internal processor cores" = 16 MEs +
+# the XScale [C SPP_HW]; "3 SDRAM banks" = the IXP2800's 3 RDRAM channels [C SPP_HW].
+_CHIP_KEYS = ("me_clock_hz", "n_me", "threads_per_me", "ctx_swap_cycles", "local_memory_words",
+              "control_store_instr", "scratch_bytes", "scratch_rings", "scratch_latency", "scratch_bytes_per_cycle",
+              "sram_clock_hz", "sram_bytes_per_transfer", "sram_latency", "sram_cmd_cycles", "dram_channels",
+              "dram_interleave_bytes", "dram_min_access", "dram_latency", "dram_bytes_per_s", "tcam_latency",
+              "tcam_searches_per_s", "tcam_search_bytes", "rbuf_elements", "rbuf_element_bytes",
+              "tbuf_elements_per_port", "wire_overhead_bytes", "fcs_bytes",
+              "min_frame_bytes", "packet_buffers")
+
+_IXP2850_DIFF: dict[str, Param] = {
+    "me_clock_hz": _p(1_400_000_000, "Hz", "estimate",
+                      "IXP2850 on the SPP's Radisys ATCA-7010 blades at 1.4 GHz, as the IXP2800 (notes 2.2 [U])"),
+    "sram_channels": _p(3, "channels", "confirmed",
+                        f"{SPP_HW}: each NPE NP subsystem has 3 banks of QDR SRAM (the chip has 4 QDR "
+                        "interfaces; the fourth presumably serves the TCAM [U]); the IXP2800 NPR uses all 4"),
+    "packet_buffers": _p(65_536, "buffers", "estimate",
+                         "packet buffers of one SPP NP (descriptor + 2 KB buffer); SPP sizes not found"),
+}
+
+_SPP: dict[str, Param] = {
+    # --- the board's ports --------------------------------------------------------------
+    "spp_fabric_rate_bps": _p(10_000_000_000, "b/s", "confirmed",
+                              f"{SPP_HW}: the NPE does up to 10 Gb/s of I/O; the fabric switch has 10 GbE ports "
+                              "(the line card's fabric port is taken to be one too [U])"),
+    "spp_fabric_mtu": _p(1600, "B", "estimate",
+                         "IPv4 MTU of the fabric ports: the external MTU plus room for the 802.1Q tag and the "
+                         "10-byte meta header of internal frames (np_model/spp_formats.py)"),
+    "spp_ring_words": _p(512, "words", "estimate", "every ring between SPP blocks (scratch or SRAM); sizes not found"),
+    # --- line card --------------------------------------------------------------------------
+    "lc_ext_rate_bps": _p(1_000_000_000, "b/s", "estimate",
+                          "external interfaces: 1 GbE (the ATCA-7010's RTM has ten 1 GbE ports [U])"),
+    "lc_ext_mtu": _p(1500, "B", "confirmed", "Ethernet MTU of the external interfaces"),
+    "lc_filter_entries": _p(16_384, "entries", "estimate", "line-card TCAM: endpoint filters (SPP sizes not found)"),
+    "lc_egress_contexts": _p(4094, "contexts", "derived", "one per 802.1Q VID (1..4094)"),
+    "lc_arp_entries": _p(16_384, "entries", "estimate", "line-card next-hop MAC table"),
+    # --- NPE ------------------------------------------------------------------------------
+    "npe_fastpaths": _p(64, "fast paths", "estimate", "fast paths one NPE holds (SPP: not found)"),
+    "npe_mis_per_fastpath": _p(256, "MIs", "estimate", "meta-interfaces per fast path, MI 0 included (not found)"),
+    "npe_filter_entries": _p(32_768, "entries", "estimate",
+                             "NPE TCAM filters (not found; the NPR's primary filter database size)"),
+    "npe_queues": _p(8191, "queues", "derived", "one QM port's 8,192 queues; queue 0 is never given out"),
+    "npe_stats_counters": _p(65_535, "counters", "derived", "the Stats block's 65,536 counter blocks; index 0 means none"),
+    "npe_code_options": _p(16, "code options", "estimate",
+                           "code options loaded at once (SPP V2 design notes: 'Limit of 16?', virtual_routers.md 1.4)"),
+    "npe_fastpath_sram_bytes": _p(4_194_304, "B", "estimate",
+                                  "SRAM fast paths may reserve (code options' slices' windows); not found"),
+    "npe_fastpath_dram_bytes": _p(268_435_456, "B", "estimate",
+                                  "DRAM fast paths may reserve (accounted, not used by the code options); not found"),
+    "copt_budget_cycles": _p(20_000, "cycles", "estimate",
+                             "ALU cycles one code-option call may use before it is stopped (a safety net, ~14 us)"),
+    "copt_cycles_per_host_instruction": _p(1, "cycles", "estimate",
+                                           "a code option's ALU cost: its host instruction count, one ME cycle each"),
+}
+
+
+def _ixp2850() -> Profile:
+    chip = {k: _IXP2800[k] for k in _CHIP_KEYS}
+    chip.update(_IXP2850_DIFF)
+    return Profile("ixp2850-spp", {**chip, **_SPP,
+                                   **_block_params(("rx", "tx", "freelist", "stats", "xscale") + SPP_BLOCKS)})
+
+
+IXP2850 = _ixp2850()
+"""The SPP's NP boards (line card and NPE): the IXP2800's chip parameters where the
+IXP2850 is the same, what differs (``_IXP2850_DIFF``: SRAM banks, buffers) and the
+SPP's own capacities, each with its source or marked estimate."""

@@ -41,10 +41,11 @@ def test_setup_packages_every_data_folder_the_product_reads():
     """setup.py's build_py copies what np_model.resources hands out, and pyproject.toml's
     package data holds the C sources the product compiles at run time from its own package
     (the plug-in worker's mailbox side in np_model/core, the co-simulation kernel): every file
-    the plug-in loader and the RTL toolchain read is in the wheel (checked against the tree)."""
+    the plug-in loader, the SPP code-option builder and the RTL toolchain read is in the wheel
+    (checked against the tree)."""
     import tomllib
 
-    from np_model import plugin_loader
+    from np_model import code_options, plugin_loader
     from np_model.nic import toolchain
 
     ns: dict = {}
@@ -59,10 +60,12 @@ def test_setup_packages_every_data_folder_the_product_reads():
                 for p in (ROOT / pkg.replace(".", "/")).glob(pat)}
     read = [*toolchain.rtl_sources("vmdq_classifier"), *plugin_loader.shipped().values(),
             *(ROOT / "plugins" / "include").glob("*.h"), plugin_loader.STUB, *plugin_loader.WORKER_SOURCES,
+            *code_options.shipped().values(), code_options.COPT_STUB,
             ROOT / "np_model" / "nic" / "cosim_kernel.c", ROOT / "np_model" / "nic" / "cosim_kernel.h"]
     needed = {Path(p).resolve().relative_to(ROOT) for p in read}
     assert needed <= covered, f"not packaged: {sorted(map(str, needed - covered))}"
-    assert Path("plugins/runtime/worker.c") in needed and Path("np_model/core/plugin_worker.c") in needed
+    assert {Path("plugins/runtime/worker.c"), Path("np_model/core/plugin_worker.c"),
+            Path("plugins/code_options/ipv4.c")} <= needed
 
 
 def test_caches_follow_the_environment(monkeypatch, tmp_path):

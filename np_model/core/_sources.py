@@ -25,7 +25,7 @@ def core_sources() -> list[Path]:
     """Every C source and header of the core, in a stable order."""
     files = (sorted(HERE.glob("*.c")) + sorted(HERE.glob("blocks/*.c")) + sorted(HERE.glob("*.h"))
              + sorted(HERE.glob("blocks/*.h")) + sorted(HERE.glob("blocks/*.def"))
-             + [PLUGIN_INCLUDE / "vrh_plugin_abi.h"])
+             + [PLUGIN_INCLUDE / "vrh_plugin_abi.h", PLUGIN_INCLUDE / "copt_abi.h"])
     return [f for f in files if f.name != "_npcore.c" and f.exists()]
 
 

@@ -53,7 +53,25 @@
     X(L2_BCAST_UNICAST, "l2_bcast_unicast") /* PLC: unicast IP in an Ethernet broadcast, RFC 1812 5.3.4 */ \
     X(L2_MCAST_UNICAST, "l2_mcast_unicast") /* PLC: unicast IP in an Ethernet group frame, RFC 1812 5.3.4 */ \
     X(MCAST_NO_ROUTE, "mcast_no_route") /* PLC: class D destination without a multicast route */ \
-    X(MCAST_LINK_LOCAL, "mcast_link_local") /* PLC: 224.0.0.0/24 is never forwarded (RFC 5771) */
+    X(MCAST_LINK_LOCAL, "mcast_link_local") /* PLC: 224.0.0.0/24 is never forwarded (RFC 5771) */ \
+    /* SPP line card and NPE (np_model/spp_formats.py defines the internal frames) */ \
+    X(SUBSTRATE_BAD_HEADER, "substrate_bad_header")   /* an internal frame that is not Ether/802.1Q/[meta]/IPv4/UDP as defined */ \
+    X(SUBSTRATE_UNKNOWN_ENDPOINT, "substrate_unknown_endpoint") /* NPE: (dst IP, UDP port) is no fast path's endpoint */ \
+    X(SUBSTRATE_CONTEXT_MISMATCH, "substrate_context_mismatch") /* NPE: the VID or meta header names another fast path */ \
+    X(SUBSTRATE_UNKNOWN_CONTEXT, "substrate_unknown_context")   /* LC egress / NPE: no context has the frame's VID */ \
+    X(LC_NO_FILTER, "lc_no_filter")     /* LC ingress: no endpoint filter matched and there is no default filter */ \
+    X(LC_NO_NEXT_HOP, "lc_no_next_hop") /* LC egress: no MAC for the next hop (ARP entry or interface next hop) */ \
+    X(LC_MTU_EXCEEDED, "lc_mtu_exceeded") /* LC egress: datagram longer than the external port's MTU */ \
+    X(NO_FASTPATH, "no_fastpath")       /* NPE: its fast path was freed while the packet was in flight */ \
+    X(FASTPATH_NO_MI, "fastpath_no_mi") /* NPE: the output meta-interface does not exist */ \
+    X(FASTPATH_NO_QUEUE, "fastpath_no_queue") /* NPE: no queue to send it to (exceptions: none bound to MI 0) */ \
+    X(FASTPATH_NO_NEXT_HOP, "fastpath_no_next_hop") /* NPE: neither the filter nor the output MI names a next hop */ \
+    X(FASTPATH_BUFFERS, "fastpath_buffers") /* QM: the fast path's reserved packet buffers are all queued */ \
+    X(COPT_DROP, "copt_drop")           /* a code option dropped it (its own reason: code_option_stats) */ \
+    X(COPT_BUDGET, "copt_budget")       /* its code-option call exceeded the cycle budget */ \
+    X(COPT_CRASH, "copt_crash")         /* its code-option call faulted, or the code option's worker died */ \
+    X(COPT_HANG, "copt_hang")           /* its code-option call overran the wall-clock watchdog */ \
+    X(COPT_SYSCALL, "copt_syscall")     /* its code-option call attempted a system call */
 
 /* Reasons a packet reaches the control processor: the NPR's six exception
  * bits first (NP_XB_*, in bit order), then the model's extension codes (the
@@ -304,6 +322,9 @@ typedef struct np_table {
     uint32_t n;
     /* hash */
     np_hmap_t h;
+    /* array */
+    uint32_t *arr;
+    int words;
 } np_table_t;
 
 /* ---- plug-ins (plugin_rt.c) ---- */
@@ -368,6 +389,7 @@ void np_pl_call_periodic(np_t *m, np_plugin_t *P, int tidx);
 void np_pl_materialize(np_t *m, np_plugin_t *P, np_plrec_t *R, uint32_t pseudo, uint32_t h);
 uint32_t np_pl_real(np_plrec_t *R, uint32_t h);
 void np_plugin_free_all(np_t *m);
+int np_copt_call(np_t *m, int slot, int hf, uint32_t h, const uint32_t *args, np_plrec_t *R, uint32_t *ret);
 
 struct np {
     np_params_t p;
@@ -468,6 +490,11 @@ void np_buf_taken(np_t *m, uint32_t h);         /* a buffer left the free list *
 void np_buf_returned(np_t *m, uint32_t h);      /* ... and came back */
 
 /* tables.c */
+/* An array table's record `idx` (NULL past its capacity); blocks charge the read. */
+static inline const uint32_t *np_array_rec(np_t *m, int table, uint32_t idx) {
+    np_table_t *t = m->tbl[table];
+    return idx < t->capacity ? t->arr + (size_t)idx * (size_t)t->words : NULL;
+}
 int np_tbl_init_hmap(np_hmap_t *h, uint32_t cap);
 void np_tbl_free(np_table_t *t);
 const np_tentry_t *np_tcam_match(np_t *m, int table, const uint32_t *key);

@@ -303,7 +303,9 @@ void np_clear_outputs(np_t *m);
  * with the entries (tuple-space search). A hash table maps a 64-bit key to a value
  * (open addressing with backward-shift deletion: deletions leave no tombstones). */
 #define NP_KEY_WORDS 5
-enum np_tblkind { NP_TBL_TCAM = 0, NP_TBL_HASH };
+/* An array table holds `capacity` records of its format (np_format_*), by index
+ * (an all-zero record is empty): configuration a block reads per packet. */
+enum np_tblkind { NP_TBL_TCAM = 0, NP_TBL_HASH, NP_TBL_ARRAY };
 typedef struct np_result {      /* a TCAM entry's result record (format result, + model fields) */
     uint8_t kind;               /* assembly-defined (NPR: np_faction_kind / route kinds) */
     uint8_t prio;               /* priority against other databases (lower wins) */
@@ -345,6 +347,8 @@ int np_hash_probe_stats(np_t *m, int table, uint64_t *probes, uint64_t *lookups,
 int np_hash_set_many(np_t *m, int table, const uint64_t *keys, const uint64_t *values, int n);
 int np_hash_del_many(np_t *m, int table, const uint64_t *keys, int n);
 int np_hash_get_many(np_t *m, int table, const uint64_t *keys, uint64_t *values, uint8_t *found, int n);
+int np_array_set(np_t *m, int table, uint32_t index, const uint32_t *words);     /* the format's words */
+int np_array_get(np_t *m, int table, uint32_t index, uint32_t *words);
 
 /* ---- queue managers (state of a QM block instance) ---- */
 int np_queue_set(np_t *m, int qm, uint32_t qid, uint32_t threshold, uint32_t quantum);
@@ -377,6 +381,15 @@ int np_plugin_stats(np_t *m, int slot, np_plugin_stats_t *s);
 int np_plugin_counters(np_t *m, int slot, uint32_t *out);
 int np_plugin_reply(np_t *m, int slot, char *buf, int len, uint64_t *t);
 int np_n_plugin_slots(np_t *m);
+/* SPP code options (plugin_rt.c): a module with copt_parse / copt_hf entries, run
+ * in a worker like a plug-in; its memory references are charged to instance
+ * `inst`'s memories. Returns its slot (np_plugin_stats / np_plugin_runtime take it). */
+int np_copt_load(np_t *m, int inst, const char *path, const char *name, const uint32_t *offs,
+                 const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args,
+                 const char *worker, uint64_t watchdog_us);
+/* The codes code option `slot` gave in an spp_parse or spp_hf instance: out[0..255]
+ * packets dropped with code i, out[256..511] exceptions raised with code i. */
+int np_spp_copt_codes(np_t *m, int inst, int slot, uint64_t *out);
 
 /* ---- statistics ---- */
 typedef struct np_port_stats {
@@ -408,6 +421,18 @@ void np_me_stats(np_t *m, int me, np_me_stats_t *s);
 void np_ring_stats(np_t *m, int ring, np_ring_stats_t *s);
 void np_srv_stats(np_t *m, int srv, np_srv_stats_t *s);
 int np_queue_stats(np_t *m, int qm, uint32_t qid, np_queue_stats_t *s);
+/* ---- hierarchical queue managers (state of an HQM block instance, blocks/hqm.c) ---- */
+/* node: the queue's parent scheduling node (-1: none); kbps 0: no rate; limit 0: no packet limit */
+int np_hqm_queue_set(np_t *m, int hqm, uint32_t qid, uint32_t threshold, uint32_t quantum, uint64_t kbps, int32_t node);
+int np_hqm_queue_get(np_t *m, int hqm, uint32_t qid, uint32_t *threshold, uint32_t *quantum, uint64_t *kbps,
+                     int32_t *node, uint32_t *pkts, uint32_t *bytes);
+int np_hqm_queue_stats(np_t *m, int hqm, uint32_t qid, np_queue_stats_t *s);
+int np_hqm_active_queues(np_t *m, int hqm, uint32_t *qids, int max);
+int np_hqm_node_set(np_t *m, int hqm, int32_t node, int32_t parent, uint64_t kbps, uint32_t limit);
+/* out4: packets queued below it, dequeued, bytes dequeued, arrivals dropped at its limit */
+int np_hqm_node_get(np_t *m, int hqm, int32_t node, int32_t *parent, uint64_t *kbps, uint32_t *limit,
+                    uint32_t *queued, uint64_t *out4);
+int np_hqm_port_rate(np_t *m, int hqm, int port, uint64_t kbps);
 int np_active_queues(np_t *m, int qm, uint32_t *qids, int max);
 int np_stats_index(np_t *m, int inst, int idx, uint64_t *out4);
 int np_inst_counters(np_t *m, int inst, uint64_t *out, int max);

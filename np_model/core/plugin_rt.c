@@ -72,6 +72,7 @@
 #include <sys/wait.h>
 #include "npcore.h"
 #include "plugin_worker.h"
+#include "copt_abi.h"
 
 _Static_assert(VRHW_MAX_FRAME == NP_MAX_FRAME, "frame size");
 _Static_assert(VRHW_MAX_OPS == NP_PL_MAX_OPS && VRHW_MAX_NEW == NP_PL_MAX_NEW && VRHW_MAX_EXITS == NP_PL_MAX_EXITS,
@@ -80,6 +81,8 @@ _Static_assert(VRHW_SRAM == NP_PL_SRAM && VRHW_SCRATCH == NP_PL_SCRATCH && VRHW_
                "plug-in memory sizes");
 _Static_assert(NP_PL_MSG <= VRHW_REPLY, "replies");
 _Static_assert(VRHW_QID_PORT_SHIFT == NP_QID_PORT_SHIFT, "QID encoding");
+_Static_assert(VRHW_ARGS == COPT_ARGS && VRHW_RETS == COPT_RETS && COPT_A_COUNT <= COPT_ARGS && COPT_R_COUNT <= COPT_RETS,
+               "code-option call words");
 _Static_assert(VRHW_OP_MEM == NP_PLR_MEM && VRHW_OP_ALLOC == NP_PLR_ALLOC && VRHW_OP_EXIT == NP_PLR_EXIT
                && VRHW_OP_SIGNAL == NP_PLR_SIGNAL, "op kinds");
 
@@ -106,12 +109,21 @@ static const vrhw_entry_t ENTRIES[E_COUNT] = {
     { "handle_pkt_user", VRHW_SIG_PKT }, { "handle_msg", VRHW_SIG_MSG },
     { "plugin_periodic_user", VRHW_SIG_VOID }, { "plugin_init_user", VRHW_SIG_STR },
 };
+/* an SPP code option's (code_option.h): Parse and Header Format on a packet,
+ * init at load; E_INIT keeps its index so worker restarts run it the same way */
+enum { E_COPT_HF = E_COUNT, E_COPT_COUNT };
+static const vrhw_entry_t COPT_ENTRIES[E_COPT_COUNT] = {
+    { "copt_parse", VRHW_SIG_PKT }, { "", VRHW_SIG_VOID }, { "", VRHW_SIG_VOID }, { "copt_init", VRHW_SIG_STR },
+    { "copt_hf", VRHW_SIG_PKT },
+};
 
 /* how a call ended */
 enum { PL_OK = 0, PL_BUDGET, PL_CRASH, PL_SYSCALL, PL_HANG, PL_DIED, PL_BAD, PL_BROKEN };
 
 struct np_plw {
     int worker;                          /* 1: a worker process; 0: unsafe in-process */
+    int copt;                            /* an SPP code option (no exits, new packets or signals) */
+    uint32_t n_entries;                  /* of its entry table */
     uint32_t gen;                        /* the process generation that started the worker (see pl_ours) */
     int memfd, so_fd;
     uint8_t *map;
@@ -266,7 +278,7 @@ static int pl_spawn(struct np_plw *w, char *err, size_t errlen) {
     uint64_t limit = w->watchdog_ns > START_NS ? w->watchdog_ns : START_NS;
     int how = pl_wait(w, 1, limit);
     if (how == WT_OK && !H->error[0]) {
-        w->present = H->present & ((1u << E_COUNT) - 1);
+        w->present = H->present & ((1u << w->n_entries) - 1);
         return 0;
     }
     if (how == WT_OK) {
@@ -325,10 +337,12 @@ static void pl_purge(np_t *m, np_plugin_t *P) {
 }
 
 /* ---- one exchange with the call side ---- */
-static int pl_exchange(np_t *m, np_plugin_t *P, int e, uint32_t cur, const char *text, uint64_t budget, int rlen) {
+static int pl_exchange(np_t *m, np_plugin_t *P, int e, uint32_t cur, const char *text, uint64_t budget, int rlen,
+                       const uint32_t *args) {
     struct np_plw *w = P->w;
     vrhw_hdr_t *H = w->H;
     vrhw_req_t *q = &H->q;
+    if (args) memcpy(q->arg, args, sizeof q->arg); else memset(q->arg, 0, sizeof q->arg);
     q->entry = (uint32_t)e; q->cur = cur; q->n_port = (uint32_t)m->n_port; q->n_queues = NP_QUEUES_PER_PORT;
     q->n_plugins = (uint32_t)m->n_plugin;
     q->nheld = P->nheld; q->reply_size = (uint32_t)rlen;
@@ -403,9 +417,11 @@ static int pl_accept(np_t *m, np_plugin_t *P, np_plrec_t *R, uint32_t cur) {
     uint64_t sum = R->tail;
     uint32_t allocs = 0, nex = 0;
     uint32_t ex[NP_PL_MAX_EXITS];
+    if (w->copt && nnew) return PL_BAD;
     for (uint32_t i = 0; i < n; i++) {
         vrhw_op_t o = S->op[i];
         np_plop_t *d = &R->op[i];
+        if (w->copt && o.kind != VRHW_OP_MEM) return PL_BAD;   /* a code option has no exits, packets or timers */
         memset(d, 0, sizeof *d);
         d->compute = o.compute;
         sum += o.compute;
@@ -500,7 +516,7 @@ static void pl_commit(np_t *m, np_plugin_t *P, np_plrec_t *R) {
 
 /* Run entry e. On PL_OK, R is the checked record; otherwise the call was abandoned. */
 static int pl_call(np_t *m, np_plugin_t *P, int e, uint32_t cur, const char *text, uint64_t budget,
-                   np_plrec_t *R, char *reply, int rlen) {
+                   np_plrec_t *R, char *reply, int rlen, const uint32_t *args) {
     struct np_plw *w = P->w;
     R->n = 0; R->nnew = 0; R->nexit = 0; R->cur = cur; R->status = 0; R->tail = 0; R->cycles = 0;
     if (w->worker && w->pid && !pl_ours(w)) {
@@ -513,7 +529,7 @@ static int pl_call(np_t *m, np_plugin_t *P, int e, uint32_t cur, const char *tex
     if (w->worker && !w->pid && pl_start(m, P, R)) return PL_BROKEN;
     R->cur = cur;
     uint64_t t0 = mono_ns();
-    int how = pl_exchange(m, P, e, cur, text, budget, rlen);
+    int how = pl_exchange(m, P, e, cur, text, budget, rlen, args);
     P->st.wall_ns += mono_ns() - t0;
     P->st.calls++;
     uint64_t rng, period;
@@ -571,7 +587,7 @@ static const char *pl_what(int st) {
 
 void np_pl_call_pkt(np_t *m, np_plugin_t *P, int tidx, uint32_t h) {
     np_plrec_t *R = &P->recs[tidx];
-    int st = pl_call(m, P, E_PKT, h, NULL, P->budget, R, NULL, 0);
+    int st = pl_call(m, P, E_PKT, h, NULL, P->budget, R, NULL, 0, NULL);
     if (st == PL_OK && !pl_exited(R, h)) {            /* default next block: QM */
         np_desc_t *d = &m->desc[h];
         np_plop_t *o = &R->op[R->n++];                /* the runtime keeps this slot free */
@@ -591,7 +607,7 @@ void np_pl_call_msg(np_t *m, np_plugin_t *P, int tidx, const char *msg, char *re
     int st = PL_OK;
     reply[0] = 0;
     R->n = 0; R->nnew = 0; R->nexit = 0; R->cur = 0; R->status = 0; R->tail = 0; R->cycles = 0;
-    if (P->w->present & (1u << E_MSG) && !P->w->broken) st = pl_call(m, P, E_MSG, 0, msg, P->budget, R, reply, rlen);
+    if (P->w->present & (1u << E_MSG) && !P->w->broken) st = pl_call(m, P, E_MSG, 0, msg, P->budget, R, reply, rlen, NULL);
     else snprintf(reply, (size_t)rlen, P->w->broken ? "error: not running" : "no handler");
     if (st) snprintf(reply, (size_t)rlen, "error: %s", pl_what(st));
     reply[rlen - 1] = 0;
@@ -603,7 +619,7 @@ void np_pl_call_periodic(np_t *m, np_plugin_t *P, int tidx) {
     np_plrec_t *R = &P->recs[tidx];
     int st = PL_OK;
     R->n = 0; R->nnew = 0; R->nexit = 0; R->cur = 0; R->status = 0; R->tail = 0; R->cycles = 0;
-    if (P->w->present & (1u << E_PER) && !P->w->broken) st = pl_call(m, P, E_PER, 0, NULL, P->budget, R, NULL, 0);
+    if (P->w->present & (1u << E_PER) && !P->w->broken) st = pl_call(m, P, E_PER, 0, NULL, P->budget, R, NULL, 0, NULL);
     pl_end(m, P, R, st);
     P->st.periodic++;
 }
@@ -661,7 +677,7 @@ static int pl_init(np_t *m, np_plugin_t *P, np_plrec_t *R, char *err, size_t err
     struct np_plw *w = P->w;
     if (!(w->present & (1u << E_INIT))) return 0;
     R->n = 0; R->nnew = 0; R->nexit = 0; R->cur = 0;
-    int how = pl_exchange(m, P, E_INIT, 0, w->args, P->budget * 100, 0);
+    int how = pl_exchange(m, P, E_INIT, 0, w->args, P->budget * 100, 0, NULL);
     uint64_t rng, period;
     int st = how == WT_OK ? pl_outcome(P, R, P->budget * 100, &rng, &period) : how == WT_TIMEOUT ? PL_HANG : PL_DIED;
     if (st <= PL_SYSCALL) { m->rng = rng; P->period = period; }
@@ -676,6 +692,11 @@ static int pl_init(np_t *m, np_plugin_t *P, np_plrec_t *R, char *err, size_t err
                                      P->name, w->watchdog_ns / 1e6);
     else if (st == PL_BUDGET) snprintf(err, errlen, "plugin_init_user of '%s' exceeded its cycle budget", P->name);
     else snprintf(err, errlen, "plugin_init_user of '%s' failed (%s)", P->name, pl_what(st));
+    if (w->copt && !strncmp(err, "plugin_init_user", 16)) {      /* name the code option's entry */
+        char e2[256];
+        snprintf(e2, sizeof e2, "copt_init%s", err + 16);
+        snprintf(err, errlen, "%s", e2);
+    }
     pl_kill(w);
     return -1;
 }
@@ -694,13 +715,52 @@ static int pl_start(np_t *m, np_plugin_t *P, np_plrec_t *R) {
     return 0;
 }
 
+static int module_load(np_t *m, int id, int copt, const char *path, const char *name, const uint32_t *offs,
+                       const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args,
+                       const char *worker, uint64_t watchdog_us);
+
 int np_plugin_load(np_t *m, int id, const char *path, const char *name, const uint32_t *offs,
                    const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args,
                    const char *worker, uint64_t watchdog_us) {
-    char nid[16], err[256];
+    char nid[16];
     snprintf(nid, sizeof nid, "%d", id);
     if (id < 0 || id >= m->n_plugin || !m->plugin_inst[id]) return pl_err(m, "plug-in slot %s has no plug-in ME", nid, "");
     if (m->plugin[id]) return pl_err(m, "plug-in slot %s already runs '%s'", nid, m->plugin[id]->name);
+    return module_load(m, id, 0, path, name, offs, weights, nweights, wdefault, budget, args, worker, watchdog_us);
+}
+
+/* Loading an SPP code option: a module slot of its own (after the plug-in
+ * slots), whose memory references are charged to the memories of block
+ * instance `inst` (its ports pkt, sram, scratch, as a plug-in ME's). */
+int np_copt_load(np_t *m, int inst, const char *path, const char *name, const uint32_t *offs,
+                 const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args,
+                 const char *worker, uint64_t watchdog_us) {
+    if (inst < 0 || inst >= m->n_inst) return np_fail(m, "block instance %d does not exist", inst);
+    np_inst_t *x = m->inst[inst];
+    if (x->d->n_mems < NP_PLM_COUNT) return np_fail(m, "%s has no pkt, sram and scratch memory ports", x->name);
+    int id = -1;
+    for (int i = 0; i < m->n_plugin; i++) if (!m->plugin[i] && m->plugin_inst[i] == x) { id = i; break; }
+    if (id < 0) {
+        int n = m->n_plugin + 1;
+        np_plugin_t **p = realloc(m->plugin, (size_t)n * sizeof *p);
+        if (!p) return np_fail(m, "out of memory");
+        m->plugin = p;
+        np_inst_t **q = realloc(m->plugin_inst, (size_t)n * sizeof *q);
+        if (!q) return np_fail(m, "out of memory");
+        m->plugin_inst = q;
+        id = m->n_plugin;
+        m->plugin[id] = NULL; m->plugin_inst[id] = x;
+        m->n_plugin = n;
+    }
+    if (module_load(m, id, 1, path, name, offs, weights, nweights, wdefault, budget, args, worker, watchdog_us) < 0)
+        return -1;
+    return id;
+}
+
+static int module_load(np_t *m, int id, int copt, const char *path, const char *name, const uint32_t *offs,
+                       const uint16_t *weights, int nweights, uint32_t wdefault, uint64_t budget, const char *args,
+                       const char *worker, uint64_t watchdog_us) {
+    char err[256];
     if (!args) args = "";
     if (strlen(args) >= VRHW_TEXT) return pl_err(m, "the arguments of plug-in '%s' are longer than %s characters", name, "65535");
     if (nweights < 0) nweights = 0;
@@ -710,6 +770,8 @@ int np_plugin_load(np_t *m, int id, const char *path, const char *name, const ui
     P->w = w;
     w->memfd = w->so_fd = -1;
     w->worker = worker && worker[0];
+    w->copt = copt;
+    w->n_entries = copt ? E_COPT_COUNT : E_COUNT;
     w->watchdog_ns = watchdog_us ? watchdog_us * 1000ull : 1000000000ull;
     w->spin_ns = SPIN_NS;
     P->id = id; P->budget = budget; P->inst = m->plugin_inst[id];
@@ -747,8 +809,8 @@ int np_plugin_load(np_t *m, int id, const char *path, const char *name, const ui
     vrhw_hdr_t *H = w->H = (vrhw_hdr_t *)w->map;
     H->magic = VRHW_MAGIC; H->version = VRHW_VERSION;
     vrhw_layout(H, nb, wcap);
-    H->wdefault = wdefault; H->id = (uint32_t)id; H->n_entries = E_COUNT; H->spin = spin_polls();
-    memcpy(H->entry, ENTRIES, sizeof ENTRIES);
+    H->wdefault = wdefault; H->id = (uint32_t)id; H->n_entries = w->n_entries; H->spin = spin_polls();
+    if (copt) memcpy(H->entry, COPT_ENTRIES, sizeof COPT_ENTRIES); else memcpy(H->entry, ENTRIES, sizeof ENTRIES);
     uint32_t *wk = (uint32_t *)(w->map + H->off_wk);
     uint16_t *wv = (uint16_t *)(w->map + H->off_wv);
     for (int k = 0; k < nweights; k++) {
@@ -769,15 +831,19 @@ int np_plugin_load(np_t *m, int id, const char *path, const char *name, const ui
             || vrhw_bind(w->inproc, w->dl, err, sizeof err)) {
             if (!w->inproc) snprintf(err, sizeof err, "out of memory");
             pl_free(P);
-            return pl_err(m, "%s is not a plug-in of this version (needs handle_pkt_user and the runtime stub): %s",
-                          path, err);
+            return pl_err(m, copt ? "%s is not a code option of this version (needs copt_parse, copt_hf and the "
+                          "code-option stub): %s" : "%s is not a plug-in of this version (needs handle_pkt_user and "
+                          "the runtime stub): %s", path, err);
         }
-        w->present = H->present & ((1u << E_COUNT) - 1);
+        w->present = H->present & ((1u << w->n_entries) - 1);
         vrhw_install_handlers(0);
     }
-    if (!(w->present & (1u << E_PKT))) {
+    uint32_t need = copt ? (1u << E_PKT | 1u << E_COPT_HF) : 1u << E_PKT;
+    if ((w->present & need) != need) {
         pl_free(P);
-        return pl_err(m, "%s is not a plug-in of this version (needs handle_pkt_user and the runtime stub)%s", path, "");
+        return pl_err(m, copt ? "%s is not a code option of this version (needs copt_parse, copt_hf and the "
+                      "code-option stub)%s" : "%s is not a plug-in of this version (needs handle_pkt_user and the "
+                      "runtime stub)%s", path, "");
     }
     P->active = 1;
     m->plugin[id] = P;
@@ -844,4 +910,34 @@ int np_plugin_reply(np_t *m, int id, char *buf, int len, uint64_t *t) {
 int np_plugin_loaded(np_t *m, int id) {
     if (id < 0 || id >= m->n_plugin || !m->plugin[id]) return 0;
     return m->plugin[id]->active ? 1 : 2;
+}
+
+/* ---- SPP code options ---- */
+/* Call a code option's Parse (hf = 0) or Header Format (hf = 1) on packet h
+ * with args[VRHW_ARGS]. R gets the checked record -- the memory references
+ * for the calling block to replay, R->cycles and R->tail its ALU cycles --
+ * and ret[VRHW_RETS] the call's result words (unchecked values: the caller
+ * validates them). Returns 0, or the drop reason of an abandoned call
+ * (copt_budget, copt_crash, copt_hang, copt_syscall; R->cycles is what it
+ * cost the ME). The packet's bytes and length are written back on success. */
+int np_copt_call(np_t *m, int slot, int hf, uint32_t h, const uint32_t *args, np_plrec_t *R, uint32_t *ret) {
+    np_plugin_t *P = slot >= 0 && slot < m->n_plugin ? m->plugin[slot] : NULL;
+    memset(ret, 0, VRHW_RETS * sizeof *ret);
+    R->n = 0; R->nnew = 0; R->nexit = 0; R->cur = h; R->status = 0; R->tail = 0; R->cycles = 0;
+    if (!P || !P->w->copt) return NP_DROP_COPT_CRASH;
+    int st = pl_call(m, P, hf ? E_COPT_HF : E_PKT, h, NULL, P->budget, R, NULL, 0, args);
+    P->st.pkts++;
+    if (st == PL_OK) {
+        memcpy(ret, P->w->H->r.ret, VRHW_RETS * sizeof *ret);
+        if (R->cycles < P->st.cyc_min || P->st.pkts == 1) P->st.cyc_min = R->cycles;
+        if (R->cycles > P->st.cyc_max) P->st.cyc_max = R->cycles;
+        P->st.cyc_sum += R->cycles;
+        return 0;
+    }
+    R->n = 0;                                         /* nothing of an abandoned call is replayed but its cycles */
+    if (st == PL_BUDGET) { P->st.budget++; return NP_DROP_COPT_BUDGET; }
+    if (st == PL_SYSCALL) { P->st.syscalls++; return NP_DROP_COPT_SYSCALL; }
+    if (st == PL_HANG) { P->st.hangs++; return NP_DROP_COPT_HANG; }
+    P->st.crashes++;
+    return NP_DROP_COPT_CRASH;
 }

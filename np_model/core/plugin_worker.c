@@ -380,6 +380,20 @@ static void api_set_period(void *ctx, uint64_t cycles) {
     if (!was && cycles) rec_op(W, VRHW_OP_SIGNAL);     /* wake the periodic thread */
 }
 
+static uint32_t api_arg(void *ctx, unsigned i) {
+    vrhw_t *W = ctx;
+    charge(W, VRHW_COST_LOCAL);
+    return i < VRHW_ARGS ? W->q.arg[i] : 0;
+}
+
+static int api_ret(void *ctx, unsigned i, uint32_t v) {
+    vrhw_t *W = ctx;
+    charge(W, VRHW_COST_LOCAL);
+    if (i >= VRHW_RETS) return refuse(W);
+    W->H->r.ret[i] = v;
+    return 0;
+}
+
 int vrhw_bind(vrhw_t *W, void *dl, char *err, size_t errlen) {
     uint32_t *ver = dlsym(dl, "vrh_plugin_abi_version");
     void (*bind)(const struct vrh_api *) = (void (*)(const struct vrh_api *))dlsym(dl, "vrh_plugin_bind");
@@ -395,6 +409,7 @@ int vrhw_bind(vrhw_t *W, void *dl, char *err, size_t errlen) {
         char name[VRHW_NAME];
         memcpy(name, W->H->entry[i].name, VRHW_NAME);
         name[VRHW_NAME - 1] = 0;
+        if (!name[0]) continue;                       /* no such entry for this kind of module */
         void *f = dlsym(dl, name);
         Dl_info fi;                                   /* only the plug-in's own definitions count */
         if (f && dladdr(f, &fi) && (uintptr_t)fi.dli_fbase == W->base) {
@@ -408,7 +423,7 @@ int vrhw_bind(vrhw_t *W, void *dl, char *err, size_t errlen) {
     W->api.pkt_rw = api_pkt_rw; W->api.pkt_alloc = api_pkt_alloc; W->api.send = api_send; W->api.held = api_held;
     W->api.mem = api_mem; W->api.counter_add = api_counter_add; W->api.counter_get = api_counter_get;
     W->api.timestamp = api_timestamp; W->api.cycles_per_us = api_cycles_per_us; W->api.random = api_random;
-    W->api.set_period = api_set_period;
+    W->api.set_period = api_set_period; W->api.arg = api_arg; W->api.ret = api_ret;
     bind(&W->api);
     return 0;
 }
@@ -498,6 +513,7 @@ void vrhw_serve(vrhw_t *W) {
     if (W->q.reply_size < 1) W->q.reply_size = 1;
     R->n = R->nnew = R->nexit = R->refused = R->oob = 0;
     R->reply[0] = 0;
+    memset(R->ret, 0, sizeof R->ret);
     H->text[VRHW_TEXT - 1] = 0;
     W->cyc = W->total = W->lat = 0;
     W->rng = W->q.rng;

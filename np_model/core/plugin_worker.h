@@ -14,8 +14,9 @@
  *   - the held store: the bytes and metadata of packets the plug-in holds,
  *     a slot per held packet; slot_of[handle] names it (simulator-kept).
  * The entry points are a table of (symbol, signature) the simulator fills,
- * so the same worker can serve other compiled modules (e.g. SPP code
- * options) with other entry points.
+ * so the same worker serves other compiled modules (SPP code options,
+ * plugin_rt.c np_copt_*) with other entry points (an empty name: none),
+ * arguments (q.arg) and results (r.ret).
  *
  * Everything the worker writes is UNTRUSTED: the simulator copies the record
  * out and checks every count, handle, offset, exit and length before it
@@ -45,6 +46,8 @@
 #define VRHW_REPLY 64                 /* reply buffer of a message call */
 #define VRHW_TEXT 65536               /* arguments / message text, NUL included */
 #define VRHW_MAX_ENTRIES 8
+#define VRHW_ARGS 16                  /* argument words of a module call (code options) */
+#define VRHW_RETS 8                   /* result words of a module call */
 #define VRHW_NAME 48
 #define VRHW_PSEUDO 0x80000000u       /* handle bit of packets created in this call */
 #define VRHW_EXIT_CODE 0x5652         /* the only exit_group status the worker's filter allows */
@@ -107,6 +110,7 @@ typedef struct vrhw_req {             /* simulator -> worker */
     uint32_t n_port, n_queues, nheld, reply_size, n_plugins;
     uint64_t now, rng, period, budget, cycles_per_us;
     uint32_t lat[VRHW_MEM_COUNT];     /* unloaded read latency of each memory (cycles) */
+    uint32_t arg[VRHW_ARGS];          /* a module call's arguments (zero for plug-ins) */
 } vrhw_req_t;
 
 typedef struct vrhw_rec {             /* worker -> simulator: what the call did */
@@ -117,6 +121,7 @@ typedef struct vrhw_rec {             /* worker -> simulator: what the call did 
     uint32_t exited[VRHW_MAX_EXITS];
     vrhw_new_t nw[VRHW_MAX_NEW];
     char reply[VRHW_REPLY];
+    uint32_t ret[VRHW_RETS];          /* a module call's results (untrusted: the caller checks them) */
 } vrhw_rec_t;
 
 typedef struct vrhw_hdr {

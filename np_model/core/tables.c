@@ -130,12 +130,17 @@ static int same_key(const uint32_t *a, const uint32_t *b) {
 static np_table_t *table_get(np_t *m, int table, int kind) {
     if (table < 0 || table >= m->n_tbl) { np_fail(m, "table %d does not exist", table); return NULL; }
     np_table_t *t = m->tbl[table];
-    if (t->kind != kind) { np_fail(m, "table %s is not a %s table", t->name, kind == NP_TBL_TCAM ? "TCAM" : "hash"); return NULL; }
+    if (t->kind != kind) {
+        np_fail(m, "table %s is not a%s table", t->name, kind == NP_TBL_TCAM ? " TCAM" : kind == NP_TBL_HASH ? " hash" : "n array");
+        return NULL;
+    }
     return t;
 }
 
 int np_add_table(np_t *m, int kind, const char *name, const char *format, uint32_t capacity) {
-    if (kind != NP_TBL_TCAM && kind != NP_TBL_HASH) return np_fail(m, "bad table kind %d", kind);
+    if (kind != NP_TBL_TCAM && kind != NP_TBL_HASH && kind != NP_TBL_ARRAY) return np_fail(m, "bad table kind %d", kind);
+    if (kind == NP_TBL_ARRAY && (!format || np_format_find(format) < 0))
+        return np_fail(m, "array table %s needs a record format", name);
     if (capacity < 1) return np_fail(m, "table %s: capacity must be >= 1", name);
     if (format && *format && np_format_find(format) < 0) return np_fail(m, "table %s: unknown key format '%s'", name, format);
     if (m->n_tbl == m->cap_tbl) {
@@ -154,6 +159,10 @@ int np_add_table(np_t *m, int kind, const char *name, const char *format, uint32
         t->free_ids = malloc((size_t)capacity * sizeof *t->free_ids);
         t->next_id = 1;
         if (!t->e || !t->free_ids) { free(t->e); free(t->free_ids); free(t); return np_fail(m, "out of memory"); }
+    } else if (kind == NP_TBL_ARRAY) {
+        t->words = np_format_words(np_format_find(format));
+        t->arr = calloc((size_t)capacity * (size_t)t->words, sizeof *t->arr);
+        if (!t->arr) { free(t); return np_fail(m, "out of memory"); }
     } else if (np_tbl_init_hmap(&t->h, 64)) { free(t); return np_fail(m, "out of memory"); }
     m->tbl[m->n_tbl] = t;
     return m->n_tbl++;
@@ -161,13 +170,19 @@ int np_add_table(np_t *m, int kind, const char *name, const char *format, uint32
 
 void np_tbl_free(np_table_t *t) {
     for (uint32_t i = 0; i < t->n_groups; i++) { hmap_free(&t->groups[i]->h); free(t->groups[i]); }
-    free(t->groups); free(t->e); free(t->free_ids);
+    free(t->groups); free(t->e); free(t->free_ids); free(t->arr);
     hmap_free(&t->h);
 }
 
 int np_table_count(np_t *m, int table) {
     if (table < 0 || table >= m->n_tbl) return np_fail(m, "table %d does not exist", table);
     np_table_t *t = m->tbl[table];
+    if (t->kind == NP_TBL_ARRAY) {                 /* records that are not all zero */
+        int n = 0;
+        for (uint32_t i = 0; i < t->capacity; i++)
+            for (int k = 0; k < t->words; k++) if (t->arr[(size_t)i * t->words + k]) { n++; break; }
+        return n;
+    }
     return t->kind == NP_TBL_TCAM ? (int)t->n : (int)t->h.n;
 }
 
@@ -432,4 +447,23 @@ int np_hash_get_many(np_t *m, int table, const uint64_t *keys, uint64_t *values,
     int k = 0;
     for (int i = 0; i < n; i++) { found[i] = (uint8_t)np_hmap_get(&t->h, keys[i], &values[i]); k += found[i]; }
     return k;
+}
+
+/* ------------------------------------------------------------------ */
+/* array tables                                                        */
+/* ------------------------------------------------------------------ */
+int np_array_set(np_t *m, int table, uint32_t index, const uint32_t *words) {
+    np_table_t *t = table_get(m, table, NP_TBL_ARRAY);
+    if (!t) return -1;
+    if (index >= t->capacity) return np_fail(m, "%s: record %u is past its %u records", t->name, index, t->capacity);
+    memcpy(t->arr + (size_t)index * t->words, words, (size_t)t->words * sizeof *words);
+    return 0;
+}
+
+int np_array_get(np_t *m, int table, uint32_t index, uint32_t *words) {
+    np_table_t *t = table_get(m, table, NP_TBL_ARRAY);
+    if (!t) return -1;
+    if (index >= t->capacity) return np_fail(m, "%s: record %u is past its %u records", t->name, index, t->capacity);
+    memcpy(words, t->arr + (size_t)index * t->words, (size_t)t->words * sizeof *words);
+    return t->words;
 }

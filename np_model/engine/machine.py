@@ -46,6 +46,7 @@ class HwRing(IntEnum):
 class TableKind(IntEnum):
     TCAM = lib.NP_TBL_TCAM
     HASH = lib.NP_TBL_HASH
+    ARRAY = lib.NP_TBL_ARRAY     # records of a format, by index (configuration blocks read)
 
 
 def _names(n: int, fn) -> tuple[str, ...]:

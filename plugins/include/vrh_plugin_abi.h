@@ -2,7 +2,8 @@
  *
  * A plug-in .so holds the user's code (compiled with basic-block
  * instrumentation) and runtime/stub.c (not instrumented), which defines the
- * onl_api_* functions as calls through this table. The runtime
+ * onl_api_* functions as calls through this table (an SPP code option:
+ * runtime/copt_stub.c and the copt_* functions). The runtime
  * (np_model/core/plugin_worker.c, in the plug-in's worker process or, in
  * the unsafe in-process mode, in the simulator) fills the table and hands
  * it over with vrh_plugin_bind() after dlopen(), so the .so needs no
@@ -13,7 +14,7 @@
 
 #include <stdint.h>
 
-#define VRH_ABI_VERSION 1
+#define VRH_ABI_VERSION 2
 
 /* metadata fields for pkt_get / pkt_set */
 enum { VRH_F_LEN = 0, VRH_F_IN_PORT, VRH_F_OUT_PORT, VRH_F_QID, VRH_F_PTAG, VRH_F_FLAGS };
@@ -40,6 +41,9 @@ struct vrh_api {
     uint64_t (*cycles_per_us)(void *ctx);
     uint32_t (*random)(void *ctx);
     void (*set_period)(void *ctx, uint64_t cycles);
+    /* a module's call arguments and results (SPP code options: code_option.h) */
+    uint32_t (*arg)(void *ctx, unsigned i);                       /* argument i of this call (0 past the end) */
+    int (*ret)(void *ctx, unsigned i, uint32_t v);                /* set result word i */
 };
 
 #endif
