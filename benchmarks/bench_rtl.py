@@ -12,9 +12,18 @@ Then the simulation speeds: frames per wall-second through pyverilator
 (random traffic and minimum-size frames) and through cocotb (random traffic
 with cocotbext-axi and the golden-model scoreboard, the way the tests run).
 
+Then the RTL in the loop (``cosim``): a 5-port NPR whose NIC is the
+Verilated classifier clocked in the NP's time (``nic: {backend: rtl, timing:
+cycle}``, np_model/nic/cosim.py), fed 64-byte and 1518-byte frames at line
+rate on every port, a mix, and a burst into a slowed Rx that keeps RBUF full
+(back-pressure); frames per wall-second of send + run, next to the same
+traffic with the functional front-end (RTL and model backends), with the
+co-simulation's counters (clock edges evaluated per frame, cycles skipped
+while stalled, NP synchronisations).
+
 The last line printed is one JSON object with every figure.
 
-    python benchmarks/bench_rtl.py [--quick]
+    python benchmarks/bench_rtl.py [--quick] [--only cosim]
 """
 
 from __future__ import annotations
@@ -104,13 +113,72 @@ def cocotb_fps(width: int, mode: str, frames: int) -> float:
         return json.loads(out.read_text())["fps"]
 
 
+def cosim_fps(quick: bool) -> dict:
+    """Frames per wall-second of an NPR with the cycle-timed RTL NIC (and functional for scale)."""
+    from np_model.profile import IXP2800
+    from tests.helpers import host_ip, make_npr, port_mac, udp_frame
+
+    cfg = {"mode": "32x4", "mac_filters": [{"mac": port_mac(p), "pools": [p]} for p in range(5)]}
+    slow_rx = IXP2800.replace({"rx.cost_base": 20_000})      # Rx ~140 k frames/s: RBUF stays full
+
+    def traffic(n: int, size: int | None, gap_ns: float | None, seed: int = 1):
+        rng = random.Random(seed)
+        frames, ports, times = [], [], []
+        for i in range(n):
+            sz = size or rng.choice((64, 64, 128, 256, 576, 1518))
+            frames.append(bytes(udp_frame(i % 5, host_ip((i + 1) % 5), size=sz - 4, sport=1000 + i)))
+            ports.append(i % 5)
+            times.append((i // 5) * ((sz + 20) * 8.0 if gap_ns is None else gap_ns))   # line rate per port
+        return frames, ports, times
+
+    k = 4 if quick else 1
+    cases = {"64B_line_rate": (traffic(5000 // k, 64, None), IXP2800),
+             "1518B_line_rate": (traffic(500 // k, 1518, None), IXP2800),
+             "imix_line_rate": (traffic(2000 // k, None, None), IXP2800),
+             "64B_rbuf_backpressure": (traffic(2000 // k, 64, 0.0), slow_rx)}
+    out: dict = {}
+    for name, ((frames, ports, times), prof) in cases.items():
+        row = {"frames": len(frames)}
+        for label, nic in (("cycle", {"backend": "rtl", "timing": "cycle"}),
+                           ("functional_rtl", {"backend": "rtl"}), ("functional_model", {"backend": "model"})):
+            r = make_npr("c", profile=prof, nic={**nic, **cfg})
+            t0 = time.perf_counter()
+            r.send(frames, port=ports, at_ns=times)
+            r.run_until_idle()
+            wall = time.perf_counter() - t0
+            row[f"{label}_fps"] = round(len(frames) / wall)
+            if label == "cycle":
+                st = r.nic_stats()
+                row.update({"cycle_wall_s": round(wall, 3), "sim_us": round(r.now_ns / 1e3, 1),
+                            "ticks_per_frame": round(st["ticks"] / len(frames), 1),
+                            "frozen_cycle_share": round(st["frozen_cycles"] / max(1, st["cycles"]), 3),
+                            "np_syncs_per_frame": round(st["np_syncs"] / len(frames), 2),
+                            "drops": r.drops(), "m_axis_stall_cycles": st["m_axis_stall_cycles"]})
+            else:
+                row[f"{label}_drops"] = r.drops()
+            r.nic.close()
+        out[name] = row
+        print(f"  {name:22s} {row['frames']:5d} frames: cycle {row['cycle_fps']:7d} frames/s "
+              f"({row['ticks_per_frame']} edges/frame, {row['frozen_cycle_share']:.0%} cycles skipped frozen, "
+              f"{row['np_syncs_per_frame']} NP syncs/frame, drops {row['drops']}); functional: rtl "
+              f"{row['functional_rtl_fps']}, model {row['functional_model_fps']} frames/s")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames (smoke run)")
     parser.add_argument("--mode", default="32x4", choices=("64x2", "32x4", "16x8"))
+    parser.add_argument("--only", choices=("cosim",), help="only the RTL-in-the-loop figures")
     args = parser.parse_args()
     n = 50 if args.quick else 200
     result: dict = {"mode": args.mode, "widths": {}}
+    print("RTL in the loop (cycle timing, DATA_WIDTH 64 at 156.25 MHz), 5-port NPR, frames per wall-second:")
+    result["cosim"] = cosim_fps(args.quick)
+    if args.only == "cosim":
+        sys.stdout.flush()
+        print(json.dumps(result, separators=(",", ":")))
+        return
     for width in TARGETS:
         t0 = time.perf_counter()
         result["widths"][str(width)] = r = measure_width(width, n, args.mode)

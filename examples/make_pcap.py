@@ -6,7 +6,7 @@ a frame's interface is its input port; replay one with
 
     vrouter-hil run examples/<name>.yaml --pcap examples/<name>.pcapng --out out/
 
-    python examples/make_pcap.py [--out DIR] [NAME ...]     (default: all three)
+    python examples/make_pcap.py [--out DIR] [NAME ...]     (default: all)
 
 five_port (4 ms):
 * UDP between the five sites (192.168.i.0/24 <-> 192.168.j.0/24), 100 B .. 1400 B;
@@ -34,6 +34,9 @@ nic_frontend (1 ms):
 * a broadcast ARP request for 10.1.2.1 (replicated to every pool);
 * a frame for a MAC no filter names (default pool 0; the router drops it
   as not addressed to it) and a ping of 10.1.3.1.
+
+nic_frontend_rtl: the same frames as nic_frontend (its configuration is the
+same router with the Verilated RTL clocked in the loop).
 """
 from __future__ import annotations
 
@@ -51,7 +54,7 @@ from scapy.utils import wrpcapng
 T0 = 1_700_000_000.0        # capture start (s since the epoch)
 
 
-EXAMPLES = ("five_port", "two_port_lab", "nic_frontend")
+EXAMPLES = ("five_port", "two_port_lab", "nic_frontend", "nic_frontend_rtl")
 
 
 def rmac(p: int) -> str:
@@ -158,6 +161,11 @@ def nic_frontend() -> list:
     add(500, 2, Ether(dst=rm[2], src=nm[2]) / IP(src="10.1.3.2", dst="10.1.3.1", id=500) / ICMP(id=3, seq=1)
         / Raw(b"nic ping"))
     return out.sorted()
+
+
+def nic_frontend_rtl() -> list:
+    """Traffic for nic_frontend_rtl.yaml: nic_frontend's."""
+    return nic_frontend()
 
 
 def main(argv: list[str]) -> int:

@@ -581,26 +581,26 @@ def _shipped_plugins() -> list[str]:
 def _check_nic(v: _V, nic: Any, line: int) -> Any:
     """Validate the ``nic:`` section with the NIC package's own parser, without building a device."""
     try:
-        from np_model.nic import BACKENDS
-        from np_model.nic.config import ConfigError as NicConfigError, parse_config as parse_nic
+        from np_model.nic import check_router_config
+        from np_model.nic.config import ConfigError as NicConfigError
     except ImportError as ex:                     # pragma: no cover - the NIC package ships with np_model
         raise v.err(line, "nic", f"the NIC front-end is not available: {ex}") from None
     if isinstance(nic, str):
-        if nic not in BACKENDS:
-            raise v.err(line, "nic", f"backend {nic!r} unknown; valid: {', '.join(BACKENDS)}")
+        try:
+            check_router_config(nic)
+        except NicConfigError as ex:
+            raise v.err(line, "nic", str(ex).removeprefix("nic: ")) from None
         return nic
     if not isinstance(nic, dict):
         raise v.err(line, "nic", f"expected a backend name or a mapping, got {_show(nic)}")
-    cfg = dict(nic)
-    backend = cfg.pop("backend", "model")
-    if backend not in BACKENDS:
-        raise v.err(_kl(nic, "backend", line), "nic.backend", f"{backend!r} unknown; valid: {', '.join(BACKENDS)}")
-    cfg.pop("params", None)
     try:
-        parse_nic(cfg)
+        check_router_config(nic)                  # backend, timing, params and the VMDq keys
     except (NicConfigError, ValueError, TypeError) as ex:
         msg = str(ex)
-        key = next((k for k in cfg if re.search(rf"\b{re.escape(str(k))}\b", msg)), None)
+        named = re.match(r"nic\.(\w+): ", msg)          # the NIC package names its key first
+        key = named.group(1) if named and named.group(1) in nic else \
+            next((k for k in nic if re.search(rf"\b{re.escape(str(k))}\b", msg)), None)
+        msg = re.sub(rf"^nic\.{re.escape(str(key))}: ", "", msg) if key else msg
         raise v.err(_kl(nic, key, line) if key else line, f"nic.{key}" if key else "nic", msg) from None
     return _plain(nic)
 

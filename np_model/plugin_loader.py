@@ -1,16 +1,22 @@
 """Building C plug-ins: gcc, a content-hash cache, and per-block cycle weights.
 
-A plug-in is one C file written against ``plugins/include/plugin_api.h``.
+A plug-in is one C file written against ``plugins/include/plugin_api.h``
+(in an installed wheel, the package-data copy: see np_model/resources.py).
 It is compiled with gcc's basic-block instrumentation
 (``-fsanitize-coverage=trace-pc``) and linked with the runtime stub into a
 shared object; ``objdump`` then gives, for every instrumented block, how
 many instructions it holds -- the ALU cycles the block costs an ME each
 time it runs (see np_model/core/plugin_rt.c for the whole cost model).
 
-Builds are cached by a hash of everything that goes into them (the source,
-the API headers, the stub, the flags and the compiler's version), so
-loading the same plug-in again costs nothing. A plug-in may live in any
-directory; the shipped ones (``plugins/*.c``) can be named by their stem.
+Builds are cached by a hash of everything that decides what is cached: the
+source, the API headers, the stub, the flags, the compiler's and binutils'
+versions, and this loader's own code (which measures the block weights, the
+globals and the load-time code the checks below read), so loading the same
+plug-in again costs nothing and two checkouts sharing the user cache never
+take each other's measurements. The checks themselves (the limits given to
+``build``: local memory, control store) are applied to every build, cached or
+not. A plug-in may live in any directory; the shipped ones (``plugins/*.c``)
+can be named by their stem.
 
 A plug-in whose object has constructors, destructors or IFUNC resolvers is
 refused: that code would run when the worker loads the plug-in, before its
@@ -19,6 +25,7 @@ worker process plug-ins run in (``plugins/runtime/worker.c``).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -31,15 +38,19 @@ from pathlib import Path
 
 import numpy as np
 
+from . import resources
+
 __all__ = ["PluginBuild", "PluginCompileError", "build", "resolve", "shipped", "worker_program", "PLUGIN_DIR",
            "LOCAL_MEMORY_BYTES"]
 
-ROOT = Path(__file__).resolve().parent.parent
-PLUGIN_DIR = ROOT / "plugins"
-INCLUDE = PLUGIN_DIR / "include"
-STUB = PLUGIN_DIR / "runtime" / "stub.c"
-WORKER = PLUGIN_DIR / "runtime" / "worker.c"
-CORE = ROOT / "np_model" / "core"
+# the shipped plug-ins, the API headers, the runtime stub and the worker's main: package data of
+# an installed wheel, or plugins/ of a checkout (np_model.resources); the worker's mailbox side is
+# part of the core's sources (np_model/core/plugin_worker.c, package data too)
+PLUGIN_DIR = resources.plugin_dir()
+INCLUDE = resources.plugin_include_dir()
+STUB = resources.plugin_runtime_dir() / "stub.c"
+WORKER = resources.plugin_runtime_dir() / "worker.c"
+CORE = Path(__file__).resolve().parent / "core"
 WORKER_SOURCES = [WORKER, CORE / "plugin_worker.c", CORE / "plugin_worker.h", INCLUDE / "vrh_plugin_abi.h"]
 WORKER_FLAGS = ["-std=gnu11", "-O2", "-Wall", "-U_FORTIFY_SOURCE", "-pthread"]
 USER_FLAGS = ["-std=gnu11", "-O2", "-fPIC", "-fsanitize-coverage=trace-pc", "-fno-stack-protector",
@@ -86,20 +97,33 @@ def resolve(source: str | os.PathLike) -> Path:
 
 
 def _cache_dir() -> Path:
-    d = os.environ.get("VROUTER_HIL_CACHE")
-    base = Path(d) if d else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vrouter-hil"
-    return base / "plugins"
+    return resources.cache_dir() / "plugins"
+
+
+@functools.cache
+def _tool_version(tool: str) -> str:
+    """First line of ``tool --version`` (cached for the process)."""
+    return subprocess.run([tool, "--version"], capture_output=True, text=True, check=True).stdout.split("\n")[0]
 
 
 def _gcc_version() -> str:
-    return subprocess.run(["gcc", "--version"], capture_output=True, text=True, check=True).stdout.split("\n")[0]
+    return _tool_version("gcc")
+
+
+#: this module's own code: how a build is measured (block weights, globals, load-time code) and
+#: what is written to the cache; part of every cache key, so a loader that measures differently
+#: (another checkout, another version) sharing the user cache never reuses these measurements
+_LOADER_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def _key(src: Path, stub: Path = STUB) -> str:
+    """The cache key of ``src``'s build: everything that decides the cached object and its
+    measurements (not the limits given to ``build``: those are checked on every load)."""
     h = hashlib.sha256()
     headers = [f.read_bytes() for f in sorted(INCLUDE.glob("*.h"))]
     for part in (src.read_bytes(), *headers, stub.read_bytes(), " ".join(USER_FLAGS + STUB_FLAGS).encode(),
-                 _gcc_version().encode()):
+                 _gcc_version().encode(), *(_tool_version(t).encode() for t in ("objdump", "size", "readelf")),
+                 _LOADER_DIGEST.encode()):
         h.update(hashlib.sha256(part).digest())
     return h.hexdigest()[:24]
 
@@ -250,11 +274,6 @@ def build(source: str | os.PathLike, name: str | None = None, *, local_memory_by
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
     w = json.loads(meta.read_text())
-    if "load_time" not in w:                     # cached by a loader that did not look: look now
-        if not (d / "user.o").exists():
-            raise PluginCompileError(f"{src}: its cached build {d} lacks user.o, so it cannot be checked; "
-                                     "remove that directory to rebuild it")
-        w["load_time"] = _load_time_code(d / "user.o", _sections(d / "user.o")) or ""
     _refuse(src, int(w["data_bytes"]), w["load_time"], local_memory_bytes)   # also for builds cached before
     code = int(sum(w["weights"]))
     if code > control_store:

@@ -372,6 +372,8 @@ class Assembly:
             if not np.isfinite(at).all():
                 raise ValueError("at_ns must be finite")
             t = np.atleast_1d(ns_to_cycles(at, self.f_me))
+        if self._nic_cycle is not None:            # the RTL clocked in the loop: through its wire and MAC
+            return self._nic_cycle.offer(raw, ports, t)
         if self.nic is not None:
             raw, ports, t, meta = self._through_nic(raw, ports, t)
             n = len(raw)
@@ -394,6 +396,9 @@ class Assembly:
     def feed_arrays(self, t_cycles: np.ndarray, ports: np.ndarray, lens: np.ndarray, offsets: np.ndarray,
                     data: np.ndarray, meta: np.ndarray | None = None) -> int:
         """Bulk traffic (already sorted per port by time); returns the first id."""
+        if self._nic_cycle is not None:
+            raw = [bytes(data[o:o + n]) for o, n in zip(offsets, lens)]
+            return int(self._nic_cycle.offer(raw, np.asarray(ports), np.asarray(t_cycles))[0]) if raw else int(lib.np_next_id(self.m.ptr))
         if self.nic is not None:
             raw = [bytes(data[o:o + n]) for o, n in zip(offsets, lens)]
             raw, ports, t_cycles, meta = self._through_nic(raw, np.asarray(ports), np.asarray(t_cycles))
@@ -406,10 +411,38 @@ class Assembly:
         return first
 
     NIC_META = NIC_META
-    nic: Any = None
+    _nic_fe: Any = None
+    _nic_cycle: Any = None          # np_model.nic.cosim.CycleNic when the NIC runs in cycle timing
+
+    @property
+    def nic(self) -> Any:
+        """The receive-side NIC front-end (np_model.nic), or None.
+
+        Its ``timing`` attribute says how it sits in the loop: ``"functional"``
+        (default) classifies each ``send`` batch at once and adds the profile's
+        fixed ``nic_latency_ns``; ``"cycle"`` (the RTL backend only) clocks the
+        Verilated classifier in the NP's simulated time (np_model/nic/cosim.py):
+        then ``engine`` is the co-simulation, which drives the NP's engine.
+        """
+        return self._nic_fe
+
+    @nic.setter
+    def nic(self, fe: Any) -> None:
+        if self._nic_cycle is not None:
+            raise ValueError("this router's NIC runs in cycle timing; it cannot be replaced")
+        timing = getattr(fe, "timing", "functional") if fe is not None else "functional"
+        if timing == "cycle":
+            from ..nic.cosim import CycleNic
+            self._nic_cycle = CycleNic(self, fe)
+            self.engine = self._nic_cycle
+        elif timing != "functional":
+            raise ValueError(f"unknown NIC timing {timing!r}; valid: functional, cycle")
+        self._nic_fe = fe
 
     def _through_nic(self, raw: list[bytes], ports: np.ndarray, t: np.ndarray):
-        """Classify frames with the NIC front-end: drop, replicate, tag with pool and queue."""
+        """Functional timing: classify frames with the NIC front-end at once -- drop, replicate,
+        tag with pool and queue -- and let them arrive ``nic_latency_ns`` later, each copy
+        serialised on the port's wire."""
         res = self.nic.classify(raw)
         lat = self.ns_to_cycles(self.profile.value("nic_latency_ns"))
         out_f, out_p, out_t, out_m = [], [], [], []
@@ -432,11 +465,15 @@ class Assembly:
                 np.asarray(out_m, dtype=np.uint32))
 
     def nic_stats(self) -> dict[str, Any]:
-        """Frames the NIC front-end saw, dropped (by reason), replicated, per pool and queue."""
+        """Frames the NIC front-end saw, dropped (by reason), replicated, per pool and queue; in
+        cycle timing also the co-simulation's counters (np_model.nic.cosim.CycleNic.stats)."""
         st = self._nic
-        return {"backend": getattr(self.nic, "backend", None), "frames": st["frames"], "replicas": st["replicas"],
-                "drops": dict(st["drops"]), "pools": dict(sorted(st["pools"].items())),
-                "queues": dict(sorted(st["queues"].items()))}
+        out = {"backend": getattr(self.nic, "backend", None), "frames": st["frames"], "replicas": st["replicas"],
+               "drops": dict(st["drops"]), "pools": dict(sorted(st["pools"].items())),
+               "queues": dict(sorted(st["queues"].items())), "timing": "functional"}
+        if self._nic_cycle is not None:
+            out.update(self._nic_cycle.stats())
+        return out
 
     # ------------------------------------------------------------------ running
     def run(self, duration_ns: float | None = None, *, until_ns: float | None = None) -> None:
@@ -683,10 +720,12 @@ class Assembly:
         lib.np_get_counters(self.m.ptr, c)
         nic = self._nic            # frames the NIC dropped never reached Rx; its replicas are copies
         nic_drops = sum(nic["drops"].values())
-        return Conservation(arrived=c.arrived - nic["replicas"] + nic_drops, injected=c.injected,
+        # cycle timing: frames inside the NIC (MAC buffer, RTL, bus) have arrived and are in flight
+        held = self._nic_cycle.held if self._nic_cycle is not None else 0
+        return Conservation(arrived=c.arrived - nic["replicas"] + nic_drops + held, injected=c.injected,
                             copies=c.copies + nic["replicas"], created=c.created,
                             transmitted=c.transmitted, to_host=c.to_host, dropped=c.dropped + nic_drops,
-                            in_flight=int(lib.np_packets_in_flight(self.m.ptr)), double_ends=c.double_end)
+                            in_flight=int(lib.np_packets_in_flight(self.m.ptr)) + held, double_ends=c.double_end)
 
     def check_conservation(self) -> Conservation:
         """The conservation account; raises ConservationError if a packet is unaccounted for."""

@@ -1,8 +1,10 @@
 """The compiled core: machine state, NPR microcode and the fast engine.
 
-``ffi`` and ``lib`` are the cffi handles. Importing checks that the
+``ffi`` and ``lib`` are the cffi handles. Imported from a source checkout
+(an editable install, or the tree on ``sys.path``), it checks that the
 compiled module was built from the sources now in the tree, because an
-editable install keeps an old build after the C sources change.
+editable install keeps an old build after the C sources change. An
+installed wheel is not checked: it carries the build it was made with.
 """
 from __future__ import annotations
 
@@ -37,5 +39,13 @@ def _check_fresh() -> None:
         )
 
 
-if (Path(__file__).parent / "npcore_api.h").exists():
+def _in_checkout() -> bool:
+    """The core sits in a source checkout, next to the sources it must have been built from."""
+    from ..resources import source_root
+
+    root = source_root()
+    return root is not None and Path(__file__).resolve().parent == root / "np_model" / "core"
+
+
+if _in_checkout():
     _check_fresh()

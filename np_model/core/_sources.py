@@ -9,7 +9,16 @@ import hashlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PLUGIN_INCLUDE = HERE.parent.parent / "plugins" / "include"   # the plug-in ABI is shared with plug-ins
+
+
+def _plugin_include() -> Path:
+    """The plug-in API headers (the plug-in ABI is shared with plug-ins): plugins/include of the
+    checkout being built, or the package-data copy of an installed wheel (np_model/_data)."""
+    checkout = HERE.parent.parent / "plugins" / "include"
+    return checkout if checkout.is_dir() else HERE.parent / "_data" / "plugins" / "include"
+
+
+PLUGIN_INCLUDE = _plugin_include()
 
 
 def core_sources() -> list[Path]:

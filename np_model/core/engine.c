@@ -16,6 +16,9 @@
  *  - A server is a FIFO: start = max(issue, free); free = start + occ;
  *    done = start + occ - occ_min + lat, occ = cmd + units * occ_unit.
  *    DRAM accesses are split at interleave boundaries over the channels.
+ *  - Ports: a wire-fed port serialises its input frames at the wire rate
+ *    (EV_RX at the last bit); a bus-fed port (np_port_set_bus: the NIC
+ *    front-end's flow-controlled bus) takes each frame whole at its cycle.
  *  - A ring put takes a slot at issue and the entry becomes visible when the
  *    write completes; a get takes the oldest visible entry at issue (memory
  *    rings charge a read). Blocked getters are served in FIFO order when an
@@ -253,6 +256,13 @@ static void rx_schedule(np_t *m, int pi, int at_run_start) {
     np_port_t *p = &m->port[pi];
     uint64_t t; uint32_t len;
     if (p->rx_pending || !np_fx_next_arrival(m, pi, &t, &len)) return;
+    if (p->rx_bus) {             /* from a flow-controlled NIC bus: the frame enters whole at t */
+        uint64_t at = t < m->now ? m->now : t;
+        p->rx_free_sub = at * NP_SUB;   /* its reception ends at `at`: rx_complete takes it in that round */
+        p->rx_pending = 1;
+        ev_push(m, at, EV_RX, (uint32_t)pi);
+        return;
+    }
     uint64_t start = t * NP_SUB, w = np_fx_wire_sub(m, pi, len);
     if (start < p->rx_free_sub) start = p->rx_free_sub;
     uint64_t lo = at_run_start ? (m->now * NP_SUB > w ? m->now * NP_SUB - w : 0) : m->now * NP_SUB;
@@ -520,6 +530,7 @@ static int run_loop(np_t *m, uint64_t until, int flags) {
     for (int p = 0; p < m->n_port; p++) rx_schedule(m, p, 1);
     inject_schedule(m);
     m->host_pending = 0;
+    m->rbuf_released = 0;
     while (m->heap_n) {
         if (m->heap[0].t > until) { m->now = until; goto out_time; }
         np_ev_t ev = ev_pop(m);
@@ -569,6 +580,7 @@ static int run_loop(np_t *m, uint64_t until, int flags) {
         }
         }
         if (stop_on_host && m->host_pending) goto out_host;
+        if ((flags & NP_STOP_RBUF) && m->rbuf_released) goto out_rbuf;
         if (m->tx_out.n >= (1u << 20)) goto out_full;
     }
     if (!(flags & NP_IDLE_STAY) && until != UINT64_MAX && until > m->now) m->now = until;
@@ -583,6 +595,9 @@ out_host:
 out_full:
     for (int i = 0; i < m->n_me; i++) me_acct(m, &m->me[i], m->now);
     return NP_RUN_FULL;
+out_rbuf:
+    for (int i = 0; i < m->n_me; i++) me_acct(m, &m->me[i], m->now);
+    return NP_RUN_RBUF;
 }
 
 uint64_t np_now(np_t *m) { return m->now; }

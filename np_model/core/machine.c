@@ -555,8 +555,10 @@ static int feed_one(np_t *m, int i, uint64_t t, uint8_t port, uint32_t len, uint
     /* A frame whose first bit arrived in the past may still be offered while its
      * reception is not over (first bit + wire time >= now): a receiver that
      * learns of a frame only when its sender finished it (conservative network
-     * synchronisation) gives it its true arrival time. */
-    if (t < m->now && (t * NP_SUB + np_fx_wire_sub(m, port, len) + NP_SUB - 1) / NP_SUB < m->now) {
+     * synchronisation) gives it its true arrival time. A bus-fed port's frame
+     * (np_port_set_bus) is received whole at its cycle: never in the past. */
+    uint64_t w = m->port[port].rx_bus ? 0 : np_fx_wire_sub(m, port, len);
+    if (t < m->now && (t * NP_SUB + w + NP_SUB - 1) / NP_SUB < m->now) {
         free(data);
         return fail(m, "frame %d: arrival cycle %llu is before the current cycle %llu and its reception "
                     "would have ended already", i, (unsigned long long)t, (unsigned long long)m->now);
@@ -601,6 +603,7 @@ int np_feed_owned(np_t *m, uint64_t t, uint8_t port, uint32_t len, uint8_t *data
 }
 
 uint64_t np_next_id(np_t *m) { return m->next_id; }
+uint64_t np_take_ids(np_t *m, uint64_t n) { uint64_t f = m->next_id; m->next_id += n; return f; }
 /* np_ticks -> ns: the TSC's rate against CLOCK_MONOTONIC, measured from the
  * first run to now (an invariant TSC keeps one rate; a longer span, a more
  * exact ratio). Without a TSC np_ticks are ns already. */
@@ -628,6 +631,16 @@ uint64_t np_run_wall_ns(np_t *m) {
     return (uint64_t)((double)ticks * ns_per_tick());
 }
 void np_set_tx_hook(np_t *m, np_tx_hook_fn fn, void *ctx) { m->tx_hook = fn; m->tx_hook_ctx = ctx; }
+
+int np_port_set_bus(np_t *m, int port, int on) {
+    if (port < 0 || port >= m->n_port) return fail(m, "port %d does not exist (0..%d)", port, m->n_port - 1);
+    np_port_t *p = &m->port[port];
+    if (p->inq_n || p->rx_pending) return fail(m, "port %d has frames waiting: set its input before feeding it", port);
+    p->rx_bus = on ? 1 : 0;
+    return 0;
+}
+int np_port_bus(np_t *m, int port) { return (port >= 0 && port < m->n_port) ? m->port[port].rx_bus : -1; }
+uint32_t np_rbuf_free(np_t *m) { return m->rbuf_free_elems; }
 
 int np_inject(np_t *m, uint64_t t, const uint8_t *data, uint32_t len, uint32_t flags,
               int in_port, int out_port, uint32_t qid, uint32_t ptag) {
@@ -764,6 +777,7 @@ void np_fx_rbuf_release(np_t *m, uint32_t slot) {
     free(s->data); s->data = NULL;
     m->rbuf_free_elems += s->elems;
     s->used = 0;
+    m->rbuf_released = 1;
 }
 
 /* ---- packet endings ---- */
@@ -865,6 +879,11 @@ void np_fx_host(np_t *m, const np_op_t *op, uint64_t now) {
 }
 
 void np_fx_set_now(np_t *m, uint64_t now) { m->now = now; }
+int np_fx_rbuf_released(np_t *m, int clear) {
+    int v = m->rbuf_released;
+    if (clear) m->rbuf_released = 0;
+    return v;
+}
 int np_fx_host_pending(np_t *m, int clear) {
     int v = m->host_pending;
     if (clear) m->host_pending = 0;

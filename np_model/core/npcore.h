@@ -252,7 +252,7 @@ typedef struct np_port {
     uint64_t mac[NP_PORT_MACS];  /* mac[0]: its own; the others answered too (VRRP ...) */
     int n_mac;
     uint32_t ip, mtu;
-    uint64_t rx_free_sub;        /* input wire busy until */
+    uint64_t rx_free_sub;        /* input wire busy until (bus-fed: the pending frame's cycle) */
     uint64_t tx_free_sub;        /* output wire busy until */
     np_inframe_t *inq;           /* circular FIFO of frames not yet received */
     uint32_t inq_head, inq_n, inq_cap;
@@ -263,6 +263,7 @@ typedef struct np_port {
     int txf_head, txf_n;
     np_wq_t txwait;
     int wire_busy, rx_pending;
+    int rx_bus;                  /* fed by a flow-controlled NIC bus: no input-wire serialisation */
     uint64_t tx_cur_start;
     uint32_t tx_inflight;        /* QM's view: TBUF elements of frames dequeued, not yet sent */
     int sig_credit;              /* signal: transmit credit returned (Tx -> QM scheduler) */
@@ -437,6 +438,7 @@ struct np {
     np_counters_t ctr;
     /* outputs */
     int trace_on, capture_on, record_drops, ring_trace_on, host_pending;
+    int rbuf_released;               /* set when RBUF elements are released (NP_STOP_RBUF) */
     int booted, inj_pending;
     uint64_t double_end;             /* internal check: a packet ended twice */
     np_vec_t tx_out, tx_cap, host_out, host_cap, drop_out, trace_out, ring_out;

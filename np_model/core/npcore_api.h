@@ -201,6 +201,17 @@ int np_feed(np_t *m, int n, const uint64_t *t_cycles, const uint8_t *ports,
             const uint32_t *lens, const uint64_t *offsets, const uint8_t *data,
             const uint32_t *meta, uint64_t first_id);
 uint64_t np_next_id(np_t *m);
+/* Reserve n packet ids for frames fed later with explicit ids (a NIC front-end
+ * that holds frames numbers them when they are offered); returns the first. */
+uint64_t np_take_ids(np_t *m, uint64_t n);
+/* A port fed by a flow-controlled NIC bus instead of an Ethernet wire (the
+ * SmartNIC front-end in cycle timing, np_model/nic/cosim.py): its frames are
+ * not serialised on an input wire -- each enters the MSF whole at the cycle
+ * it was fed for (the NIC's last beat); the NIC asks np_rbuf_free for room
+ * first, so the MSF never has to drop one as rbuf_full. Set before feeding. */
+int np_port_set_bus(np_t *m, int port, int on);
+int np_port_bus(np_t *m, int port);                  /* 1 bus-fed, 0 wire-fed, -1 no such port */
+uint32_t np_rbuf_free(np_t *m);                      /* free MSF receive-buffer elements */
 #define NP_INJ_PASSTHRU 1
 #define NP_INJ_KEEP_L2 2
 #define NP_INJ_MSG 4         /* a control message for plug-in out_port (data: the text) */
@@ -212,8 +223,11 @@ int np_inject(np_t *m, uint64_t t_cycle, const uint8_t *data, uint32_t len,
 #define NP_RUN_HOST 1        /* a host record is waiting (stop_on_host) */
 #define NP_RUN_IDLE 2        /* nothing left to do */
 #define NP_RUN_FULL 3        /* an output buffer needs draining */
+#define NP_RUN_RBUF 4        /* receive-buffer elements were released (NP_STOP_RBUF) */
 #define NP_STOP_HOST 1       /* flags: return when a packet reaches the host */
 #define NP_IDLE_STAY 2       /* flags: when nothing is left, stay at the last event's cycle */
+#define NP_STOP_RBUF 4       /* flags: return after an event that released RBUF elements (a
+                                flow-controlled NIC waiting for room, np_model/nic/cosim.py) */
 int np_run(np_t *m, uint64_t until, int flags);
 uint64_t np_run_wall_ns(np_t *m);   /* wall-clock ns spent simulating inside np_run so far
                                      * (less the time in a transmit hook: np_fab_*) */
@@ -538,6 +552,7 @@ void np_fx_trace(np_t *m, int tid, const np_op_t *op, uint64_t t_issue, uint64_t
 void np_fx_ring_put(np_t *m, int ring, const uint32_t *words, uint32_t nwords, uint64_t now);
 void np_fx_set_now(np_t *m, uint64_t now);
 int np_fx_host_pending(np_t *m, int clear);
+int np_fx_rbuf_released(np_t *m, int clear);        /* RBUF elements released since the flag was cleared */
 void np_fx_host_in_drop(np_t *m, uint32_t slot);
 void np_fx_me_account(np_t *m, int me, uint64_t busy, uint64_t stall, uint64_t idle, uint64_t dispatches);
 void np_fx_ring_account(np_t *m, int ring, uint64_t puts, uint64_t gets, uint64_t full, uint64_t hwm, uint64_t count);

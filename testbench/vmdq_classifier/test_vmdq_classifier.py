@@ -350,11 +350,11 @@ def run_sim(data_width: int, mode: str, num_mac_filters: int = 128, testcase: st
     """Build (cached per parameter set) and simulate ``test_module``; returns the results file."""
     from cocotb_tools.runner import get_results, get_runner
 
-    from testbench import toolchain
+    from np_model.nic import toolchain
 
     toolchain.setup_verilator()
     params = {"DATA_WIDTH": data_width, "NUM_POOLS": MODES[mode], "NUM_MAC_FILTERS": num_mac_filters}
-    build_dir = toolchain.SIM_BUILD_DIR / "vmdq_classifier" / f"dw{data_width}_{mode}_mac{num_mac_filters}"
+    build_dir = toolchain.sim_build_dir() / "vmdq_classifier" / f"dw{data_width}_{mode}_mac{num_mac_filters}"
     runner = get_runner("verilator")
     with toolchain.build_env():
         runner.build(

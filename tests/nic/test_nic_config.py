@@ -71,7 +71,7 @@ def test_router_config_switches_backend_by_name():
     nic = nic_from_router_config({"backend": "model", "mode": "64x2", "broadcast": [5]})
     (res,) = nic.classify([b"\xff" * 6 + bytes(54)])
     assert res.pool_list() == [5]
-    with pytest.raises(ValueError, match="valid backends"):
+    with pytest.raises(ValueError, match="'fpga' unknown; valid: model, rtl"):
         nic_from_router_config({"backend": "fpga"})
     with pytest.raises(ConfigError, match="unknown nic configuration key 'bogus'"):
         nic_from_router_config({"backend": "model", "bogus": 1})

@@ -64,6 +64,48 @@ def test_globals_beyond_local_memory_are_refused(tmp_path):
         build(src)
 
 
+def test_a_cached_build_is_checked_against_the_limits_it_is_loaded_with(tmp_path, monkeypatch):
+    """The plug-in cache is shared (every checkout, every profile): a build accepted under a
+    profile with more ME local memory or control store, and cached, is still refused under
+    one with less -- the limits are checked on every load, not baked into the cache."""
+    monkeypatch.setenv("VROUTER_HIL_CACHE", str(tmp_path / "cache"))
+    src = write(tmp_path, "fat", f"static int table[1024];\nvoid handle_pkt_user(pkt_t pkt) {{ table[0]++; {FORWARD} }}")
+    big = make_npr("c", profile=IXP2800.replace({"local_memory_words": 2048}))
+    assert big.load_plugin(src, 0) == "fat"                       # 4,096 bytes of globals fit 8,192
+    with pytest.raises(PluginCompileError, match="4096 bytes; an ME's local memory holds 2560"):
+        make_npr("c").load_plugin(src, 0)                          # the same cached build, the NPR's 640 words
+    code = int(build(src, local_memory_bytes=8192).weights.sum())
+    with pytest.raises(PluginCompileError, match=f"its code has {code} instructions; an ME's control store holds "
+                                                 f"{code - 1}"):
+        build(src, local_memory_bytes=8192, control_store=code - 1)
+
+
+def test_a_loader_that_measures_differently_does_not_share_its_cached_builds(tmp_path, monkeypatch):
+    """Two checkouts share ~/.cache/vrouter-hil; if their loaders count a block's instructions
+    differently, each gets its own counts (its own code is part of the cache key), not those of
+    whichever built the plug-in first."""
+    import importlib.util
+    import sys
+
+    import np_model.plugin_loader as loader
+
+    monkeypatch.setenv("VROUTER_HIL_CACHE", str(tmp_path / "cache"))
+    text = Path(loader.__file__).read_text()
+    rule = "ws.append(max(1, n + (prologue if j == 0 else 0)))"
+    assert rule in text
+    variant_file = tmp_path / "plugin_loader_variant.py"
+    variant_file.write_text(text.replace(rule, "ws.append(2 * max(1, n + (prologue if j == 0 else 0)))"))
+    spec = importlib.util.spec_from_file_location("np_model._plugin_loader_variant", variant_file)
+    variant = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, variant)          # its dataclasses look themselves up there
+    spec.loader.exec_module(variant)
+    src = write(tmp_path, "c2", f"void handle_pkt_user(pkt_t pkt) {{ {FORWARD} }}")
+    doubled = variant.build(src)                                   # built and cached first
+    own = build(src)
+    assert own.so_path != doubled.so_path
+    assert np.array_equal(doubled.weights, 2 * own.weights) and own.weights.min() >= 1
+
+
 def test_names_are_unique_and_an_me_runs_one_plugin():
     r = make_npr("c")
     r.load_plugin("null", 0)

@@ -507,6 +507,99 @@ def test_reduced_thread_counts(threads):
     assert len(c.tx_records()) + sum(c.drops().values()) == 300
 
 
+NIC_CONFIG = {"mode": "32x4", "disable_default_pool": True, "broadcast": [2, 5],
+              "mac_filters": [{"mac": port_mac(p), "pools": [p] if p != 3 else [3, 9]} for p in range(N_PORTS - 1)]}
+
+
+def test_nic_model_front_end():
+    """The functional NIC front-end (golden model): drops (no pool: port 4's MAC has no
+    filter), replicas (port 3's MAC to pools 3 and 9, broadcasts to pools 2 and 5) and pool
+    and queue metadata reach both engines identically."""
+    pair = Pair(nic={"backend": "model", **NIC_CONFIG})
+    rng = random.Random(11)
+    frames, ports, times = _offer(rng, 300, gap_ns=120)
+    arp = bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=host_mac(1)) / ARP(pdst=port_ip(1), psrc=host_ip(1))).ljust(60, b"\0")
+    for k in range(12):
+        frames.append(arp)
+        ports.append(1)
+        times.append(300.0 + k * 2500)
+    pair.each(_setup_arp)
+    pair.each(lambda r: r.send(frames, ports, at_ns=times))
+    pair.run_chunks(10_000, 3)
+    c = pair.c
+    st = c.nic_stats()
+    assert st == pair.py.nic_stats()
+    assert st["drops"]["no_pool"] == ports.count(4) and c.drops()["nic_no_pool"] == ports.count(4)
+    assert st["replicas"] == ports.count(3) + 12 and st["pools"][9] == ports.count(3)
+    tx = c.transmitted()
+    assert {t.pool for t in tx} == {0, 1, 2, 3, 9} and len({t.nic_queue for t in tx}) == 4
+    assert c.exceptions() == {"non_ip": 24}                 # each broadcast ARP once per pool
+    assert c.check_conservation().in_flight == 0
+
+
+def test_bus_fed_ports_take_frames_whole_and_overflow_rbuf():
+    """Ports fed by a flow-controlled NIC bus (np_port_set_bus, the cycle-timed NIC's input):
+    frames enter the MSF whole at their cycle, without input-wire time. Fed here with no
+    flow control, a burst overruns RBUF (rbuf_full) exactly alike on both engines."""
+    pair = Pair()
+    for r in pair.routers.values():
+        _setup_arp(r)
+        for p in (0, 1):
+            assert lib.np_port_set_bus(r.m.ptr, p, 1) == 0
+        assert [lib.np_port_bus(r.m.ptr, p) for p in range(N_PORTS + 1)] == [1, 1, 0, 0, 0, -1]
+        assert lib.np_rbuf_free(r.m.ptr) == IXP2800.value("rbuf_elements")
+    rng = random.Random(12)
+    frames, ports, times = [], [], []
+    for i in range(240):                                # 80 back-to-back 300-B frames at once per port
+        p = i % 3
+        frames.append(frame(p, host_ip(3 + i % 2), size=300, sport=1000 + i))
+        ports.append(p)
+        times.append(1000.0 + (i // 3) * (0 if p < 2 else 2.5) + rng.random() * 0.1)
+    ids = {e: r.send(frames, ports, at_ns=times) for e, r in pair.routers.items()}
+    pair.run_chunks(4_000, 3)
+    c = pair.c
+    assert lib.np_port_set_bus(c.m.ptr, 7, 1) < 0 and "port 7 does not exist" in ffi.string(lib.np_error(c.m.ptr)).decode()
+    drops = c.drop_records()
+    full = drops[drops["reason"] == DROP_REASONS.index("rbuf_full")]
+    assert len(full) > 20 and set(full["port"]) <= {0, 1}
+    t_rx = {int(r["pkt"]): int(r["t_rx"]) for r in c.tx_records()}
+    fed = {int(i): (p, c.ns_to_cycles(t)) for i, p, t in zip(ids["c"], ports, times)}
+    bus_in = [t_rx[i] - t for i, (p, t) in fed.items() if p < 2 and i in t_rx]
+    wire_in = [t_rx[i] - t for i, (p, t) in fed.items() if p == 2 and i in t_rx]
+    assert len(bus_in) >= 20 and set(bus_in) == {0}      # whole, at the fed cycle (RBUF holds 25)
+    assert min(wire_in) >= c.ns_to_cycles((300 + 24) * 8)   # after a 300-B frame's wire time at 1 Gb/s
+    assert lib.np_rbuf_free(c.m.ptr) == IXP2800.value("rbuf_elements")
+    assert c.check_conservation().in_flight == 0
+
+
+def test_run_stops_when_rx_releases_rbuf():
+    """NP_STOP_RBUF (the cycle-timed NIC waits on it for room): both engines stop after the
+    same events, at the same cycles, and otherwise simulate as without the flag."""
+    routers = {e: NPR(engine=e, buffers=2048) for e in ("c", "py")}
+    frames, ports, times = _offer(random.Random(13), 80, gap_ns=100)
+    stops: dict[str, list[tuple[int, int]]] = {}
+    for e, r in routers.items():
+        _setup_arp(r)
+        r.record_drops(True)
+        r.set_trace(True)
+        r.send(frames, ports, at_ns=times)
+        seq = stops[e] = []
+        until = r.ns_to_cycles(300_000)
+        while r.engine.now < until:
+            rc = r.engine.run(until, stop_on_rbuf=True)
+            seq.append((rc, r.engine.now))
+        r._drain()
+    assert stops["py"] == stops["c"]
+    rbuf_stops = [t for rc, t in stops["c"] if rc == lib.NP_RUN_RBUF]
+    assert len(rbuf_stops) == 80 and stops["c"][-1][0] != lib.NP_RUN_RBUF   # one per frame Rx took
+    assert_same(routers["c"], routers["py"])
+    plain = NPR(engine="c", buffers=2048)            # the stops change nothing simulated
+    _setup_arp(plain)
+    plain.send(frames, ports, at_ns=times)
+    plain.run(duration_ns=300_000)
+    assert len(plain.transmitted()) == 80 and plain.transmitted() == routers["c"].transmitted() and plain.engine.events == routers["c"].engine.events
+
+
 def _reflector(engine: str, n: int = 120) -> tuple[Machine, Any]:
     """A machine with no queue manager: Rx -> HdrFmt -> Tx sends each frame back out of
     its input port. It reaches two engine paths the NPR never does: with no QM credits

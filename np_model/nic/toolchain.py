@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
-    "REPO_ROOT",
-    "RTL_DIR",
-    "SIM_BUILD_DIR",
+    "rtl_dir",
+    "sim_build_dir",
     "VerilatorNotFound",
     "verilator_root",
     "verilator_version",
@@ -33,9 +32,7 @@ __all__ = [
     "rtl_sources",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RTL_DIR = Path(os.environ.get("VROUTER_HIL_RTL_DIR", REPO_ROOT / "rtl"))
-SIM_BUILD_DIR = Path(os.environ.get("VROUTER_HIL_SIM_BUILD", REPO_ROOT / "sim_build"))
+from ..resources import rtl_dir, sim_build_dir
 
 
 class VerilatorNotFound(RuntimeError):
@@ -113,8 +110,10 @@ def patch_pyverilator() -> None:
 
 
 def rtl_sources(top: str = "vmdq_classifier") -> list[Path]:
-    """SystemVerilog sources of ``top``, top module last, from ``rtl/``."""
-    if not RTL_DIR.is_dir():
-        raise FileNotFoundError(f"RTL sources not found at {RTL_DIR} (set VROUTER_HIL_RTL_DIR)")
-    files = sorted(p for p in RTL_DIR.glob("*.sv") if p.stem != top)
-    return [*files, RTL_DIR / f"{top}.sv"]
+    """SystemVerilog sources of ``top``, top module last, from :func:`rtl_dir` (package data
+    of an installed wheel, or ``rtl/`` of a checkout)."""
+    rtl = rtl_dir()
+    if not (rtl / f"{top}.sv").is_file():
+        raise FileNotFoundError(f"RTL sources not found at {rtl} (set VROUTER_HIL_RTL_DIR)")
+    files = sorted(p for p in rtl.glob("*.sv") if p.stem != top)
+    return [*files, rtl / f"{top}.sv"]

@@ -2,7 +2,8 @@
 
 :class:`RtlNic` builds the RTL with Verilator through pyverilator-mm (once
 per parameter set and RTL revision; the shared object is cached under
-``sim_build/hil/``), then drives its ports cycle by cycle: AXI-Lite for
+``hil/`` of :func:`np_model.resources.sim_build_dir`: ``sim_build/`` in a
+checkout, the user cache directory for an installed wheel), then drives its ports cycle by cycle: AXI-Lite for
 ``write_reg`` / ``read_reg`` and AXI-Stream for ``classify``, with the
 output always ready, so frames stream back to back at one beat per cycle.
 It implements the same :class:`np_model.nic.NicFrontEnd` protocol as the
@@ -24,7 +25,8 @@ from pathlib import Path
 
 from np_model.nic.result import VmdqResult, unpack_tuser, user_width
 
-from .. import toolchain
+from . import toolchain
+from .cosim import DEFAULT_CLOCK_HZ, DEFAULT_RX_BUFFER_BYTES
 
 __all__ = ["RtlNic", "build_classifier", "VALID_DATA_WIDTHS"]
 
@@ -49,7 +51,7 @@ def build_classifier(params: dict[str, int], build_dir: Path | None = None, quie
     sources = toolchain.rtl_sources(TOP)
     digest = _source_digest(sources, params)
     tag = "_".join(f"{k.lower()}{v}" for k, v in sorted(params.items()))
-    root = Path(build_dir) if build_dir is not None else toolchain.SIM_BUILD_DIR / "hil"
+    root = Path(build_dir) if build_dir is not None else toolchain.sim_build_dir() / "hil"
     out_dir = root / f"{tag}_{digest}"
     so_file = out_dir / f"V{TOP}"
     if so_file.exists():
@@ -60,7 +62,7 @@ def build_classifier(params: dict[str, int], build_dir: Path | None = None, quie
     with toolchain.build_env():
         pyverilator.PyVerilator.build(
             str(sources[-1]),
-            verilog_path=[str(toolchain.RTL_DIR)],
+            verilog_path=[str(sources[-1].parent)],
             build_dir=str(tmp_dir),
             args=args,
             cargs="-std=c++20 -O1",
@@ -107,20 +109,29 @@ class RtlNic:
         num_pools: 64, 32 or 16 (the ``mode`` of the configuration).
         data_width: AXI-Stream width, 64, 128, 256 or 512.
         num_mac_filters: RAR entries, 1..128.
-        build_dir: cache folder of the Verilated models (default ``sim_build/hil``).
+        build_dir: cache folder of the Verilated models (default ``<sim_build_dir>/hil``).
         quiet: hide Verilator's and the compiler's output while building.
+        clock_hz: the classifier's clock in cycle timing (np_model.nic.cosim), default 156.25 MHz.
+        rx_buffer_bytes: the MAC receive buffer in front of it in cycle timing, default 512 KB.
     """
 
     backend = "rtl"
+    timing = "functional"
 
     def __init__(self, num_pools: int = 32, data_width: int = 64, num_mac_filters: int = 128,
-                 build_dir: str | Path | None = None, quiet: bool = True) -> None:
+                 build_dir: str | Path | None = None, quiet: bool = True, clock_hz: int = DEFAULT_CLOCK_HZ,
+                 rx_buffer_bytes: int = DEFAULT_RX_BUFFER_BYTES) -> None:
         if data_width not in VALID_DATA_WIDTHS:
             raise ValueError(f"data_width must be one of {VALID_DATA_WIDTHS}, got {data_width!r}")
         if num_pools not in (64, 32, 16):
             raise ValueError(f"num_pools must be one of (64, 32, 16), got {num_pools!r}")
         if not 1 <= int(num_mac_filters) <= 128:
             raise ValueError(f"num_mac_filters must be in 1..128, got {num_mac_filters!r}")
+        for name, v, lo in (("clock_hz", clock_hz, 1_000_000), ("rx_buffer_bytes", rx_buffer_bytes, 64)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+        self.clock_hz = clock_hz
+        self.rx_buffer_bytes = rx_buffer_bytes
         self.num_pools = num_pools
         self.queues_per_pool = 128 // num_pools
         self.data_width = data_width

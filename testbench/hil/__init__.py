@@ -1,1 +1,0 @@
-"""Hardware-in-the-loop backends: Verilated RTL driven from Python (pyverilator)."""
