@@ -32,7 +32,16 @@ def checksum(data: bytes) -> int:
 
 
 def mac_bytes(mac: str | bytes) -> bytes:
-    return mac if isinstance(mac, bytes) else bytes(int(x, 16) for x in mac.replace("-", ":").split(":"))
+    """``02:00:00:00:00:01`` (or with dashes) as 6 bytes; ValueError if it is not a MAC."""
+    if isinstance(mac, bytes):
+        return mac
+    parts = mac.replace("-", ":").split(":")
+    try:
+        if len(parts) != 6:
+            raise ValueError
+        return bytes(int(x, 16) for x in parts)
+    except ValueError:
+        raise ValueError(f"{mac!r} is not a MAC address like 02:00:00:00:00:01") from None
 
 
 def mac_str(mac: bytes) -> str:

@@ -8,10 +8,9 @@ NPR port at the same rate serialise a frame in the same time.
 """
 from __future__ import annotations
 
-import ipaddress
-import struct
 
-from host.packet import checksum
+from host.packet import checksum, ip_bytes, mac_bytes, mac_str
+from host.packet import ipv4_header as _ipv4_header
 
 __all__ = ["FCS", "MIN_FRAME", "WIRE_OVERHEAD", "wire_bytes", "wire_ns", "ETH_IPV4", "ETH_ARP", "ETH_VLAN",
            "BROADCAST", "mac_bytes", "mac_str", "ip_bytes", "checksum", "ipv4_header", "l3_len"]
@@ -38,29 +37,8 @@ def l3_len(frame: bytes) -> int:
     return len(frame) - (18 if frame[12:14] == b"\x81\x00" else 14)
 
 
-def mac_bytes(mac: str | bytes) -> bytes:
-    if isinstance(mac, bytes):
-        return mac
-    parts = mac.split(":")
-    if len(parts) != 6:
-        raise ValueError(f"{mac!r} is not a MAC address like 02:00:00:00:00:01")
-    return bytes(int(x, 16) for x in parts)
-
-
-def mac_str(mac: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in mac)
-
-
-def ip_bytes(ip: str | bytes | ipaddress.IPv4Address) -> bytes:
-    return ip if isinstance(ip, bytes) else ipaddress.IPv4Address(ip).packed
-
-
-
-
 def ipv4_header(src: bytes, dst: bytes, proto: int, payload_len: int, *, ident: int = 0, ttl: int = 64,
                 df: bool = True, tos: int = 0) -> bytes:
-    """A 20-byte IPv4 header with its checksum (RFC 791)."""
-    h = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + payload_len, ident, 0x4000 if df else 0, ttl,
-                              proto, 0, src, dst))
-    h[10:12] = checksum(bytes(h)).to_bytes(2, "big")
-    return bytes(h)
+    """A 20-byte IPv4 header with its checksum (RFC 791), DF set unless ``df`` is false."""
+    return _ipv4_header(src=src, dst=dst, proto=proto, payload_len=payload_len, ident=ident, ttl=ttl, tos=tos,
+                        flags=2 if df else 0)

@@ -45,6 +45,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..packet import ipv4_header
 from .srm import AccessError, Endpoint, SppError, endpoint_tuple
 
 __all__ = ["SlowPath", "SlowPacket", "SliceContext", "GPEServer", "DEFAULT_COST_US", "DEFAULT_PER_BYTE_NS",
@@ -105,10 +106,9 @@ class SlowPath:
 
 def udp_datagram(src: Endpoint, dst: Endpoint, payload: bytes, *, ttl: int = 64) -> bytes:
     """An IPv4/UDP datagram (RFC 791/768; DF set, ID 0, UDP checksum 0)."""
-    from network.wire import ipv4_header
     udp = struct.pack("!HHHH", src[1], dst[1], 8 + len(payload), 0) + payload
-    return ipv4_header(ipaddress.IPv4Address(src[0]).packed, ipaddress.IPv4Address(dst[0]).packed, 17, len(udp),
-                       ttl=ttl) + udp
+    return ipv4_header(src=ipaddress.IPv4Address(src[0]).packed, dst=ipaddress.IPv4Address(dst[0]).packed, proto=17,
+                       payload_len=len(udp), ident=0, ttl=ttl, flags=2) + udp
 
 
 class SliceContext:

@@ -305,7 +305,6 @@ class CycleNic:
         """
         n = len(raw)
         now = self.inner.now
-        asm = self.asm
         t = np.asarray(t, dtype=np.uint64)
         for i in range(n):
             if int(t[i]) < now:
@@ -393,7 +392,7 @@ class CycleNic:
 
     def _events(self) -> None:
         """What the kernel did: drops counted, copies fed to the NP, slots freed."""
-        n, nic, st, asm = self.n, self.asm._nic, self.st, self.asm
+        n, nic, st = self.n, self.asm._nic, self.st
         if n.mismatch:
             f = self._slots[n.mismatch - 1][0]
             raise RuntimeError(f"the RTL changed the bytes of frame {f.pkt} ({len(f.data)} bytes in)")
