@@ -66,11 +66,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from np_model.profile import IXP2800
+    from np_model.profile import IXP2800, IXP2850
 
-    print(IXP2800.table())
-    est = IXP2800.estimates()
-    print(f"\n{len(est)} of {len(IXP2800)} values are estimates (no source confirms them).")
+    prof = {"ixp2800": IXP2800, "ixp2850": IXP2850}[args.chip]
+    print(f"profile {prof.name}")
+    print(prof.table())
+    est = prof.estimates()
+    print(f"\n{len(est)} of {len(prof)} values are estimates (no source confirms them).")
     return 0
 
 
@@ -185,8 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="traffic generator seed, 0..4294967295 (default 1)")
     d.add_argument("--json", action="store_true", help="print the full statistics as JSON")
     d.set_defaults(fn=_demo)
-    p = sub.add_parser("profile", help="print the IXP2800/NPR profile with sources",
+    p = sub.add_parser("profile", help="print a hardware profile with sources (IXP2800/NPR, IXP2850/SPP)",
                        description="Print every hardware parameter with its value, source and status.")
+    p.add_argument("chip", nargs="?", choices=("ixp2800", "ixp2850"), default="ixp2800",
+                   help="ixp2800: the NPR (default); ixp2850: the SPP line card and NPE")
     p.set_defaults(fn=_profile)
     r = sub.add_parser("run", help="replay pcap files through a router built from a configuration file",
                        description="Replay captures through the router CONFIG describes; write one pcap per "

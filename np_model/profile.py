@@ -215,14 +215,21 @@ class Profile(Mapping[str, Param]):
         return "\n".join(lines)
 
 
-IXP2800 = Profile("ixp2800-npr", {**_IXP2800, **_block_params()})
+# the blocks only the SPP boards use (their parameters are in IXP2850, not here)
+SPP_BLOCKS = ("hqm", "spp_decap", "spp_parse", "spp_lookup", "spp_hf", "lc_kx", "lc_lookup", "lc_hf")
+
+
+def _npr_block_types() -> tuple[str, ...]:
+    from .blocks import BLOCK_TYPES
+    return tuple(b for b in BLOCK_TYPES if b not in SPP_BLOCKS)
+
+
+IXP2800 = Profile("ixp2800-npr", {**_IXP2800, **_block_params(_npr_block_types())})
 
 
 # ----------------------------------------------------------------------------------------------
 # IXP2850: the SPP's line card and NPE (np_model/assemblies/spp_linecard.py, spp_npe.py)
 
-#: block types only the SPP assemblies use (their keys are tested by tests/np_model/spp/)
-SPP_BLOCKS = ("hqm", "spp_decap", "spp_parse", "spp_lookup", "spp_hf", "lc_kx", "lc_lookup", "lc_hf")
 SPP_HW = "virtual_routers.md 1.1 (SPP Hardware Components page)"
 
 # Chip parameters the SPP assemblies use, as on the IXP2800: the IXP2850 is the IXP2800

@@ -14,7 +14,7 @@ from np_model.assemblies.base import BlockSpec, MESpec, RingSpec
 from np_model.core import CoreError
 from np_model.engine.machine import RingKind
 from np_model.plugin_loader import PluginCompileError
-from np_model.profile import IXP2800, SPP_BLOCKS
+from np_model.profile import IXP2800
 from tests.helpers import host_ip, host_mac, port_ip, port_mac
 
 # what each key is changed to (default: doubled); a key must change the fingerprint or be refused
@@ -113,7 +113,7 @@ def _changed(key: str) -> object:
 
 
 @pytest.mark.parametrize("key", [k for k in IXP2800 if not k.startswith(("counter.", "mux.quantum"))
-                                 and k.split(".")[0] not in SPP_BLOCKS and k != "nic_latency_ns"])
+                                 and k != "nic_latency_ns"])
 def test_every_profile_key_changes_the_router_or_is_refused(key, baseline):
     prof = IXP2800.replace({key: _changed(key)})
     try:
