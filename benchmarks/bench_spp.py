@@ -171,6 +171,8 @@ def main() -> None:
     out = {"fastpath_mpps": fp, "gpe_mpps": gpe, "speedup": {s: round(fp[s] / gpe[s], 2) if gpe[s] else None for s in sizes},
            "fastpath_latency_us": fpl, "gpe_latency_us": gpel, "isolation": iso,
            "sim_pps": round(events / wall) if wall else None}
+    if out["sim_pps"]:
+        print(f"simulator: {out['sim_pps']:,} simulated packets per wall-second")
     print(json.dumps(out))
 
 

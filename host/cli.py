@@ -20,8 +20,9 @@ from typing import Callable, Sequence
 
 __all__ = ["main"]
 
-DESCRIPTION = ("Hardware-in-the-loop emulation of network-processor (IXP2800 NPR) and SmartNIC virtual routers: "
-               "run a demo, print the hardware profile, or replay captures through a configured router.")
+DESCRIPTION = ("Hardware-in-the-loop emulation of network-processor (IXP2800 NPR, SPP line card and NPE) and "
+               "SmartNIC virtual routers: run a demo, print a hardware profile, replay captures through a "
+               "configured router, or run a network of routers, SPP nodes, switches and hosts.")
 EPILOG = "Exit status: 0 every packet accounted for, 1 not, 2 usage, configuration or input error."
 DEMO_DURATION_MS = (0.0, 1000.0)          # exclusive .. inclusive
 

@@ -509,6 +509,12 @@ def validate_config(root: Any, *, source: str, base_dir: str, prefix: str = "", 
         for k in ("name", "args"):
             if k in e.values:
                 v.str_(e.values, k, e.line, e.path)
+    for e in filters:                          # a filter may send only to a plug-in the file loads
+        if e.values.get("action") == "plugin" and isinstance(e.values.get("plugin", 0), int) \
+                and not isinstance(e.values.get("plugin", 0), bool) and e.values.get("plugin", 0) not in mes:
+            raise v.err(e.key_lines.get("plugin", e.line), f"{e.path}.plugin",
+                        f"no plug-in is loaded on ME {e.values.get('plugin', 0)}; plugins: loads "
+                        + (", ".join(f"ME {m}" for m in sorted(mes)) or "none"))
 
     nic = root.get("nic")
     nic_line = _kl(root, "nic", 1)

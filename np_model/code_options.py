@@ -156,7 +156,7 @@ def build_code_option(source: str | os.PathLike, name: str | None = None, *,
     src = resolve(source)
     key, reasons = parse_declarations(src)
     b = build(src, name or src.stem, local_memory_bytes=local_memory_bytes, control_store=control_store,
-              stub=COPT_STUB)
+              stub=COPT_STUB, entries=("copt_parse", "copt_hf"), header="code_option.h")
     return CodeOption(b.name, src, b, key, reasons)
 
 

@@ -238,13 +238,28 @@ def _refuse(src: Path, data: int, load_time: str, local_memory_bytes: int = LOCA
             f"{local_memory_bytes}: keep larger state in plug-in SRAM (onl_api_sram_read/write)")
 
 
+def _defined_functions(obj: Path) -> set[str]:
+    """Global functions an object file defines (nm: type T)."""
+    out = subprocess.run(["nm", "--defined-only", "-g", str(obj)], capture_output=True, text=True)
+    return {f[2] for f in (ln.split() for ln in out.stdout.splitlines()) if len(f) == 3 and f[1] == "T"}
+
+
+def _check_entries(src: Path, obj: Path, required: tuple[str, ...], header: str) -> None:
+    missing = [f for f in required if f not in _defined_functions(obj)]
+    if missing:
+        raise PluginCompileError(f"{src}: does not define {', '.join(missing)}, which plugins/include/{header} "
+                                 f"requires (entry points: {', '.join(required)})")
+
+
 def build(source: str | os.PathLike, name: str | None = None, *, local_memory_bytes: int = LOCAL_MEMORY_BYTES,
-          control_store: int = CONTROL_STORE, stub: Path = STUB) -> PluginBuild:
+          control_store: int = CONTROL_STORE, stub: Path = STUB,
+          entries: tuple[str, ...] = ("handle_pkt_user",), header: str = "plugin_api.h") -> PluginBuild:
     """Compile (or fetch from the cache) the plug-in ``source``; refuse one whose
     globals exceed the ME's local memory, whose code exceeds its control store, or
     that has code that would run at load time. ``stub``: the runtime stub linked
     with it (``plugins/runtime/copt_stub.c`` for an SPP code option, which
-    np_model.code_options builds with this function)."""
+    np_model.code_options builds with this function); ``entries``: the functions the
+    source must define (named, with ``header``, in the error if one is missing)."""
     src = resolve(source)
     key = _key(src, stub)
     d = _cache_dir() / key
@@ -255,6 +270,7 @@ def build(source: str | os.PathLike, name: str | None = None, *, local_memory_by
         try:
             inc = ["-I", str(INCLUDE)]
             _run(["gcc", *USER_FLAGS, *inc, "-c", str(src), "-o", str(tmp / "user.o")], src)
+            _check_entries(src, tmp / "user.o", entries, header)
             secs = _sections(tmp / "user.o")
             data = _data_bytes(secs)
             load_time = _load_time_code(tmp / "user.o", secs) or ""

@@ -17,7 +17,7 @@ their sources), and every block's parameters, named ``<block>.<param>``
 np_model/core/blocks/ -- declared once, there, with their sources. An
 assembly gives each block instance its type's values from the profile.
 
-The reference notes behind the citations are ``shared/reference/
+The reference notes behind the citations are ``../shared/reference/
 npr_spp_ixp.md`` (short name *notes*) and ``npr_capacities.md``
 (*capacities*).
 """
@@ -181,7 +181,10 @@ class Profile(Mapping[str, Param]):
         try:
             return self._params[key]
         except KeyError:
-            raise KeyError(f"profile {self.name!r} has no parameter {key!r}; "
+            import difflib
+            near = difflib.get_close_matches(str(key), list(self._params), n=3)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise KeyError(f"profile {self.name!r} has no parameter {key!r}; {hint}"
                            f"valid: {', '.join(sorted(self._params))}") from None
 
     def __iter__(self) -> Iterator[str]:

@@ -109,7 +109,8 @@ def collect(r) -> dict[str, Any]:
     lib.np_error(m)     # np_tcam_stats on a hash table leaves an error message: harmless here
     out["tables"] = tables
     plugins = getattr(r, "plugins", {})
-    out["plugins"] = {name: r.plugin_stats(me) for me, name in plugins.items()}
+    out["plugins"] = {name: {"me": me, **r.plugin_stats(me), "counters": list(r.plugin_counters(me))}
+                      for me, name in plugins.items()}
     if r.nic is not None:
         out["nic"] = r.nic_stats()
     out["drops"] = r.drops()

@@ -58,7 +58,7 @@ def build_classifier(params: dict[str, int], build_dir: Path | None = None, quie
         return so_file
     tmp_dir = root / f"{tag}_{digest}.tmp{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
-    args = [f"-G{k}={v}" for k, v in params.items()] + ["--top-module", TOP, "-Wno-fatal"]
+    args = [f"-G{k}={v}" for k, v in params.items()] + ["--top-module", TOP, "-Wno-fatal"] + (["--quiet-stats"] if quiet else [])
     with toolchain.build_env():
         pyverilator.PyVerilator.build(
             str(sources[-1]),

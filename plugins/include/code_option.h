@@ -38,7 +38,7 @@
  * (`npe.add_filter(slice, {"dst": "10.1.0.0/16"}, {...})`). copt_key_put
  * packs values in the same order. COPT_REASONS("1:name 2:name ...") names
  * the codes given to copt_exception and copt_drop (1..255); the GPE and
- * `npe.code_option_stats()` report them by name. Both macros are read from
+ * `npe.code_option_stats(name)` report them by name. Both macros are read from
  * the source by the loader: give each a string literal.
  *
  * COST. As for plug-ins (plugin_api.h, np_model/core/plugin_rt.c): every
@@ -106,7 +106,7 @@ int copt_set_len(pkt_t pkt, unsigned len);   /* 14 .. 1664 bytes from offset 0; 
 
 /* ---------------------------------------------------------------------------
  * The slice's SRAM window (the fast path's sram_bytes), counters shared by
- * every slice of the code option (npe.code_option_stats), time, randomness.
+ * every slice of the code option (npe.code_option_stats(name)), time, randomness.
  * ------------------------------------------------------------------------- */
 int copt_sram_read(unsigned off, void *buf, unsigned len);   /* -1 outside the window */
 int copt_sram_write(unsigned off, const void *buf, unsigned len);

@@ -138,3 +138,13 @@ def test_shipped_plugin_bound_by_configuration_counts_copies():
     with pytest.raises(ConfigError, match=r"plugins\[0\].file: 'countz' is neither a .c file nor a shipped plug-in"):
         parse_config(BASE + "plugins:\n  - {file: countz, me: 1}\n")
     rt.npr.check_conservation()
+
+
+def test_a_filter_to_a_plug_in_the_file_does_not_load_is_an_error():
+    """A `plugin` filter to an ME with no plug-in would drop every match (no_plugin)
+    at run time: the file is refused instead, naming the line and what is loaded."""
+    text = BASE + "plugins:\n  - {file: count, me: 1}\nfilters:\n  - {action: plugin, plugin: 2, dport: 9}\n"
+    with pytest.raises(ConfigError, match=r"^cfg.yaml:11: filters\[0\].plugin: no plug-in is loaded on ME 2; "
+                                          r"plugins: loads ME 1"):
+        parse_config(text, source="cfg.yaml")
+    parse_config(text.replace("plugin: 2", "plugin: 1"), source="cfg.yaml")

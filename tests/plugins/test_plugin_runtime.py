@@ -52,7 +52,8 @@ def test_compile_errors_name_file_and_line(tmp_path):
         build(src)
     missing = write(tmp_path, "nohandler", "int f(void) { return 1; }\n")
     r = make_npr("c")
-    with pytest.raises(ValueError, match="needs handle_pkt_user"):
+    with pytest.raises(PluginCompileError, match=rf"{missing}: does not define handle_pkt_user, which "
+                                                 r"plugins/include/plugin_api.h requires"):
         r.load_plugin(missing, 0)
     with pytest.raises(FileNotFoundError, match="no plug-in named 'nosuch'"):
         r.load_plugin("nosuch", 0)

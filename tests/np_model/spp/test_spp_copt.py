@@ -97,7 +97,8 @@ def test_a_code_option_that_does_not_compile_is_refused_naming_file_and_line(tmp
     (TEMPLATE.replace('COPT_KEY("x:8");', "") % "", r"declares its key once, as COPT_KEY"),
     (TEMPLATE.replace('"x:8"', '"x:8 y:121"') % "", r":5: the key has 129 bits; it must have 1..128"),
     (TEMPLATE.replace('"1:marked"', '"1:marked 1:again"') % "", r":6: reason '1:again' repeats a code"),
-    (TEMPLATE.replace("void copt_hf", "void not_hf") % "", r"is not a code option of this version"),
+    (TEMPLATE.replace("void copt_hf", "void not_hf") % "", r"does not define copt_hf, which plugins/include/"
+                                                           r"code_option.h requires"),
 ])
 def test_declarations_and_entry_points_are_checked(tmp_path, text, match):
     n = NPE(buffers=256)
