@@ -148,5 +148,5 @@ def test_nic_latency_reaches_the_functional_front_end():
 
 
 def test_unknown_profile_keys_are_refused():
-    with pytest.raises(KeyError, match="has no parameter 'plc.cost_parze'; valid: .*plc.cost_parse"):
+    with pytest.raises(KeyError, match="has no parameter 'plc.cost_parze'; did you mean plc.cost_parse.*valid: .*plc.cost_parse"):
         IXP2800.replace({"plc.cost_parze": 3})
