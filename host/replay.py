@@ -277,6 +277,12 @@ class _Outputs:
         check_out_dir(out_dir)
         self.dir, self.f_me, self.t_base_ns = out_dir, f_me, t_base_ns
         self.ports: list[PcapWriter] = []
+        # an earlier run into this folder with more ports left port<N>.pcap files this run would
+        # not overwrite: they would read as this router's output, so they go
+        for f in os.listdir(out_dir):
+            m = re.fullmatch(r"port(\d+)\.pcap", f)
+            if m and int(m.group(1)) >= n_ports:
+                os.remove(os.path.join(out_dir, f))
         try:
             for p in range(n_ports):
                 self.ports.append(PcapWriter(os.path.join(out_dir, f"port{p}.pcap")))

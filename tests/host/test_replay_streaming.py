@@ -228,3 +228,18 @@ def test_memory_does_not_grow_with_the_number_of_frames(tmp_path):
         peaks[n] = int(proc.stdout.split()[-1]) / 1024                             # MB
     # records of 70,000 more frames kept in Python would be ~8 MB; frames' bytes ~4 MB more
     assert peaks[80_000] - peaks[10_000] < 4, peaks
+
+
+def test_an_earlier_runs_extra_port_captures_are_removed(tmp_path):
+    """Running a 2-port router into a folder a 5-port run used must not leave
+    port2..4.pcap there looking like this router's output."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for p in range(5):
+        (out / f"port{p}.pcap").write_bytes(b"stale")
+    (out / "notes.txt").write_text("mine")
+    from host.replay import _Outputs
+    o = _Outputs(str(out), 2, 1_400_000_000, 0)
+    o.close()
+    assert sorted(f.name for f in out.iterdir() if f.suffix == ".pcap") == ["port0.pcap", "port1.pcap"]
+    assert (out / "notes.txt").read_text() == "mine"
