@@ -130,9 +130,11 @@ class EventNode(Node):
         heapq.heappush(self._heap, (max(t, self.now), 1, self._seq, 0, fn, args))
 
     def deliver(self, port: int, t_first: float, t_last: float, frame: bytes) -> None:
+        # an arrival is (t_last, 0, port, its number on the port, frame); a timer (t, 1, seq, 0, fn, args)
         self.ledger.received += 1
-        self._arr[port] += 1
-        heapq.heappush(self._heap, (t_last, 0, port, self._arr[port], self._arrive, (port, frame)))
+        a = self._arr
+        n = a[port] = a[port] + 1
+        heapq.heappush(self._heap, (t_last, 0, port, n, frame))
 
     def _arrive(self, port: int, frame: bytes) -> None:
         if self.down.at(self.now):
@@ -150,10 +152,14 @@ class EventNode(Node):
         if h and h[0][0] < until_ns:
             t0 = perf_counter()
             pop = heapq.heappop
+            arrive = self._arrive
             while h and h[0][0] < until_ns:
                 ev = pop(h)
                 self.now = ev[0]
-                ev[4](*ev[5])
+                if ev[1]:
+                    ev[4](*ev[5])
+                else:
+                    arrive(ev[2], ev[4])
             self.busy_s += perf_counter() - t0
         self.now = until_ns
 

@@ -37,12 +37,13 @@ time is taken out of the router's; docs/network_sync.md).
 """
 from __future__ import annotations
 
+import heapq
 import random
 import time
 from typing import Any, Callable
 
 from np_model.core import ffi, lib
-from np_model.engine.fabric import Fabric
+from np_model.engine.fabric import DL_HEADER, Fabric
 
 from .capture import LinkCapture
 from .ledger import Ledger, NetworkConservation
@@ -229,17 +230,22 @@ class Network:
         start = now = self.now
         windows = 0
         try:
-            fab_run, fab_dl, unpack = lib.np_fab_run, lib.np_fab_deliveries, ffi.unpack
+            fab_run, fab_send, push = lib.np_fab_run, lib.np_fab_send, heapq.heappush
+            hdr, hs = DL_HEADER.unpack_from, DL_HEADER.size
             self._fabric_stale = True
             while now < end:
                 if self._fabric_stale:                # (re)build the fabric: a down schedule changed
                     self._fabric_close()
                     stepped, fab, carriers = self._fabric_open(nodes)
                     if fab is not None:
-                        fptr, ndeliver, staged, ext = fab.ptr, fab.ndeliver, fab.nstaged, self._fabric_ext
+                        fptr, dls, staged = fab.ptr, fab.dl_state, fab.nstaged
+                        ext_heap, ext_deliver = self._fabric_ext_heap, self._fabric_ext
+                        dgen, dlbuf = -1, None
                 # window bounds are multiples of w from the run's start (no drift from repeated sums)
                 k += 1
-                tn = min(start + k * w, end)
+                tn = start + k * w
+                if tn > end:
+                    tn = end
                 for node, heap in stepped:
                     if heap is None or (heap and heap[0][0] < tn):
                         node.advance(tn)
@@ -249,27 +255,40 @@ class Network:
                     n_att = fab_run(fptr, tn)
                     if n_att:
                         self._fabric_finish(fab, tn, n_att)
-                    nd = ndeliver[0]
-                    if nd:                            # frames for nodes outside the fabric
-                        dl = fab_dl(fptr)
-                        for j in range(nd):
-                            r = dl[j]
-                            ext[r.ext](r.port, r.t_first, r.t_last, unpack(r.data, r.len))
+                    nd = dls[0]
+                    if nd:                            # frames for nodes outside the fabric: np_fab_dl_t records
+                        if dls[2] != dgen:             # the arena moved (or is new)
+                            dgen, dlbuf = dls[2], fab.delivery_arena()
+                        off = 0
+                        for _ in range(nd):
+                            t_first, t_last, n, port, e, seq = hdr(dlbuf, off)
+                            off += hs
+                            h = ext_heap[e]
+                            if h is not None:          # EventNode.deliver's arrival event, numbered in C
+                                push(h, (t_last, 0, port, seq, dlbuf[off:off + n]))
+                            else:
+                                ext_deliver[e](port, t_first, t_last, dlbuf[off:off + n])
+                            off += (n + 7) & -8
                 for node, plinks, fi in carriers:
                     if fi >= 0 and staged[fi]:
                         self._fabric_staged(fab, fi, node, plinks)
-                    if fi != -2 and not node._out:     # Node.take_output would return nothing
-                        continue
-                    out = node.take_output()
-                    if not out:
-                        continue
+                    if fi == -2:
+                        out = node.take_output()
+                    else:                              # Node.take_output, inline
+                        out = node._out
+                        if not out:
+                            continue
+                        node._out = []
                     for port, ts, te, frame in out:
                         lk = plinks[port]
                         if lk is None:
                             node.ledger.drop("port_unconnected")
                             node.ledger.sent -= 1
-                            continue
-                        lk[0](lk[1], ts, te, frame)
+                        elif lk[0] is None:            # into the fabric (link lk[1], direction lk[2])
+                            if fab_send(fptr, lk[1], lk[2], ts, frame, len(frame)) < 0:
+                                fab.raise_error()
+                        else:
+                            lk[0](lk[1], ts, te, frame)
                 now = self.now = tn
                 windows += 1
                 if progress is not None:
@@ -289,7 +308,8 @@ class Network:
         Returns the nodes advanced one by one (with an EventNode's heap, to skip it
         while idle), the fabric, and the nodes whose
         outputs cross here, in node order (a link's capture keeps its order),
-        each with its ports' (carry function, direction) and its fabric index
+        each with its ports' (carry function, direction) -- or (None, fabric link,
+        direction): into the fabric with ``np_fab_send`` -- and its fabric index
         (-1: not in the fabric, outputs in ``Node._out``; -2: its own ``take_output``)."""
         self._fabric_stale = False
         members = [n for n in nodes if self.compiled and getattr(n, "fabric_eligible", None) and n.fabric_eligible()]
@@ -311,6 +331,8 @@ class Network:
         self._fabric_nodes = members
         self._fabric_links: list[Link] = []
         self._fabric_ext: list[Callable] = []      # external end -> its node's deliver
+        self._fabric_ext_heap: list[list | None] = []   # -> its EventNode's heap (deliver not overridden)
+        self._fabric_arrivals: list[tuple[int, int, EventNode, int, int]] = []  # (link, dir, node, port, base)
         idx = {n: n.join_fabric(fab) for n in members}
         ext: dict[Node, int] = {}
         staging: set[Node] = set()
@@ -326,14 +348,21 @@ class Network:
                     if n not in ext:
                         ext[n] = len(self._fabric_ext)
                         self._fabric_ext.append(n.deliver)
+                        self._fabric_ext_heap.append(self._arrival_heap(n))
                     ends.append(-1 - ext[n])
             li = fab.link(ends[0], lk.ends[0][1], ends[1], lk.ends[1][1], delay_ns=lk.delay_ns, mtu=lk.mtu,
                           capture=lk.capture is not None)
+            for e, (n, p) in enumerate(lk.ends):        # frames to an EventNode's port continue its numbering
+                if n not in idx and self._fabric_ext_heap[ext[n]] is not None:
+                    fab.set_arrival_base(li, 1 - e, n._arr[p])
+                    self._fabric_arrivals.append((li, 1 - e, n, p, n._arr[p]))
             self._fabric_links.append(lk)
             for d, (n, p) in enumerate(lk.ends):
                 if n in idx:
                     if lk.capture is not None:
                         staging.add(n)
+                elif lk.capture is None:              # the loop calls np_fab_send itself
+                    send[(n, p)] = (None, li, d)
                 else:
                     send[(n, p)] = (self._fabric_sender(fab, li, lk), d)
         for n in members:                          # ports on no link: frames dropped here
@@ -344,6 +373,13 @@ class Network:
         self._compiled_seen[0].update(members)
         self._compiled_seen[1].update(self._fabric_links)
         return stepped, fab, carriers
+
+    @staticmethod
+    def _arrival_heap(n: Node) -> list | None:
+        """The heap the window loop pushes a fabric frame's arrival event into
+        (EventNode.deliver's, numbered by the fabric: ``_fabric_arrivals``), or None:
+        call the node's ``deliver``."""
+        return n._heap if isinstance(n, EventNode) and type(n).deliver is EventNode.deliver else None
 
     @staticmethod
     def _heap_of(n: Node) -> list | None:
@@ -400,6 +436,10 @@ class Network:
         if fab is None:
             return
         try:
+            for li, d, n, p, base in self._fabric_arrivals:   # what EventNode.deliver would have counted
+                passed = fab.link_counts(li, d)[1]
+                n.ledger.received += passed
+                n._arr[p] = base + passed
             for i, lk in enumerate(self._fabric_links):
                 for d in (0, 1):
                     received, sent, mtu_lost = fab.link_counts(i, d)

@@ -27,6 +27,8 @@
 #include <string.h>
 #include "npcore.h"
 
+_Static_assert(sizeof(np_fab_dl_t) % 8 == 0, "np_fab_dl_t records follow one another in 8-byte units");
+
 enum { ROUTE_STAGE = 0, ROUTE_LINK = 1 };
 
 typedef struct fab_node {
@@ -46,6 +48,7 @@ typedef struct fab_link {
     int64_t mtu;
     int capture;
     uint64_t received[2], sent[2], mtu_lost[2];
+    uint64_t base[2];            /* np_fab_dl_t.seq of the first frame to an external end, less one */
 } fab_link_t;
 
 typedef struct fab_pend {
@@ -62,8 +65,9 @@ struct np_fab {
     int32_t *rc;
     uint32_t *nstaged;
     np_vec_t pend;
-    np_vec_t dl;                 /* frames for external ends, from every node (kind 2) */
-    uint32_t n_deliver;
+    np_vec_t dl;                 /* frames for external ends, from every node (kind 2): np_fab_dl_t
+                                    headers, each followed by its frame padded to 8 bytes */
+    uint64_t dl_state[4];        /* what the caller reads: np_fab_dl_state */
     int failed;                  /* the transmit hook could not keep a frame (f->err says why) */
     char err[256];
 };
@@ -87,7 +91,11 @@ np_fab_t *np_fab_new(void) {
     np_fab_t *f = calloc(1, sizeof *f);
     if (!f) return NULL;
     np_vec_init(&f->pend, sizeof(fab_pend_t));
-    np_vec_init(&f->dl, sizeof(np_fab_dl_t));
+    np_vec_init(&f->dl, 8);
+    if (!np_vec_push(&f->dl, NP_FAB_DL_ARENA / 8)) { np_vec_free(&f->pend); free(f); return NULL; }
+    f->dl.n = 0;
+    f->dl_state[2] = 1;
+    f->dl_state[3] = f->dl.cap * 8;
     return f;
 }
 
@@ -112,8 +120,8 @@ const char *np_fab_error(np_fab_t *f) { return f->err; }
 uint64_t *np_fab_timers(np_fab_t *f) { return f->timers; }
 int32_t *np_fab_rc(np_fab_t *f) { return f->rc; }
 uint32_t *np_fab_nstaged(np_fab_t *f) { return f->nstaged; }
-uint32_t *np_fab_ndeliver(np_fab_t *f) { return &f->n_deliver; }
-np_fab_dl_t *np_fab_deliveries(np_fab_t *f) { return f->dl.p; }
+uint64_t *np_fab_dl_state(np_fab_t *f) { return f->dl_state; }
+char *np_fab_deliveries(np_fab_t *f) { return f->dl.p; }
 
 static np_fab_rec_t *stage(fab_node_t *n, const np_tx_rec_t *r, const uint8_t *frame, int kind, int link, int dir) {
     np_fab_rec_t *s = np_vec_push(&n->st_recs, 1);
@@ -168,14 +176,20 @@ static void tx_hook(void *ctx, np_t *m, const np_tx_rec_t *r, const uint8_t *fra
     double t_first = (double)r->t_start * n->ns_per_cycle + L->delay_ns;
     int to = L->node[1 - d];
     if (to < 0) {                               /* an external end: the caller delivers it */
-        np_fab_dl_t *s = r->len <= sizeof s->data ? np_vec_push(&f->dl, 1) : NULL;
-        if (!s) { f->failed = 1; ffail(f, "could not stage a %u-byte frame (out of memory?)", r->len); return; }
+        uint64_t padded = ((uint64_t)r->len + 7) / 8;
+        void *p0 = f->dl.p;
+        np_fab_dl_t *s = np_vec_push(&f->dl, sizeof *s / 8 + padded);
+        if (!s) { f->failed = 1; ffail(f, "could not stage a %u-byte frame (out of memory)", r->len); return; }
+        if (f->dl.p != p0) { f->dl_state[2]++; f->dl_state[3] = f->dl.cap * 8; }
         s->t_first = t_first;
         s->t_last = (double)r->t_end * n->ns_per_cycle + L->delay_ns;
         s->len = r->len; s->port = (uint16_t)L->port[1 - d]; s->pad = 0;
-        s->ext = -1 - to; s->link = li; s->dir = d;
-        memcpy(s->data, frame, r->len);
-        f->n_deliver++;
+        s->ext = -1 - to; s->pad2 = 0;
+        s->seq = L->base[d] + L->sent[d];
+        if (padded) ((uint64_t *)(s + 1))[padded - 1] = 0;
+        memcpy(s + 1, frame, r->len);
+        f->dl_state[0]++;
+        f->dl_state[1] = f->dl.n * 8;
         return;
     }
     if (pend(f, to, L->port[1 - d], ns_cycles(t_first, f->node[to]->f_hz), frame, r->len) < 0) f->failed = 1;
@@ -285,7 +299,7 @@ int np_fab_run(np_fab_t *f, double until_ns) {
         f->nstaged[i] = 0;
     }
     f->dl.n = 0;
-    f->n_deliver = 0;
+    f->dl_state[0] = f->dl_state[1] = 0;
     for (int i = 0; i < f->n_node; i++) {
         fab_node_t *n = f->node[i];
         np_t *m = n->m;
@@ -329,6 +343,12 @@ int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data) {
     fab_node_t *n = f->node[node];
     *recs = n->st_recs.p; *data = n->st_data.p;
     return (int)n->st_recs.n;
+}
+
+int np_fab_link_base(np_fab_t *f, int link, int dir, uint64_t base) {
+    if (link < 0 || link >= f->n_link || dir < 0 || dir > 1) return ffail(f, "no link %d direction %d", link, dir);
+    f->link[link].base[dir] = base;
+    return 0;
 }
 
 void np_fab_node_counts(np_fab_t *f, int node, uint64_t *fed, uint64_t *sent) {

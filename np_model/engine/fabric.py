@@ -21,18 +21,23 @@ must be called before the machines go away).
 """
 from __future__ import annotations
 
-from typing import Iterator
+import struct
+from typing import Any, Iterator
 
 from ..core import CoreError, ffi, lib
 from .cengine import FOREVER
 from .machine import Machine
 
-__all__ = ["Fabric", "StagedFrame", "Delivery"]
+__all__ = ["Fabric", "StagedFrame", "Delivery", "DL_HEADER"]
 
 #: (kind, port, t_start cycles, t_end cycles, bytes, link, direction, lost to the MTU)
 StagedFrame = tuple[int, int, int, int, bytes, int, int, bool]
 #: (external end, its port, first bit ns, last bit ns, bytes)
 Delivery = tuple[int, int, float, float, bytes]
+#: np_fab_dl_t, the header of a delivery: (first bit ns, last bit ns, length, port, external end,
+#: its number on the port); the frame follows it, padded to 8 bytes (npcore_api.h)
+DL_HEADER = struct.Struct("<ddIH2xi4xQ")
+assert DL_HEADER.size == ffi.sizeof("np_fab_dl_t")
 
 
 class Fabric:
@@ -48,7 +53,10 @@ class Fabric:
         self._data = ffi.new("char **")
         self._c = ffi.new("uint64_t[3]")
         self.timers = self.rc = self.nstaged = ffi.NULL
-        self.ndeliver = lib.np_fab_ndeliver(p)
+        #: [frames for external ends since the last run, their bytes, arena generation, arena bytes]
+        self.dl_state = lib.np_fab_dl_state(p)
+        self._dl_gen = 0
+        self._dl_buf: Any = None
 
     def _check(self, rc: int) -> int:
         if rc < 0:
@@ -108,12 +116,31 @@ class Fabric:
             r = recs[i]
             yield r.kind, r.port, r.t_start, r.t_end, unpack(data + r.off, r.len), r.link, r.dir, bool(r.lost)
 
+    def set_arrival_base(self, link: int, direction: int, base: int) -> None:
+        """Number the frames link ``link`` passes in ``direction`` to its external
+        end from ``base + 1`` on (``delivery_arena``'s ``seq``)."""
+        self._check(lib.np_fab_link_base(self.ptr, link, direction, base))
+
+    def delivery_arena(self) -> Any:
+        """The frames for external ends since the last ``run`` as a buffer of
+        ``np_fab_dl_t`` records (``DL_HEADER``, then the frame padded to 8 bytes),
+        ``dl_state[0]`` of them in ``dl_state[1]`` bytes: the same buffer object
+        as long as the arena has not moved (``dl_state[2]``, its generation)."""
+        st = self.dl_state
+        if st[2] != self._dl_gen:
+            self._dl_gen = st[2]
+            self._dl_buf = ffi.buffer(lib.np_fab_deliveries(self.ptr), st[3])
+        return self._dl_buf
+
     def deliveries(self) -> Iterator[Delivery]:
         """Frames for external ends since the last ``run`` (kind 2), in the order sent."""
-        dl, unpack = lib.np_fab_deliveries(self.ptr), ffi.unpack
-        for j in range(self.ndeliver[0]):
-            r = dl[j]
-            yield r.ext, r.port, r.t_first, r.t_last, unpack(r.data, r.len)
+        buf = self.delivery_arena()
+        off, hs, hdr = 0, DL_HEADER.size, DL_HEADER.unpack_from
+        for _ in range(self.dl_state[0]):
+            t_first, t_last, n, port, ext, _seq = hdr(buf, off)
+            off += hs
+            yield ext, port, t_first, t_last, buf[off:off + n]
+            off += (n + 7) & -8
 
     def node_counts(self, node: int) -> tuple[int, int]:
         """(frames the fabric offered to the node, frames the node sent on fabric links)."""
@@ -132,4 +159,5 @@ class Fabric:
         if self.ptr is not None:
             lib.np_fab_free(self.ptr)
             self.ptr = None
-            self.timers = self.rc = self.nstaged = self.ndeliver = ffi.NULL
+            self.timers = self.rc = self.nstaged = self.dl_state = ffi.NULL
+            self._dl_buf = None
