@@ -43,7 +43,7 @@ import time
 from typing import Any, Callable
 
 from np_model.core import ffi, lib
-from np_model.engine.fabric import DL_HEADER, Fabric
+from np_model.engine.fabric import DL_HEADER, SEND_HEADER, Fabric
 
 from .capture import LinkCapture
 from .ledger import Ledger, NetworkConservation
@@ -230,7 +230,8 @@ class Network:
         start = now = self.now
         windows = 0
         try:
-            fab_run, fab_send, push = lib.np_fab_run, lib.np_fab_send, heapq.heappush
+            fab_run, fab_send, fab_send_box, push = lib.np_fab_run, lib.np_fab_send, lib.np_fab_send_box, heapq.heappush
+            join = b"".join
             hdr, hs = DL_HEADER.unpack_from, DL_HEADER.size
             self._fabric_stale = True
             while now < end:
@@ -247,8 +248,10 @@ class Network:
                 if tn > end:
                     tn = end
                 for node, heap in stepped:
-                    if heap is None or (heap and heap[0][0] < tn):
+                    if heap is None:
                         node.advance(tn)
+                    elif heap and heap[0][0] < tn:     # an EventNode with an event due
+                        node.run_due(tn)
                     else:                              # an idle EventNode: what its advance would do
                         node.now = tn
                 if fab is not None:
@@ -270,6 +273,14 @@ class Network:
                                 ext_deliver[e](port, t_first, t_last, dlbuf[off:off + n])
                             off += (n + 7) & -8
                 for node, plinks, fi in carriers:
+                    if fi == -3:                       # all its links in the fabric: its records at once
+                        box = node._fab_box
+                        if box:
+                            data = join(box)
+                            box.clear()
+                            if fab_send_box(fptr, data, len(data)) < 0:
+                                fab.raise_error()
+                        continue
                     if fi >= 0 and staged[fi]:
                         self._fabric_staged(fab, fi, node, plinks)
                     if fi == -2:
@@ -369,10 +380,42 @@ class Network:
             if any((n.name, p) not in self._port_link for p in range(n.n_ports)):
                 staging.add(n)
         stepped = [(n, self._heap_of(n)) for n in nodes if n not in idx]
-        carriers = [(n, plinks(n), idx[n] if n in idx else kind(n)) for n in nodes if n not in idx or n in staging]
+        self._fabric_boxed = [n for n in nodes if n not in idx and self._box_open(n, send)]
+        carriers = [(n, plinks(n), idx[n] if n in idx else -3 if n in self._fabric_boxed else kind(n))
+                    for n in nodes if n not in idx or n in staging]
         self._compiled_seen[0].update(members)
         self._compiled_seen[1].update(self._fabric_links)
         return stepped, fab, carriers
+
+    def _box_open(self, n: Node, send: dict) -> bool:
+        """An EventNode whose links all run in the fabric, uncaptured, transmits
+        into ``_fab_box`` (np_fab_send_box records, handed over in one call per
+        window) from now on; frames it queued before go there first."""
+        if not isinstance(n, EventNode) or type(n).transmit is not EventNode.transmit:
+            return False
+        ports = [p for p in range(n.n_ports) if (n.name, p) in self._port_link]
+        if not ports or any((send.get((n, p)) or (1,))[0] is not None for p in ports):
+            return False
+        pfx: list[bytes | None] = [None] * n.n_ports
+        for p in ports:
+            _, li, d = send[(n, p)]
+            pfx[p] = SEND_HEADER.pack(li, d, 0.0, 0.0, 0)[:8]
+        box: list[bytes] = []
+        for port, ts, te, frame in n._out:
+            _, li, d = send[(n, port)]
+            box.append(SEND_HEADER.pack(li, d, ts, te, len(frame)))
+            box.append(frame)
+        n._out = []
+        n._fab_pfx, n._fab_box = pfx, box
+        return True
+
+    @staticmethod
+    def _box_close(n: EventNode) -> None:
+        """Back to ``_out``: records not handed over yet (an error ended the window) return there."""
+        box, n._fab_box = n._fab_box, None
+        for i in range(0, len(box or ()), 2):
+            _, _, ts, te, _ = SEND_HEADER.unpack(box[i])
+            n._out.append((n._fab_pfx.index(box[i][:8]), ts, te, box[i + 1]))
 
     @staticmethod
     def _arrival_heap(n: Node) -> list | None:
@@ -448,6 +491,8 @@ class Network:
                     led.sent += sent
                     if mtu_lost:
                         led.drop("mtu_exceeded", mtu_lost)
+            for n in self._fabric_boxed:
+                self._box_close(n)
             for n in self._fabric_nodes:
                 n.leave_fabric(self.now)
         finally:

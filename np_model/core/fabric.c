@@ -332,6 +332,28 @@ int np_fab_send(np_fab_t *f, int link, int dir, double t_start_ns, const uint8_t
     return 0;
 }
 
+int np_fab_send_box(np_fab_t *f, const uint8_t *data, uint64_t nbytes) {
+    uint64_t off = 0;
+    int lost = 0;
+    while (off < nbytes) {
+        int32_t link, dir;
+        double t_start;
+        uint32_t len;
+        if (nbytes - off < 28) return ffail(f, "a send record is cut short at byte %llu of %llu",
+                                           (unsigned long long)off, (unsigned long long)nbytes);
+        memcpy(&link, data + off, 4); memcpy(&dir, data + off + 4, 4);
+        memcpy(&t_start, data + off + 8, 8); memcpy(&len, data + off + 24, 4);
+        off += 28;
+        if (len > nbytes - off) return ffail(f, "a %u-byte frame is cut short at byte %llu of %llu", len,
+                                             (unsigned long long)off, (unsigned long long)nbytes);
+        int rc = np_fab_send(f, link, dir, t_start, data + off, len);
+        if (rc < 0) return -1;
+        lost += rc;
+        off += len;
+    }
+    return lost;
+}
+
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len) {
     if (node < 0 || node >= f->n_node) return ffail(f, "no node %d", node);
     fab_node_t *n = f->node[node];

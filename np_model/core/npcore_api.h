@@ -366,6 +366,10 @@ int np_fab_run(np_fab_t *f, double until_ns);            /* nodes the caller mus
 int np_fab_carry(np_fab_t *f);
 /* a frame the external end of `link` (direction dir) sent: 0 passed on, 1 lost to the MTU, -1 error */
 int np_fab_send(np_fab_t *f, int link, int dir, double t_start_ns, const uint8_t *data, uint32_t len);
+/* np_fab_send for several frames, in order: records of int32 link, int32 dir, double t_start_ns,
+ * double t_end_ns (not used here), uint32 len (little-endian, unaligned: 28 bytes), each followed by
+ * its len bytes. Returns the frames the links lost to their MTU, or -1. */
+int np_fab_send_box(np_fab_t *f, const uint8_t *data, uint64_t nbytes);
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len);
 /* node's staged frames (kinds 0, 1), in the order sent */
 int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data);

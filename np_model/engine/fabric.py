@@ -28,7 +28,7 @@ from ..core import CoreError, ffi, lib
 from .cengine import FOREVER
 from .machine import Machine
 
-__all__ = ["Fabric", "StagedFrame", "Delivery", "DL_HEADER"]
+__all__ = ["Fabric", "StagedFrame", "Delivery", "DL_HEADER", "SEND_HEADER"]
 
 #: (kind, port, t_start cycles, t_end cycles, bytes, link, direction, lost to the MTU)
 StagedFrame = tuple[int, int, int, int, bytes, int, int, bool]
@@ -38,6 +38,9 @@ Delivery = tuple[int, int, float, float, bytes]
 #: its number on the port); the frame follows it, padded to 8 bytes (npcore_api.h)
 DL_HEADER = struct.Struct("<ddIH2xi4xQ")
 assert DL_HEADER.size == ffi.sizeof("np_fab_dl_t")
+#: the header of a record for ``send_box`` / np_fab_send_box: (link, direction, first bit out ns,
+#: last bit out ns, length); the frame follows it (npcore_api.h)
+SEND_HEADER = struct.Struct("<iiddI")
 
 
 class Fabric:
@@ -103,6 +106,11 @@ class Fabric:
         """A frame the external end of ``link`` sent (first bit at ``t_start_ns``);
         False if the link lost it to its MTU."""
         return not self._check(lib.np_fab_send(self.ptr, link, direction, t_start_ns, frame, len(frame)))
+
+    def send_box(self, records: bytes) -> int:
+        """``send`` for frames packed as ``SEND_HEADER`` records, each followed by
+        its bytes, in order; returns how many the links lost to their MTU."""
+        return self._check(lib.np_fab_send_box(self.ptr, records, len(records)))
 
     def feed(self, node: int, port: int, t_first_ns: float, frame: bytes) -> None:
         """Offer a frame arriving from outside the fabric (first bit at ``t_first_ns``)."""
