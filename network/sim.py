@@ -273,8 +273,8 @@ class Network:
                                 ext_deliver[e](port, t_first, t_last, dlbuf[off:off + n])
                             off += (n + 7) & -8
                 for node, plinks, fi in carriers:
-                    if fi == -3:                       # all its links in the fabric: its records at once
-                        box = node._fab_box
+                    if fi == -3:                       # boxed nodes (see _fabric_open): their records at once
+                        box = plinks
                         if box:
                             data = join(box)
                             box.clear()
@@ -380,42 +380,59 @@ class Network:
             if any((n.name, p) not in self._port_link for p in range(n.n_ports)):
                 staging.add(n)
         stepped = [(n, self._heap_of(n)) for n in nodes if n not in idx]
-        self._fabric_boxed = [n for n in nodes if n not in idx and self._box_open(n, send)]
-        carriers = [(n, plinks(n), idx[n] if n in idx else -3 if n in self._fabric_boxed else kind(n))
-                    for n in nodes if n not in idx or n in staging]
+        # EventNodes whose links all run in the fabric transmit into a box (np_fab_send_box records);
+        # boxed nodes next to each other in node order share one box, handed over in one call
+        self._fabric_boxed: list[EventNode] = []
+        carriers: list[tuple[Any, Any, int]] = []
+        for n in nodes:
+            if n in idx and n not in staging:
+                continue
+            if n not in idx and self._box_accepts(n, send):
+                if not carriers or carriers[-1][2] != -3:
+                    carriers.append((None, [], -3))
+                self._box_open(n, send, carriers[-1][1])
+                self._fabric_boxed.append(n)
+            else:
+                carriers.append((n, plinks(n), idx[n] if n in idx else kind(n)))
         self._compiled_seen[0].update(members)
         self._compiled_seen[1].update(self._fabric_links)
         return stepped, fab, carriers
 
-    def _box_open(self, n: Node, send: dict) -> bool:
-        """An EventNode whose links all run in the fabric, uncaptured, transmits
-        into ``_fab_box`` (np_fab_send_box records, handed over in one call per
-        window) from now on; frames it queued before go there first."""
+    def _box_accepts(self, n: Node, send: dict) -> bool:
+        """Is ``n`` an EventNode (with its own ``transmit``) whose links all run in the fabric, uncaptured?"""
         if not isinstance(n, EventNode) or type(n).transmit is not EventNode.transmit:
             return False
         ports = [p for p in range(n.n_ports) if (n.name, p) in self._port_link]
-        if not ports or any((send.get((n, p)) or (1,))[0] is not None for p in ports):
-            return False
+        return bool(ports) and all((send.get((n, p)) or (1,))[0] is None for p in ports)
+
+    def _box_open(self, n: EventNode, send: dict, box: list[bytes]) -> None:
+        """``n`` transmits into ``box`` (``EventNode._fab_box``: np_fab_send_box records,
+        handed over in one call per window) from now on; frames it queued before go there first."""
         pfx: list[bytes | None] = [None] * n.n_ports
-        for p in ports:
-            _, li, d = send[(n, p)]
-            pfx[p] = SEND_HEADER.pack(li, d, 0.0, 0.0, 0)[:8]
-        box: list[bytes] = []
+        for p in range(n.n_ports):
+            if (n, p) in send:
+                _, li, d = send[(n, p)]
+                pfx[p] = SEND_HEADER.pack(li, d, 0.0, 0.0, 0)[:8]
         for port, ts, te, frame in n._out:
             _, li, d = send[(n, port)]
             box.append(SEND_HEADER.pack(li, d, ts, te, len(frame)))
             box.append(frame)
         n._out = []
         n._fab_pfx, n._fab_box = pfx, box
-        return True
 
     @staticmethod
-    def _box_close(n: EventNode) -> None:
-        """Back to ``_out``: records not handed over yet (an error ended the window) return there."""
-        box, n._fab_box = n._fab_box, None
-        for i in range(0, len(box or ()), 2):
-            _, _, ts, te, _ = SEND_HEADER.unpack(box[i])
-            n._out.append((n._fab_pfx.index(box[i][:8]), ts, te, box[i + 1]))
+    def _box_close(nodes: list[EventNode]) -> None:
+        """Back to ``_out``: records not handed over yet (an error ended the window) return
+        to the nodes that sent them."""
+        boxes = {id(n._fab_box): n._fab_box for n in nodes if n._fab_box}
+        for n in nodes:
+            n._fab_box = None
+        for box in boxes.values():
+            for i in range(0, len(box), 2):          # a (link, direction) prefix names one node's port
+                sender = next(x for x in nodes if box[i][:8] in x._fab_pfx)
+                _, _, ts, te, _ = SEND_HEADER.unpack(box[i])
+                sender._out.append((sender._fab_pfx.index(box[i][:8]), ts, te, box[i + 1]))
+            box.clear()
 
     @staticmethod
     def _arrival_heap(n: Node) -> list | None:
@@ -491,8 +508,7 @@ class Network:
                     led.sent += sent
                     if mtu_lost:
                         led.drop("mtu_exceeded", mtu_lost)
-            for n in self._fabric_boxed:
-                self._box_close(n)
+            self._box_close(self._fabric_boxed)
             for n in self._fabric_nodes:
                 n.leave_fabric(self.now)
         finally:
