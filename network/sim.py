@@ -42,7 +42,7 @@ import random
 import time
 from typing import Any, Callable
 
-from np_model.core import ffi, lib
+from np_model.core import CoreError, ffi, lib
 from np_model.engine.fabric import DL_HEADER, SEND_HEADER, Fabric
 
 from .capture import LinkCapture
@@ -226,16 +226,21 @@ class Network:
         nodes = list(self.nodes.values())
         self._compiled_seen: tuple[set, set] = (set(), set())
         t0 = time.perf_counter()
+        pending = b""
         k = 0
         start = now = self.now
         windows = 0
         try:
             fab_run, fab_send, fab_send_box, push = lib.np_fab_run, lib.np_fab_send, lib.np_fab_send_box, heapq.heappush
-            join = b"".join
+            fab_send_run, join = lib.np_fab_send_run, b"".join   # pending: the last box group's records,
+            # handed over with the fabric's next run
             hdr, hs = DL_HEADER.unpack_from, DL_HEADER.size
             self._fabric_stale = True
             while now < end:
                 if self._fabric_stale:                # (re)build the fabric: a down schedule changed
+                    if pending:
+                        fab.send_box(pending)
+                        pending = b""
                     self._fabric_close()
                     stepped, fab, carriers = self._fabric_open(nodes)
                     if fab is not None:
@@ -255,7 +260,11 @@ class Network:
                     else:                              # an idle EventNode: what its advance would do
                         node.now = tn
                 if fab is not None:
-                    n_att = fab_run(fptr, tn)
+                    if pending:                        # last window's frames from boxed nodes, then the run
+                        n_att = fab_send_run(fptr, pending, len(pending), tn)
+                        pending = b""
+                    else:
+                        n_att = fab_run(fptr, tn)
                     if n_att:
                         self._fabric_finish(fab, tn, n_att)
                     nd = dls[0]
@@ -273,13 +282,16 @@ class Network:
                                 ext_deliver[e](port, t_first, t_last, dlbuf[off:off + n])
                             off += (n + 7) & -8
                 for node, plinks, fi in carriers:
-                    if fi == -3:                       # boxed nodes (see _fabric_open): their records at once
+                    if fi <= -3:                       # boxed nodes (see _fabric_open): their records at once
                         box = plinks
                         if box:
-                            data = join(box)
+                            if fi == -4:               # the last carrier: nothing else reaches the fabric
+                                pending = join(box)    # before its next run, which takes them first
+                            else:
+                                data = join(box)
+                                if fab_send_box(fptr, data, len(data)) < 0:
+                                    fab.raise_error()
                             box.clear()
-                            if fab_send_box(fptr, data, len(data)) < 0:
-                                fab.raise_error()
                         continue
                     if fi >= 0 and staged[fi]:
                         self._fabric_staged(fab, fi, node, plinks)
@@ -304,7 +316,15 @@ class Network:
                 windows += 1
                 if progress is not None:
                     progress(tn)
+            if pending:
+                fab.send_box(pending)
+                pending = b""
         finally:
+            if pending and self._fabric is not None:     # an error ended the run: the frames still go
+                try:
+                    self._fabric.send_box(pending)
+                except CoreError:
+                    pass
             self.windows += windows
             self._fabric_close()
             self.wall_s += time.perf_counter() - t0
@@ -394,6 +414,8 @@ class Network:
                 self._fabric_boxed.append(n)
             else:
                 carriers.append((n, plinks(n), idx[n] if n in idx else kind(n)))
+        if carriers and carriers[-1][2] == -3:     # the last: its records go with the next run
+            carriers[-1] = (None, carriers[-1][1], -4)
         self._compiled_seen[0].update(members)
         self._compiled_seen[1].update(self._fabric_links)
         return stepped, fab, carriers

@@ -354,6 +354,11 @@ int np_fab_send_box(np_fab_t *f, const uint8_t *data, uint64_t nbytes) {
     return lost;
 }
 
+int np_fab_send_run(np_fab_t *f, const uint8_t *data, uint64_t nbytes, double until_ns) {
+    if (nbytes && np_fab_send_box(f, data, nbytes) < 0) return -1;
+    return np_fab_run(f, until_ns);
+}
+
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len) {
     if (node < 0 || node >= f->n_node) return ffail(f, "no node %d", node);
     fab_node_t *n = f->node[node];

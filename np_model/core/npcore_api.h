@@ -370,6 +370,7 @@ int np_fab_send(np_fab_t *f, int link, int dir, double t_start_ns, const uint8_t
  * double t_end_ns (not used here), uint32 len (little-endian, unaligned: 28 bytes), each followed by
  * its len bytes. Returns the frames the links lost to their MTU, or -1. */
 int np_fab_send_box(np_fab_t *f, const uint8_t *data, uint64_t nbytes);
+int np_fab_send_run(np_fab_t *f, const uint8_t *data, uint64_t nbytes, double until_ns);  /* send_box, then run */
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len);
 /* node's staged frames (kinds 0, 1), in the order sent */
 int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data);
