@@ -54,7 +54,7 @@ typedef struct fab_link {
 typedef struct fab_pend {
     int node, port;
     uint64_t cycle;
-    uint8_t *data;               /* malloc'd: the receiver's input queue takes it */
+    uint8_t *data;               /* np_in_alloc'd for the receiver: its input queue takes it */
     uint32_t len;
 } fab_pend_t;
 
@@ -101,6 +101,8 @@ np_fab_t *np_fab_new(void) {
 
 void np_fab_free(np_fab_t *f) {
     if (!f) return;
+    fab_pend_t *p = f->pend.p;
+    for (uint64_t i = 0; i < f->pend.n; i++) np_in_free(f->node[p[i].node]->m, p[i].data, p[i].len);
     for (int i = 0; i < f->n_node; i++) {
         fab_node_t *n = f->node[i];
         np_set_tx_hook(n->m, NULL, NULL);
@@ -109,8 +111,6 @@ void np_fab_free(np_fab_t *f) {
         free(n);
     }
     free(f->node); free(f->link); free(f->timers); free(f->rc); free(f->nstaged);
-    fab_pend_t *p = f->pend.p;
-    for (uint64_t i = 0; i < f->pend.n; i++) free(p[i].data);
     np_vec_free(&f->pend);
     np_vec_free(&f->dl);
     free(f);
@@ -144,9 +144,10 @@ static int mtu_lost(const fab_link_t *L, const uint8_t *frame, uint32_t len) {
 }
 
 static int pend(np_fab_t *f, int node, int port, uint64_t cycle, const uint8_t *frame, uint32_t len) {
-    uint8_t *data = malloc(len ? len : 1);
+    np_t *to = f->node[node]->m;
+    uint8_t *data = np_in_alloc(to, len);
     fab_pend_t *p = data ? np_vec_push(&f->pend, 1) : NULL;
-    if (!p) { free(data); return ffail(f, "out of memory"); }
+    if (!p) { np_in_free(to, data, len); return ffail(f, "out of memory"); }
     p->node = node; p->port = port; p->cycle = cycle; p->len = len; p->data = data;
     memcpy(data, frame, len);
     return 0;
@@ -264,14 +265,14 @@ int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int3
     return f->n_link++;
 }
 
-/* offer a frame to machine n: it takes `data` (malloc'd) */
+/* offer a frame to machine n: it takes `data` (np_in_alloc'd for it) */
 static int feed_owned(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, uint8_t *data, uint32_t len) {
     if (np_feed_owned(n->m, cycle, (uint8_t)port, len, data) < 0) return ffail(f, "node %d: %s", n->idx, n->m->err);
     return 0;
 }
 
 static int feed_one(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, const uint8_t *frame, uint32_t len) {
-    uint8_t *data = malloc(len ? len : 1);
+    uint8_t *data = np_in_alloc(n->m, len);
     if (!data) return ffail(f, "out of memory");
     memcpy(data, frame, len);
     return feed_owned(f, n, port, cycle, data, len);
@@ -285,7 +286,7 @@ int np_fab_carry(np_fab_t *f) {
         if (rc == 0) {
             rc = feed_owned(f, to, p[i].port, p[i].cycle, p[i].data, p[i].len);
             if (rc == 0) to->fed++;
-        } else free(p[i].data);
+        } else np_in_free(f->node[p[i].node]->m, p[i].data, p[i].len);
     }
     f->pend.n = 0;
     return rc;
