@@ -234,7 +234,7 @@ class Network:
             fab_run, fab_send, fab_send_box, push = lib.np_fab_run, lib.np_fab_send, lib.np_fab_send_box, heapq.heappush
             fab_send_run, join = lib.np_fab_send_run, b"".join   # pending: the last box group's records,
             # handed over with the fabric's next run
-            hdr, hs = DL_HEADER.unpack_from, DL_HEADER.size
+            hdr = DL_HEADER.unpack_from
             self._fabric_stale = True
             while now < end:
                 if self._fabric_stale:                # (re)build the fabric: a down schedule changed
@@ -273,14 +273,12 @@ class Network:
                             dgen, dlbuf = dls[2], fab.delivery_arena()
                         off = 0
                         for _ in range(nd):
-                            t_first, t_last, n, port, e, seq = hdr(dlbuf, off)
-                            off += hs
+                            t_last, seq, t_first, a, b, off, port, e = hdr(dlbuf, off)
                             h = ext_heap[e]
                             if h is not None:          # EventNode.deliver's arrival event, numbered in C
-                                push(h, (t_last, 0, port, seq, dlbuf[off:off + n]))
+                                push(h, (t_last, 0, port, seq, dlbuf[a:b]))
                             else:
-                                ext_deliver[e](port, t_first, t_last, dlbuf[off:off + n])
-                            off += (n + 7) & -8
+                                ext_deliver[e](port, t_first, t_last, dlbuf[a:b])
                 for node, plinks, fi in carriers:
                     if fi <= -3:                       # boxed nodes (see _fabric_open): their records at once
                         box = plinks

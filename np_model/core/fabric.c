@@ -184,9 +184,12 @@ static void tx_hook(void *ctx, np_t *m, const np_tx_rec_t *r, const uint8_t *fra
         if (f->dl.p != p0) { f->dl_state[2]++; f->dl_state[3] = f->dl.cap * 8; }
         s->t_first = t_first;
         s->t_last = (double)r->t_end * n->ns_per_cycle + L->delay_ns;
-        s->len = r->len; s->port = (uint16_t)L->port[1 - d]; s->pad = 0;
-        s->ext = -1 - to; s->pad2 = 0;
+        s->port = (uint16_t)L->port[1 - d]; s->pad = 0;
+        s->ext = -1 - to;
         s->seq = L->base[d] + L->sent[d];
+        s->start = (uint64_t)((char *)(s + 1) - (char *)f->dl.p);
+        s->end = s->start + r->len;
+        s->next = f->dl.n * 8;
         if (padded) ((uint64_t *)(s + 1))[padded - 1] = 0;
         memcpy(s + 1, frame, r->len);
         f->dl_state[0]++;

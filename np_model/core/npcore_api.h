@@ -339,14 +339,15 @@ typedef struct np_fab_rec {
 } np_fab_rec_t;
 typedef struct np_fab_dl {     /* a frame for an external end (kind 2): this header, then its len bytes,
                                   padded to a multiple of 8 (the next header follows) */
-    double t_first, t_last;    /* first and last bit at the far end, ns */
-    uint32_t len;
+    double t_last;             /* last bit at the far end, ns */
+    uint64_t seq;              /* its number among the frames that arrived on that port: the link
+                                  direction's base (np_fab_link_base) + frames it passed so far */
+    double t_first;            /* first bit at the far end, ns */
+    uint64_t start, end;       /* the frame's bytes in the arena: [start, end) */
+    uint64_t next;             /* where the next record starts */
     uint16_t port;             /* the far end's port */
     uint16_t pad;
     int32_t ext;               /* the external end */
-    int32_t pad2;
-    uint64_t seq;              /* its number among the frames that arrived on that port: the link
-                                  direction's base (np_fab_link_base) + frames it passed so far */
 } np_fab_dl_t;
 np_fab_t *np_fab_new(void);
 void np_fab_free(np_fab_t *f);           /* also stops every machine's transmit hook */

@@ -34,9 +34,10 @@ __all__ = ["Fabric", "StagedFrame", "Delivery", "DL_HEADER", "SEND_HEADER"]
 StagedFrame = tuple[int, int, int, int, bytes, int, int, bool]
 #: (external end, its port, first bit ns, last bit ns, bytes)
 Delivery = tuple[int, int, float, float, bytes]
-#: np_fab_dl_t, the header of a delivery: (first bit ns, last bit ns, length, port, external end,
-#: its number on the port); the frame follows it, padded to 8 bytes (npcore_api.h)
-DL_HEADER = struct.Struct("<ddIH2xi4xQ")
+#: np_fab_dl_t, the header of a delivery: (last bit ns, its number on the port, first bit ns, the
+#: frame's start and end offsets in the arena, the next record's offset, port, external end);
+#: the frame follows it, padded to 8 bytes (npcore_api.h)
+DL_HEADER = struct.Struct("<dQdQQQH2xi")
 assert DL_HEADER.size == ffi.sizeof("np_fab_dl_t")
 #: the header of a record for ``send_box`` / np_fab_send_box: (link, direction, first bit out ns,
 #: last bit out ns, length); the frame follows it (npcore_api.h)
@@ -143,12 +144,10 @@ class Fabric:
     def deliveries(self) -> Iterator[Delivery]:
         """Frames for external ends since the last ``run`` (kind 2), in the order sent."""
         buf = self.delivery_arena()
-        off, hs, hdr = 0, DL_HEADER.size, DL_HEADER.unpack_from
+        off, hdr = 0, DL_HEADER.unpack_from
         for _ in range(self.dl_state[0]):
-            t_first, t_last, n, port, ext, _seq = hdr(buf, off)
-            off += hs
-            yield ext, port, t_first, t_last, buf[off:off + n]
-            off += (n + 7) & -8
+            t_last, _seq, t_first, a, b, off, port, ext = hdr(buf, off)
+            yield ext, port, t_first, t_last, buf[a:b]
 
     def node_counts(self, node: int) -> tuple[int, int]:
         """(frames the fabric offered to the node, frames the node sent on fabric links)."""
