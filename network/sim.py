@@ -508,7 +508,7 @@ class Network:
         rc = fab.rc
         for i, node in enumerate(self._fabric_nodes):
             if rc[i] >= 0:
-                node.npr.finish_run(tn, rc[i])
+                node.fabric_finish(tn, rc[i])
         fab.carry()
 
     def _fabric_close(self) -> None:
