@@ -10,7 +10,11 @@ process behind this interface.
 ``EventNode`` is the base of the Python nodes (hosts, switches): an event
 heap ordered by (time, arrivals before timers, port and arrival order, or
 scheduling order) -- a key that does not depend on the window size -- and
-one FIFO transmitter per port at the link's rate.
+one FIFO transmitter per port at the link's rate. While all its links run
+in the network's compiled fabric, what it transmits goes into a box of
+records for the fabric instead of ``take_output``'s list, and the frames
+the fabric delivers are pushed into its heap by the window loop, as
+``deliver`` would (network.sim).
 """
 from __future__ import annotations
 

@@ -16,24 +16,35 @@ frame is lost if the link is down at any time between its first bit
 leaving and its last bit arriving (``link_down``), if it exceeds the MTU
 (``mtu_exceeded``), or by the loss draw (``link_loss``).
 
-Routers on the compiled engine (without a NIC front-end or a down
-schedule) run in a compiled fabric (np_model.engine.fabric): one call per
-window runs them all to the bound and carries every link with such a router
-at an end and neither loss draws nor down times -- to another fabric
-router in C; to another node through one array of frames per window, which
-this loop delivers, and from it with one C call per frame. Captures of
-those links are written here from staged copies; all other links are
-carried here as above. The results are the same as with every node and
-link driven from here (``compiled=False``; tests/network/test_net_fabric.py
-compares them); ``compiled_last`` names what ran compiled.
+NP assemblies on the compiled engine (NPRs, SPP line cards and NPEs,
+network.machine_node; without a NIC front-end or a down schedule) run in a
+compiled fabric (np_model.engine.fabric): one call per window runs them all
+to the bound and carries every link with such a machine at an end and
+neither loss draws nor down times -- to another fabric machine in C; to
+another node as records in one arena per window, which this loop reads
+through one buffer, pushing each frame's arrival straight into an
+EventNode's event heap (numbered in C as ``EventNode.deliver`` numbers
+them) or calling the node's ``deliver``. An EventNode whose links all run
+in the fabric (and are not captured) transmits into a box of records
+(``EventNode._fab_box``; neighbours in node order share one) that goes into
+the fabric in one call -- the last box with the fabric's next run, as
+nothing else reaches the fabric in between; another node's frames go in
+with one C call each. Captures of fabric links are written here from staged
+copies; all other links are carried here as above. The results are the
+same as with every node and link driven from here (``compiled=False``;
+tests/network/test_net_fabric.py and tests/spp/test_spp_fabric.py compare
+them); ``compiled_last`` names what ran compiled.
 
 Synchronisation overhead is the share of the run's wall time spent outside
-the nodes' own work (``Node.busy_s``): a router's is its engine's event loop
-(np_run, timed inside the core) and its slow path's handlers and timers, a
-host's or switch's its event processing. Everything else counts as overhead:
-the window loop, links, messages, captures, offering frames to routers and
-taking what they sent, the fabric's carrying of frames (its transmit hook's
-time is taken out of the router's; docs/network_sync.md).
+the nodes' own work (``Node.busy_s``): a router's (or any NP assembly's) is
+its engine's event loop (np_run, timed inside the core) and its host
+handler's and timers' callbacks, a host's or switch's its event processing
+(``EventNode.run_due``: popping its events, receiving, building and
+transmitting frames -- into its box too). Everything else counts as
+overhead: the window loop, links, messages, captures, offering frames to
+machines and taking what they sent, reading the fabric's deliveries into
+the nodes' event heaps, the fabric's carrying of frames (its transmit
+hook's time is taken out of the machine's; docs/network_sync.md).
 """
 from __future__ import annotations
 

@@ -7,11 +7,14 @@ machines the fabric does both in one call: ``run(until_ns)`` runs every
 machine to the bound and carries the frames sent on fabric links. A fabric
 link has a machine at one end at least; the other end may be *external*
 (a node the caller runs, numbered by the caller: ``-1 - ext``): frames for
-it are staged with their arrival times (kind 2), frames from it enter with
-``send``. Frames a machine sent on a port on no fabric link are staged
-(kind 0), as are copies of a captured link's frames (kind 1); the caller
-reads them with ``deliveries`` and ``staged`` (the network's loop reads
-the C arrays itself: np_model/core/npcore_api.h). A machine
+it are staged with their arrival times (kind 2: ``np_fab_dl_t`` records one
+after another in an arena, ``delivery_arena``), frames from it enter with
+``send``, or several at once as records (``send_box``; np_fab_send_run
+sends them and then runs). Frames a machine sent on a port on no fabric
+link are staged (kind 0), as are copies of a captured link's frames (kind
+1); the caller reads them with ``deliveries`` and ``staged`` (the network's
+loop reads the arena and the C arrays itself: np_model/core/npcore_api.h).
+A machine
 that needs its caller before the bound (a host timer, a packet for the
 host, outputs to take) is stopped there and reported; the caller finishes
 its window (``Assembly.finish_run``) and calls ``carry``.
