@@ -237,15 +237,12 @@ class Network:
         nodes = list(self.nodes.values())
         self._compiled_seen: tuple[set, set] = (set(), set())
         t0 = time.perf_counter()
-        pending = b""
-        k = 0
+        pending = b""                            # the last box group's records, for the fabric's next run
+        k = done = 0
         start = now = self.now
-        windows = 0
         try:
-            fab_run, fab_send, fab_send_box, push = lib.np_fab_run, lib.np_fab_send, lib.np_fab_send_box, heapq.heappush
-            fab_send_run, join = lib.np_fab_send_run, b"".join   # pending: the last box group's records,
-            # handed over with the fabric's next run
-            hdr = DL_HEADER.unpack_from
+            fab_step, fab_send, fab_send_box, push = lib.np_fab_step, lib.np_fab_send, lib.np_fab_send_box, heapq.heappush
+            join, hdr = b"".join, DL_HEADER.unpack_from
             self._fabric_stale = True
             while now < end:
                 if self._fabric_stale:                # (re)build the fabric: a down schedule changed
@@ -254,42 +251,53 @@ class Network:
                         pending = b""
                     self._fabric_close()
                     stepped, fab, carriers = self._fabric_open(nodes)
+                    # EventNodes (skipped while idle) apart from the nodes always advanced: the order
+                    # in which nodes advance within a window does not matter (they share nothing)
+                    evented = [(n, h) for n, h in stepped if h is not None]
+                    driven = [n for n, h in stepped if h is None]
                     if fab is not None:
-                        fptr, dls, staged = fab.ptr, fab.dl_state, fab.nstaged
+                        fptr, st, staged = fab.ptr, fab.state, fab.nstaged
                         ext_heap, ext_deliver = self._fabric_ext_heap, self._fabric_ext
-                        dgen, dlbuf = -1, None
+                        dlbuf = fab.delivery_arena()
+                        all_heaps = None not in ext_heap
                 # window bounds are multiples of w from the run's start (no drift from repeated sums)
                 k += 1
                 tn = start + k * w
                 if tn > end:
                     tn = end
-                for node, heap in stepped:
-                    if heap is None:
-                        node.advance(tn)
-                    elif heap and heap[0][0] < tn:     # an EventNode with an event due
+                for node in driven:
+                    node.advance(tn)
+                for node, heap in evented:
+                    if heap and heap[0][0] < tn:       # an event due
                         node.run_due(tn)
-                    else:                              # an idle EventNode: what its advance would do
+                    else:                              # idle: what its advance would do
                         node.now = tn
                 if fab is not None:
-                    if pending:                        # last window's frames from boxed nodes, then the run
-                        n_att = fab_send_run(fptr, pending, len(pending), tn)
-                        pending = b""
-                    else:
-                        n_att = fab_run(fptr, tn)
-                    if n_att:
-                        self._fabric_finish(fab, tn, n_att)
-                    nd = dls[0]
-                    if nd:                            # frames for nodes outside the fabric: np_fab_dl_t records
-                        if dls[2] != dgen:             # the arena moved (or is new)
-                            dgen, dlbuf = dls[2], fab.delivery_arena()
+                    # last window's records from boxed nodes, then the run; the frames for
+                    # nodes outside the fabric, or -2: a machine stopped early or the arena moved
+                    nd = fab_step(fptr, pending, len(pending), tn)
+                    pending = b""
+                    if nd < 0:
+                        if nd == -1:
+                            fab.raise_error()
+                        if st[4]:
+                            self._fabric_finish(fab, tn, st[4])
+                        dlbuf = fab.delivery_arena()
+                        nd = st[0]
+                    if nd:                            # np_fab_dl_t records in the arena
                         off = 0
-                        for _ in range(nd):
-                            t_last, seq, t_first, a, b, off, port, e = hdr(dlbuf, off)
-                            h = ext_heap[e]
-                            if h is not None:          # EventNode.deliver's arrival event, numbered in C
-                                push(h, (t_last, 0, port, seq, dlbuf[a:b]))
-                            else:
-                                ext_deliver[e](port, t_first, t_last, dlbuf[a:b])
+                        if all_heaps:                  # EventNode.deliver's arrival events, numbered in C
+                            for _ in range(nd):
+                                t_last, seq, t_first, a, b, off, port, e = hdr(dlbuf, off)
+                                push(ext_heap[e], (t_last, 0, port, seq, dlbuf[a:b]))
+                        else:
+                            for _ in range(nd):
+                                t_last, seq, t_first, a, b, off, port, e = hdr(dlbuf, off)
+                                h = ext_heap[e]
+                                if h is not None:
+                                    push(h, (t_last, 0, port, seq, dlbuf[a:b]))
+                                else:
+                                    ext_deliver[e](port, t_first, t_last, dlbuf[a:b])
                 for node, plinks, fi in carriers:
                     if fi <= -3:                       # boxed nodes (see _fabric_open): their records at once
                         box = plinks
@@ -322,7 +330,7 @@ class Network:
                         else:
                             lk[0](lk[1], ts, te, frame)
                 now = self.now = tn
-                windows += 1
+                done = k
                 if progress is not None:
                     progress(tn)
             if pending:
@@ -334,7 +342,7 @@ class Network:
                     self._fabric.send_box(pending)
                 except CoreError:
                     pass
-            self.windows += windows
+            self.windows += done
             self._fabric_close()
             self.wall_s += time.perf_counter() - t0
             seen_n, seen_l = self._compiled_seen

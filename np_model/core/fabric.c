@@ -54,7 +54,7 @@ typedef struct fab_link {
 typedef struct fab_pend {
     int node, port;
     uint64_t cycle;
-    uint8_t *data;               /* np_in_alloc'd for the receiver: its input queue takes it */
+    uint8_t *data;               /* np_in_alloc'd: the receiver's input queue takes it */
     uint32_t len;
 } fab_pend_t;
 
@@ -67,7 +67,8 @@ struct np_fab {
     np_vec_t pend;
     np_vec_t dl;                 /* frames for external ends, from every node (kind 2): np_fab_dl_t
                                     headers, each followed by its frame padded to 8 bytes */
-    uint64_t dl_state[4];        /* what the caller reads: np_fab_dl_state */
+    uint64_t state[5];           /* what the caller reads: np_fab_state */
+    uint64_t gen_told;           /* the arena generation np_fab_step last reported */
     int failed;                  /* the transmit hook could not keep a frame (f->err says why) */
     char err[256];
 };
@@ -94,15 +95,15 @@ np_fab_t *np_fab_new(void) {
     np_vec_init(&f->dl, 8);
     if (!np_vec_push(&f->dl, NP_FAB_DL_ARENA / 8)) { np_vec_free(&f->pend); free(f); return NULL; }
     f->dl.n = 0;
-    f->dl_state[2] = 1;
-    f->dl_state[3] = f->dl.cap * 8;
+    f->state[2] = 1;
+    f->state[3] = f->dl.cap * 8;
     return f;
 }
 
 void np_fab_free(np_fab_t *f) {
     if (!f) return;
     fab_pend_t *p = f->pend.p;
-    for (uint64_t i = 0; i < f->pend.n; i++) np_in_free(f->node[p[i].node]->m, p[i].data, p[i].len);
+    for (uint64_t i = 0; i < f->pend.n; i++) np_in_free(p[i].data, p[i].len);
     for (int i = 0; i < f->n_node; i++) {
         fab_node_t *n = f->node[i];
         np_set_tx_hook(n->m, NULL, NULL);
@@ -120,7 +121,7 @@ const char *np_fab_error(np_fab_t *f) { return f->err; }
 uint64_t *np_fab_timers(np_fab_t *f) { return f->timers; }
 int32_t *np_fab_rc(np_fab_t *f) { return f->rc; }
 uint32_t *np_fab_nstaged(np_fab_t *f) { return f->nstaged; }
-uint64_t *np_fab_dl_state(np_fab_t *f) { return f->dl_state; }
+uint64_t *np_fab_state(np_fab_t *f) { return f->state; }
 char *np_fab_deliveries(np_fab_t *f) { return f->dl.p; }
 
 static np_fab_rec_t *stage(fab_node_t *n, const np_tx_rec_t *r, const uint8_t *frame, int kind, int link, int dir) {
@@ -144,10 +145,9 @@ static int mtu_lost(const fab_link_t *L, const uint8_t *frame, uint32_t len) {
 }
 
 static int pend(np_fab_t *f, int node, int port, uint64_t cycle, const uint8_t *frame, uint32_t len) {
-    np_t *to = f->node[node]->m;
-    uint8_t *data = np_in_alloc(to, len);
+    uint8_t *data = np_in_alloc(len);
     fab_pend_t *p = data ? np_vec_push(&f->pend, 1) : NULL;
-    if (!p) { np_in_free(to, data, len); return ffail(f, "out of memory"); }
+    if (!p) { np_in_free(data, len); return ffail(f, "out of memory"); }
     p->node = node; p->port = port; p->cycle = cycle; p->len = len; p->data = data;
     memcpy(data, frame, len);
     return 0;
@@ -181,7 +181,7 @@ static void tx_hook(void *ctx, np_t *m, const np_tx_rec_t *r, const uint8_t *fra
         void *p0 = f->dl.p;
         np_fab_dl_t *s = np_vec_push(&f->dl, sizeof *s / 8 + padded);
         if (!s) { f->failed = 1; ffail(f, "could not stage a %u-byte frame (out of memory)", r->len); return; }
-        if (f->dl.p != p0) { f->dl_state[2]++; f->dl_state[3] = f->dl.cap * 8; }
+        if (f->dl.p != p0) { f->state[2]++; f->state[3] = f->dl.cap * 8; }
         s->t_first = t_first;
         s->t_last = (double)r->t_end * n->ns_per_cycle + L->delay_ns;
         s->port = (uint16_t)L->port[1 - d]; s->pad = 0;
@@ -192,8 +192,8 @@ static void tx_hook(void *ctx, np_t *m, const np_tx_rec_t *r, const uint8_t *fra
         s->next = f->dl.n * 8;
         if (padded) ((uint64_t *)(s + 1))[padded - 1] = 0;
         memcpy(s + 1, frame, r->len);
-        f->dl_state[0]++;
-        f->dl_state[1] = f->dl.n * 8;
+        f->state[0]++;
+        f->state[1] = f->dl.n * 8;
         return;
     }
     if (pend(f, to, L->port[1 - d], ns_cycles(t_first, f->node[to]->f_hz), frame, r->len) < 0) f->failed = 1;
@@ -268,14 +268,14 @@ int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int3
     return f->n_link++;
 }
 
-/* offer a frame to machine n: it takes `data` (np_in_alloc'd for it) */
+/* offer a frame to machine n: it takes `data` (np_in_alloc'd) */
 static int feed_owned(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, uint8_t *data, uint32_t len) {
     if (np_feed_owned(n->m, cycle, (uint8_t)port, len, data) < 0) return ffail(f, "node %d: %s", n->idx, n->m->err);
     return 0;
 }
 
 static int feed_one(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, const uint8_t *frame, uint32_t len) {
-    uint8_t *data = np_in_alloc(n->m, len);
+    uint8_t *data = np_in_alloc(len);
     if (!data) return ffail(f, "out of memory");
     memcpy(data, frame, len);
     return feed_owned(f, n, port, cycle, data, len);
@@ -289,7 +289,7 @@ int np_fab_carry(np_fab_t *f) {
         if (rc == 0) {
             rc = feed_owned(f, to, p[i].port, p[i].cycle, p[i].data, p[i].len);
             if (rc == 0) to->fed++;
-        } else np_in_free(f->node[p[i].node]->m, p[i].data, p[i].len);
+        } else np_in_free(p[i].data, p[i].len);
     }
     f->pend.n = 0;
     return rc;
@@ -303,7 +303,7 @@ int np_fab_run(np_fab_t *f, double until_ns) {
         f->nstaged[i] = 0;
     }
     f->dl.n = 0;
-    f->dl_state[0] = f->dl_state[1] = 0;
+    f->state[0] = f->state[1] = 0;
     for (int i = 0; i < f->n_node; i++) {
         fab_node_t *n = f->node[i];
         np_t *m = n->m;
@@ -319,6 +319,7 @@ int np_fab_run(np_fab_t *f, double until_ns) {
         } else f->rc[i] = -1;
     }
     if (np_fab_carry(f) < 0) return -1;
+    f->state[4] = (uint64_t)attention;
     return attention;
 }
 
@@ -358,9 +359,12 @@ int np_fab_send_box(np_fab_t *f, const uint8_t *data, uint64_t nbytes) {
     return lost;
 }
 
-int np_fab_send_run(np_fab_t *f, const uint8_t *data, uint64_t nbytes, double until_ns) {
+int np_fab_step(np_fab_t *f, const uint8_t *data, uint64_t nbytes, double until_ns) {
     if (nbytes && np_fab_send_box(f, data, nbytes) < 0) return -1;
-    return np_fab_run(f, until_ns);
+    int att = np_fab_run(f, until_ns);
+    if (att < 0) return -1;
+    if (att > 0 || f->state[2] != f->gen_told) { f->gen_told = f->state[2]; return -2; }
+    return f->state[0] > INT32_MAX ? -2 : (int)f->state[0];
 }
 
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len) {

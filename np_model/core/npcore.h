@@ -447,8 +447,6 @@ struct np {
     uint64_t run_ticks, hook_ticks;
     /* the id np_feed gives the next frame when asked to number it (np_next_id) */
     uint64_t next_id;
-    /* spare buffers for frames offered to the ports (np_in_alloc / np_in_free) */
-    uint8_t **in_pool; uint32_t in_pool_n;
     /* called for every transmitted frame, as np_fx_tx_done records it (np_set_tx_hook) */
     np_tx_hook_fn tx_hook;
     void *tx_hook_ctx;
@@ -475,11 +473,11 @@ static inline uint64_t np_ticks(void) {
 #endif
 /* A buffer for a frame of len bytes offered to m's ports, and its release: a frame of at most
  * NP_BUF_SIZE bytes gets a buffer of NP_BUF_SIZE bytes, kept for the next when released (up to
- * NP_IN_POOL of them), a longer one its own malloc'd buffer. */
+ * NP_IN_POOL of them per thread), a longer one its own malloc'd buffer. */
 #define NP_IN_POOL 512
-uint8_t *np_in_alloc(np_t *m, uint32_t len);
-void np_in_free(np_t *m, uint8_t *data, uint32_t len);
-/* np_feed of one frame numbered np_next_id, taking `data` (from np_in_alloc(m, len); released on error). */
+uint8_t *np_in_alloc(uint32_t len);
+void np_in_free(uint8_t *data, uint32_t len);
+/* np_feed of one frame numbered np_next_id, taking `data` (from np_in_alloc(len); released on error). */
 int np_feed_owned(np_t *m, uint64_t t, uint8_t port, uint32_t len, uint8_t *data);
 /* Call fn(ctx, m, record, bytes) for every frame transmitted from now on (NULL: stop). */
 void np_set_tx_hook(np_t *m, np_tx_hook_fn fn, void *ctx);

@@ -357,9 +357,10 @@ int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int3
 uint64_t *np_fab_timers(np_fab_t *f);    /* per node: cycle of its next host timer, UINT64_MAX none */
 int32_t *np_fab_rc(np_fab_t *f);         /* per node, after np_fab_run: -1 done, else the np_run code */
 uint32_t *np_fab_nstaged(np_fab_t *f);   /* per node: staged records (kinds 0, 1) since np_fab_run */
-uint64_t *np_fab_dl_state(np_fab_t *f);  /* [0] frames for external ends (kind 2) since np_fab_run,
+uint64_t *np_fab_state(np_fab_t *f);     /* [0] frames for external ends (kind 2) since np_fab_run,
                                             [1] their records' bytes, [2] the arena's generation (it
-                                            changes when the arena moves), [3] the arena's capacity */
+                                            changes when the arena moves), [3] the arena's capacity,
+                                            [4] machines the last run stopped early (its result) */
 char *np_fab_deliveries(np_fab_t *f);    /* those frames, in the order sent: np_fab_dl_t records one after
                                             another (the arena: valid while the generation stays) */
 int np_fab_link_base(np_fab_t *f, int link, int dir, uint64_t base);  /* np_fab_dl_t.seq's base */
@@ -371,7 +372,10 @@ int np_fab_send(np_fab_t *f, int link, int dir, double t_start_ns, const uint8_t
  * double t_end_ns (not used here), uint32 len (little-endian, unaligned: 28 bytes), each followed by
  * its len bytes. Returns the frames the links lost to their MTU, or -1. */
 int np_fab_send_box(np_fab_t *f, const uint8_t *data, uint64_t nbytes);
-int np_fab_send_run(np_fab_t *f, const uint8_t *data, uint64_t nbytes, double until_ns);  /* send_box, then run */
+/* np_fab_send_box (nbytes 0: nothing), then np_fab_run; returns the frames for external ends (state[0])
+ * when no machine stopped early and the arena did not move since the last step, else -2 (read state),
+ * or -1 (an error). */
+int np_fab_step(np_fab_t *f, const uint8_t *data, uint64_t nbytes, double until_ns);
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len);
 /* node's staged frames (kinds 0, 1), in the order sent */
 int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data);

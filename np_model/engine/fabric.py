@@ -9,8 +9,8 @@ link has a machine at one end at least; the other end may be *external*
 (a node the caller runs, numbered by the caller: ``-1 - ext``): frames for
 it are staged with their arrival times (kind 2: ``np_fab_dl_t`` records one
 after another in an arena, ``delivery_arena``), frames from it enter with
-``send``, or several at once as records (``send_box``; np_fab_send_run
-sends them and then runs). Frames a machine sent on a port on no fabric
+``send``, or several at once as records (``send_box``; np_fab_step sends
+them and then runs). Frames a machine sent on a port on no fabric
 link are staged (kind 0), as are copies of a captured link's frames (kind
 1); the caller reads them with ``deliveries`` and ``staged`` (the network's
 loop reads the arena and the C arrays itself: np_model/core/npcore_api.h).
@@ -60,8 +60,9 @@ class Fabric:
         self._data = ffi.new("char **")
         self._c = ffi.new("uint64_t[3]")
         self.timers = self.rc = self.nstaged = ffi.NULL
-        #: [frames for external ends since the last run, their bytes, arena generation, arena bytes]
-        self.dl_state = lib.np_fab_dl_state(p)
+        #: [frames for external ends since the last run, their bytes, arena generation, arena bytes,
+        #: machines the last run stopped early] (np_fab_state)
+        self.state = lib.np_fab_state(p)
         self._dl_gen = 0
         self._dl_buf: Any = None
 
@@ -136,9 +137,9 @@ class Fabric:
     def delivery_arena(self) -> Any:
         """The frames for external ends since the last ``run`` as a buffer of
         ``np_fab_dl_t`` records (``DL_HEADER``, then the frame padded to 8 bytes),
-        ``dl_state[0]`` of them in ``dl_state[1]`` bytes: the same buffer object
-        as long as the arena has not moved (``dl_state[2]``, its generation)."""
-        st = self.dl_state
+        ``state[0]`` of them in ``state[1]`` bytes: the same buffer object
+        as long as the arena has not moved (``state[2]``, its generation)."""
+        st = self.state
         if st[2] != self._dl_gen:
             self._dl_gen = st[2]
             self._dl_buf = ffi.buffer(lib.np_fab_deliveries(self.ptr), st[3])
@@ -148,7 +149,7 @@ class Fabric:
         """Frames for external ends since the last ``run`` (kind 2), in the order sent."""
         buf = self.delivery_arena()
         off, hdr = 0, DL_HEADER.unpack_from
-        for _ in range(self.dl_state[0]):
+        for _ in range(self.state[0]):
             t_last, _seq, t_first, a, b, off, port, ext = hdr(buf, off)
             yield ext, port, t_first, t_last, buf[a:b]
 
@@ -169,5 +170,5 @@ class Fabric:
         if self.ptr is not None:
             lib.np_fab_free(self.ptr)
             self.ptr = None
-            self.timers = self.rc = self.nstaged = self.dl_state = ffi.NULL
+            self.timers = self.rc = self.nstaged = self.state = ffi.NULL
             self._dl_buf = None
