@@ -14,19 +14,23 @@ for k = 1, 2, 4, 8:
   over the timed run (``Network.sync_overhead``'s definition), where
 
   - a router's work is the wall time inside its engine's event loop:
-    ``np_run``, timed by the core itself with CLOCK_MONOTONIC around the
-    loop, less the time its transmit hook spends handing frames to the
-    network's fabric (timed with the TSC) -- ``np_run_wall_ns``, whoever
-    calls it (the compiled fabric or ``NPR.run``) -- plus its slow path's
-    host handler and timer callbacks (``NPR.sim_wall_s``);
-  - a host's work is the wall time of its event processing (building,
-    sending and receiving datagrams: ``EventNode.advance``).
+    ``np_run``, timed by the core itself with the TSC (calibrated against
+    CLOCK_MONOTONIC) around the loop, less the time its transmit hook
+    spends handing frames to the network's fabric (timed the same way) --
+    ``np_run_wall_ns``, whoever calls it (the compiled fabric or
+    ``NPR.run``) -- plus its slow path's host handler and timer callbacks
+    (``NPR.sim_wall_s``);
+  - a host's work is the wall time of its event processing (taking its
+    due events from its heap, building, sending -- into the records it
+    hands the fabric, when its link runs there -- and receiving datagrams:
+    ``EventNode.run_due``, timed with ``perf_counter`` inside).
 
   Everything else is overhead: the window loop, offering frames to routers
   and taking what they sent (copies, input queues), carrying frames over
-  links in C or Python, delivering them into hosts' event queues, ledgers,
-  taking the routers' records for their statistics. The columns "routers"
-  and "hosts" give each share of the wall time.
+  links in C or Python, reading the fabric's deliveries and pushing them
+  into hosts' event queues, handing the hosts' records to the fabric,
+  ledgers, taking the routers' records for their statistics. The columns
+  "routers" and "hosts" give each share of the wall time.
 
 The routers run in the network's compiled fabric (``Network(compiled=True)``,
 the default); ``--python`` drives each router from Python instead (one

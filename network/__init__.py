@@ -5,8 +5,10 @@ hosts on one simulated time base, joined by links (issue 11).
 ``network.run.run_topology`` runs it and writes its outputs
 (``vrouter-hil net``). The pieces: ``sim`` (links, conservative
 synchronisation, the compiled fabric for routers: np_model.engine.fabric),
-``node`` (the message interface), ``router`` (an NPR
-with its slow path and control plane), ``host`` (IPv4 stack), ``tools``
+``node`` (the message interface), ``machine_node`` (an NP
+assembly behind it, driven on its own or in the compiled fabric), ``router``
+(an NPR with its slow path and control plane), ``assembly_node`` (an SPP
+line card or NPE), ``host`` (IPv4 stack), ``tools``
 (ping, traceroute, UDP flows, pcap replay), ``switch`` (802.1Q learning
 bridge), ``ledger`` (conservation), ``capture`` (pcapng per link).
 """

@@ -10,12 +10,17 @@ process behind this interface.
 ``EventNode`` is the base of the Python nodes (hosts, switches): an event
 heap ordered by (time, arrivals before timers, port and arrival order, or
 scheduling order) -- a key that does not depend on the window size -- and
-one FIFO transmitter per port at the link's rate.
+one FIFO transmitter per port at the link's rate. While all its links run
+in the network's compiled fabric, what it transmits goes into a box of
+records for the fabric instead of ``take_output``'s list, and the frames
+the fabric delivers are pushed into its heap by the window loop, as
+``deliver`` would (network.sim).
 """
 from __future__ import annotations
 
 import bisect
 import heapq
+import struct
 from collections import deque
 from time import perf_counter
 from typing import Any, Callable
@@ -24,6 +29,8 @@ from .ledger import Ledger
 from .wire import wire_ns
 
 __all__ = ["Node", "EventNode", "Schedule", "Output"]
+
+_TIMES = struct.Struct("<ddI").pack          # the tail of np_model.engine.fabric.SEND_HEADER
 
 #: (port, first bit out ns, last bit out ns incl. inter-frame gap, frame bytes)
 Output = tuple[int, float, float, bytes]
@@ -122,6 +129,11 @@ class EventNode(Node):
         self._busy = [0.0] * n_ports
         self._waiting: list[deque] = [deque() for _ in range(n_ports)]
         self.tx_queue = tx_queue
+        #: while the node's links all run in the network's compiled fabric (network.sim): what it
+        #: transmits, as np_fab_send_box records (a header per frame from ``_fab_pfx[port]``, then
+        #: the frame), instead of ``_out``
+        self._fab_box: list[bytes] | None = None
+        self._fab_pfx: list[bytes | None] = []
 
     # -- time
     def schedule(self, t: float, fn: Callable[..., None], *args: Any) -> None:
@@ -130,9 +142,11 @@ class EventNode(Node):
         heapq.heappush(self._heap, (max(t, self.now), 1, self._seq, 0, fn, args))
 
     def deliver(self, port: int, t_first: float, t_last: float, frame: bytes) -> None:
+        # an arrival is (t_last, 0, port, its number on the port, frame); a timer (t, 1, seq, 0, fn, args)
         self.ledger.received += 1
-        self._arr[port] += 1
-        heapq.heappush(self._heap, (t_last, 0, port, self._arr[port], self._arrive, (port, frame)))
+        a = self._arr
+        n = a[port] = a[port] + 1
+        heapq.heappush(self._heap, (t_last, 0, port, n, frame))
 
     def _arrive(self, port: int, frame: bytes) -> None:
         if self.down.at(self.now):
@@ -145,17 +159,27 @@ class EventNode(Node):
         raise NotImplementedError
 
     def advance(self, until_ns: float) -> None:
-        # network.sim skips the call while no event is due before until_ns (it reads _heap)
         h = self._heap
         if h and h[0][0] < until_ns:
-            t0 = perf_counter()
-            pop = heapq.heappop
-            while h and h[0][0] < until_ns:
-                ev = pop(h)
-                self.now = ev[0]
-                ev[4](*ev[5])
-            self.busy_s += perf_counter() - t0
+            self.run_due(until_ns)
         self.now = until_ns
+
+    def run_due(self, until_ns: float) -> None:
+        """``advance`` when an event is due before ``until_ns`` (network.sim reads
+        ``_heap``: it skips an idle node and calls this for a busy one)."""
+        t0 = perf_counter()
+        h = self._heap
+        pop = heapq.heappop
+        arrive = self._arrive
+        while h and h[0][0] < until_ns:
+            ev = pop(h)
+            self.now = ev[0]
+            if ev[1]:
+                ev[4](*ev[5])
+            else:
+                arrive(ev[2], ev[4])
+        self.now = until_ns
+        self.busy_s += perf_counter() - t0
 
     # -- transmit
     def transmit(self, port: int, frame: bytes) -> bool:
@@ -178,7 +202,12 @@ class EventNode(Node):
         self._busy[port] = end
         if start > t:
             w.append(start)
-        self._out.append((port, start, end, frame))
+        box = self._fab_box
+        if box is None:
+            self._out.append((port, start, end, frame))
+        else:
+            box.append(self._fab_pfx[port] + _TIMES(start, end, len(frame)))
+            box.append(frame)
         self.ledger.sent += 1
         return True
 

@@ -16,33 +16,45 @@ frame is lost if the link is down at any time between its first bit
 leaving and its last bit arriving (``link_down``), if it exceeds the MTU
 (``mtu_exceeded``), or by the loss draw (``link_loss``).
 
-Routers on the compiled engine (without a NIC front-end or a down
-schedule) run in a compiled fabric (np_model.engine.fabric): one call per
-window runs them all to the bound and carries every link with such a router
-at an end and neither loss draws nor down times -- to another fabric
-router in C; to another node through one array of frames per window, which
-this loop delivers, and from it with one C call per frame. Captures of
-those links are written here from staged copies; all other links are
-carried here as above. The results are the same as with every node and
-link driven from here (``compiled=False``; tests/network/test_net_fabric.py
-compares them); ``compiled_last`` names what ran compiled.
+NP assemblies on the compiled engine (NPRs, SPP line cards and NPEs,
+network.machine_node; without a NIC front-end or a down schedule) run in a
+compiled fabric (np_model.engine.fabric): one call per window runs them all
+to the bound and carries every link with such a machine at an end and
+neither loss draws nor down times -- to another fabric machine in C; to
+another node as records in one arena per window, which this loop reads
+through one buffer, pushing each frame's arrival straight into an
+EventNode's event heap (numbered in C as ``EventNode.deliver`` numbers
+them) or calling the node's ``deliver``. An EventNode whose links all run
+in the fabric (and are not captured) transmits into a box of records
+(``EventNode._fab_box``; neighbours in node order share one) that goes into
+the fabric in one call -- the last box with the fabric's next run, as
+nothing else reaches the fabric in between; another node's frames go in
+with one C call each. Captures of fabric links are written here from staged
+copies; all other links are carried here as above. The results are the
+same as with every node and link driven from here (``compiled=False``;
+tests/network/test_net_fabric.py and tests/spp/test_spp_fabric.py compare
+them); ``compiled_last`` names what ran compiled.
 
 Synchronisation overhead is the share of the run's wall time spent outside
-the nodes' own work (``Node.busy_s``): a router's is its engine's event loop
-(np_run, timed inside the core) and its slow path's handlers and timers, a
-host's or switch's its event processing. Everything else counts as overhead:
-the window loop, links, messages, captures, offering frames to routers and
-taking what they sent, the fabric's carrying of frames (its transmit hook's
-time is taken out of the router's; docs/network_sync.md).
+the nodes' own work (``Node.busy_s``): a router's (or any NP assembly's) is
+its engine's event loop (np_run, timed inside the core) and its host
+handler's and timers' callbacks, a host's or switch's its event processing
+(``EventNode.run_due``: popping its events, receiving, building and
+transmitting frames -- into its box too). Everything else counts as
+overhead: the window loop, links, messages, captures, offering frames to
+machines and taking what they sent, reading the fabric's deliveries into
+the nodes' event heaps, the fabric's carrying of frames (its transmit
+hook's time is taken out of the machine's; docs/network_sync.md).
 """
 from __future__ import annotations
 
+import heapq
 import random
 import time
 from typing import Any, Callable
 
-from np_model.core import ffi, lib
-from np_model.engine.fabric import Fabric
+from np_model.core import CoreError, ffi, lib
+from np_model.engine.fabric import DL_HEADER, SEND_HEADER, Fabric
 
 from .capture import LinkCapture
 from .ledger import Ledger, NetworkConservation
@@ -225,57 +237,112 @@ class Network:
         nodes = list(self.nodes.values())
         self._compiled_seen: tuple[set, set] = (set(), set())
         t0 = time.perf_counter()
-        k = 0
+        pending = b""                            # the last box group's records, for the fabric's next run
+        k = done = 0
         start = now = self.now
-        windows = 0
         try:
-            fab_run, fab_dl, unpack = lib.np_fab_run, lib.np_fab_deliveries, ffi.unpack
+            fab_step, fab_send, fab_send_box, push = lib.np_fab_step, lib.np_fab_send, lib.np_fab_send_box, heapq.heappush
+            join, hdr = b"".join, DL_HEADER.unpack_from
             self._fabric_stale = True
             while now < end:
                 if self._fabric_stale:                # (re)build the fabric: a down schedule changed
+                    if pending:
+                        fab.send_box(pending)
+                        pending = b""
                     self._fabric_close()
                     stepped, fab, carriers = self._fabric_open(nodes)
+                    # EventNodes (skipped while idle) apart from the nodes always advanced: the order
+                    # in which nodes advance within a window does not matter (they share nothing)
+                    evented = [(n, h) for n, h in stepped if h is not None]
+                    driven = [n for n, h in stepped if h is None]
                     if fab is not None:
-                        fptr, ndeliver, staged, ext = fab.ptr, fab.ndeliver, fab.nstaged, self._fabric_ext
+                        fptr, st, staged = fab.ptr, fab.state, fab.nstaged
+                        ext_heap, ext_deliver = self._fabric_ext_heap, self._fabric_ext
+                        dlbuf = fab.delivery_arena()
+                        all_heaps = None not in ext_heap
                 # window bounds are multiples of w from the run's start (no drift from repeated sums)
                 k += 1
-                tn = min(start + k * w, end)
-                for node, heap in stepped:
-                    if heap is None or (heap and heap[0][0] < tn):
-                        node.advance(tn)
-                    else:                              # an idle EventNode: what its advance would do
+                tn = start + k * w
+                if tn > end:
+                    tn = end
+                for node in driven:
+                    node.advance(tn)
+                for node, heap in evented:
+                    if heap and heap[0][0] < tn:       # an event due
+                        node.run_due(tn)
+                    else:                              # idle: what its advance would do
                         node.now = tn
                 if fab is not None:
-                    n_att = fab_run(fptr, tn)
-                    if n_att:
-                        self._fabric_finish(fab, tn, n_att)
-                    nd = ndeliver[0]
-                    if nd:                            # frames for nodes outside the fabric
-                        dl = fab_dl(fptr)
-                        for j in range(nd):
-                            r = dl[j]
-                            ext[r.ext](r.port, r.t_first, r.t_last, unpack(r.data, r.len))
+                    # last window's records from boxed nodes, then the run; the frames for
+                    # nodes outside the fabric, or -2: a machine stopped early or the arena moved
+                    nd = fab_step(fptr, pending, len(pending), tn)
+                    pending = b""
+                    if nd < 0:
+                        if nd == -1:
+                            fab.raise_error()
+                        if st[4]:
+                            self._fabric_finish(fab, tn, st[4])
+                        dlbuf = fab.delivery_arena()
+                        nd = st[0]
+                    if nd:                            # np_fab_dl_t records in the arena
+                        off = 0
+                        if all_heaps:                  # EventNode.deliver's arrival events, numbered in C
+                            for _ in range(nd):
+                                t_last, seq, t_first, a, b, off, port, e = hdr(dlbuf, off)
+                                push(ext_heap[e], (t_last, 0, port, seq, dlbuf[a:b]))
+                        else:
+                            for _ in range(nd):
+                                t_last, seq, t_first, a, b, off, port, e = hdr(dlbuf, off)
+                                h = ext_heap[e]
+                                if h is not None:
+                                    push(h, (t_last, 0, port, seq, dlbuf[a:b]))
+                                else:
+                                    ext_deliver[e](port, t_first, t_last, dlbuf[a:b])
                 for node, plinks, fi in carriers:
+                    if fi <= -3:                       # boxed nodes (see _fabric_open): their records at once
+                        box = plinks
+                        if box:
+                            if fi == -4:               # the last carrier: nothing else reaches the fabric
+                                pending = join(box)    # before its next run, which takes them first
+                            else:
+                                data = join(box)
+                                if fab_send_box(fptr, data, len(data)) < 0:
+                                    fab.raise_error()
+                            box.clear()
+                        continue
                     if fi >= 0 and staged[fi]:
                         self._fabric_staged(fab, fi, node, plinks)
-                    if fi != -2 and not node._out:     # Node.take_output would return nothing
-                        continue
-                    out = node.take_output()
-                    if not out:
-                        continue
+                    if fi == -2:
+                        out = node.take_output()
+                    else:                              # Node.take_output, inline
+                        out = node._out
+                        if not out:
+                            continue
+                        node._out = []
                     for port, ts, te, frame in out:
                         lk = plinks[port]
                         if lk is None:
                             node.ledger.drop("port_unconnected")
                             node.ledger.sent -= 1
-                            continue
-                        lk[0](lk[1], ts, te, frame)
+                        elif lk[0] is None:            # into the fabric (link lk[1], direction lk[2])
+                            if fab_send(fptr, lk[1], lk[2], ts, frame, len(frame)) < 0:
+                                fab.raise_error()
+                        else:
+                            lk[0](lk[1], ts, te, frame)
                 now = self.now = tn
-                windows += 1
+                done = k
                 if progress is not None:
                     progress(tn)
+            if pending:
+                fab.send_box(pending)
+                pending = b""
         finally:
-            self.windows += windows
+            if pending and self._fabric is not None:     # an error ended the run: the frames still go
+                try:
+                    self._fabric.send_box(pending)
+                except CoreError:
+                    pass
+            self.windows += done
             self._fabric_close()
             self.wall_s += time.perf_counter() - t0
             seen_n, seen_l = self._compiled_seen
@@ -289,7 +356,8 @@ class Network:
         Returns the nodes advanced one by one (with an EventNode's heap, to skip it
         while idle), the fabric, and the nodes whose
         outputs cross here, in node order (a link's capture keeps its order),
-        each with its ports' (carry function, direction) and its fabric index
+        each with its ports' (carry function, direction) -- or (None, fabric link,
+        direction): into the fabric with ``np_fab_send`` -- and its fabric index
         (-1: not in the fabric, outputs in ``Node._out``; -2: its own ``take_output``)."""
         self._fabric_stale = False
         members = [n for n in nodes if self.compiled and getattr(n, "fabric_eligible", None) and n.fabric_eligible()]
@@ -311,6 +379,8 @@ class Network:
         self._fabric_nodes = members
         self._fabric_links: list[Link] = []
         self._fabric_ext: list[Callable] = []      # external end -> its node's deliver
+        self._fabric_ext_heap: list[list | None] = []   # -> its EventNode's heap (deliver not overridden)
+        self._fabric_arrivals: list[tuple[int, int, EventNode, int, int]] = []  # (link, dir, node, port, base)
         idx = {n: n.join_fabric(fab) for n in members}
         ext: dict[Node, int] = {}
         staging: set[Node] = set()
@@ -326,24 +396,89 @@ class Network:
                     if n not in ext:
                         ext[n] = len(self._fabric_ext)
                         self._fabric_ext.append(n.deliver)
+                        self._fabric_ext_heap.append(self._arrival_heap(n))
                     ends.append(-1 - ext[n])
             li = fab.link(ends[0], lk.ends[0][1], ends[1], lk.ends[1][1], delay_ns=lk.delay_ns, mtu=lk.mtu,
                           capture=lk.capture is not None)
+            for e, (n, p) in enumerate(lk.ends):        # frames to an EventNode's port continue its numbering
+                if n not in idx and self._fabric_ext_heap[ext[n]] is not None:
+                    fab.set_arrival_base(li, 1 - e, n._arr[p])
+                    self._fabric_arrivals.append((li, 1 - e, n, p, n._arr[p]))
             self._fabric_links.append(lk)
             for d, (n, p) in enumerate(lk.ends):
                 if n in idx:
                     if lk.capture is not None:
                         staging.add(n)
+                elif lk.capture is None:              # the loop calls np_fab_send itself
+                    send[(n, p)] = (None, li, d)
                 else:
                     send[(n, p)] = (self._fabric_sender(fab, li, lk), d)
         for n in members:                          # ports on no link: frames dropped here
             if any((n.name, p) not in self._port_link for p in range(n.n_ports)):
                 staging.add(n)
         stepped = [(n, self._heap_of(n)) for n in nodes if n not in idx]
-        carriers = [(n, plinks(n), idx[n] if n in idx else kind(n)) for n in nodes if n not in idx or n in staging]
+        # EventNodes whose links all run in the fabric transmit into a box (np_fab_send_box records);
+        # boxed nodes next to each other in node order share one box, handed over in one call
+        self._fabric_boxed: list[EventNode] = []
+        carriers: list[tuple[Any, Any, int]] = []
+        for n in nodes:
+            if n in idx and n not in staging:
+                continue
+            if n not in idx and self._box_accepts(n, send):
+                if not carriers or carriers[-1][2] != -3:
+                    carriers.append((None, [], -3))
+                self._box_open(n, send, carriers[-1][1])
+                self._fabric_boxed.append(n)
+            else:
+                carriers.append((n, plinks(n), idx[n] if n in idx else kind(n)))
+        if carriers and carriers[-1][2] == -3:     # the last: its records go with the next run
+            carriers[-1] = (None, carriers[-1][1], -4)
         self._compiled_seen[0].update(members)
         self._compiled_seen[1].update(self._fabric_links)
         return stepped, fab, carriers
+
+    def _box_accepts(self, n: Node, send: dict) -> bool:
+        """Is ``n`` an EventNode (with its own ``transmit``) whose links all run in the fabric, uncaptured?"""
+        if not isinstance(n, EventNode) or type(n).transmit is not EventNode.transmit:
+            return False
+        ports = [p for p in range(n.n_ports) if (n.name, p) in self._port_link]
+        return bool(ports) and all((send.get((n, p)) or (1,))[0] is None for p in ports)
+
+    def _box_open(self, n: EventNode, send: dict, box: list[bytes]) -> None:
+        """``n`` transmits into ``box`` (``EventNode._fab_box``: np_fab_send_box records,
+        handed over in one call per window) from now on; frames it queued before go there first."""
+        pfx: list[bytes | None] = [None] * n.n_ports
+        for p in range(n.n_ports):
+            if (n, p) in send:
+                _, li, d = send[(n, p)]
+                pfx[p] = SEND_HEADER.pack(li, d, 0.0, 0.0, 0)[:8]
+        for port, ts, te, frame in n._out:
+            _, li, d = send[(n, port)]
+            box.append(SEND_HEADER.pack(li, d, ts, te, len(frame)))
+            box.append(frame)
+        n._out = []
+        n._fab_pfx, n._fab_box = pfx, box
+
+    @staticmethod
+    def _box_close(nodes: list[EventNode]) -> None:
+        """Back to ``_out``: records not handed over yet (an error ended the window) return
+        to the nodes that sent them."""
+        boxes = {id(n._fab_box): n._fab_box for n in nodes if n._fab_box}
+        for n in nodes:
+            n._fab_box = None
+        for box in boxes.values():
+            for i in range(0, len(box), 2):          # a (link, direction) prefix names one node's port
+                sender = next(x for x in nodes if box[i][:8] in x._fab_pfx)
+                _, _, ts, te, _ = SEND_HEADER.unpack(box[i])
+                sender._out.append((sender._fab_pfx.index(box[i][:8]), ts, te, box[i + 1]))
+            box.clear()
+
+    @staticmethod
+    def _arrival_heap(n: Node) -> list | None:
+        """The heap the window loop pushes a fabric frame's arrival event into
+        (EventNode.deliver's, numbered by the fabric: ``_fabric_arrivals``), or None:
+        call the node's ``deliver``."""
+        return n._heap if isinstance(n, EventNode) and type(n).deliver is EventNode.deliver else None
 
     @staticmethod
     def _heap_of(n: Node) -> list | None:
@@ -392,7 +527,7 @@ class Network:
         rc = fab.rc
         for i, node in enumerate(self._fabric_nodes):
             if rc[i] >= 0:
-                node.npr.finish_run(tn, rc[i])
+                node.fabric_finish(tn, rc[i])
         fab.carry()
 
     def _fabric_close(self) -> None:
@@ -400,6 +535,10 @@ class Network:
         if fab is None:
             return
         try:
+            for li, d, n, p, base in self._fabric_arrivals:   # what EventNode.deliver would have counted
+                passed = fab.link_counts(li, d)[1]
+                n.ledger.received += passed
+                n._arr[p] = base + passed
             for i, lk in enumerate(self._fabric_links):
                 for d in (0, 1):
                     received, sent, mtu_lost = fab.link_counts(i, d)
@@ -408,6 +547,7 @@ class Network:
                     led.sent += sent
                     if mtu_lost:
                         led.drop("mtu_exceeded", mtu_lost)
+            self._box_close(self._fabric_boxed)
             for n in self._fabric_nodes:
                 n.leave_fabric(self.now)
         finally:

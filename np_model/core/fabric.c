@@ -27,6 +27,8 @@
 #include <string.h>
 #include "npcore.h"
 
+_Static_assert(sizeof(np_fab_dl_t) % 8 == 0, "np_fab_dl_t records follow one another in 8-byte units");
+
 enum { ROUTE_STAGE = 0, ROUTE_LINK = 1 };
 
 typedef struct fab_node {
@@ -46,12 +48,13 @@ typedef struct fab_link {
     int64_t mtu;
     int capture;
     uint64_t received[2], sent[2], mtu_lost[2];
+    uint64_t base[2];            /* np_fab_dl_t.seq of the first frame to an external end, less one */
 } fab_link_t;
 
 typedef struct fab_pend {
     int node, port;
     uint64_t cycle;
-    uint8_t *data;               /* malloc'd: the receiver's input queue takes it */
+    uint8_t *data;               /* np_in_alloc'd: the receiver's input queue takes it */
     uint32_t len;
 } fab_pend_t;
 
@@ -62,8 +65,10 @@ struct np_fab {
     int32_t *rc;
     uint32_t *nstaged;
     np_vec_t pend;
-    np_vec_t dl;                 /* frames for external ends, from every node (kind 2) */
-    uint32_t n_deliver;
+    np_vec_t dl;                 /* frames for external ends, from every node (kind 2): np_fab_dl_t
+                                    headers, each followed by its frame padded to 8 bytes */
+    uint64_t state[5];           /* what the caller reads: np_fab_state */
+    uint64_t gen_told;           /* the arena generation np_fab_step last reported */
     int failed;                  /* the transmit hook could not keep a frame (f->err says why) */
     char err[256];
 };
@@ -87,12 +92,18 @@ np_fab_t *np_fab_new(void) {
     np_fab_t *f = calloc(1, sizeof *f);
     if (!f) return NULL;
     np_vec_init(&f->pend, sizeof(fab_pend_t));
-    np_vec_init(&f->dl, sizeof(np_fab_dl_t));
+    np_vec_init(&f->dl, 8);
+    if (!np_vec_push(&f->dl, NP_FAB_DL_ARENA / 8)) { np_vec_free(&f->pend); free(f); return NULL; }
+    f->dl.n = 0;
+    f->state[2] = 1;
+    f->state[3] = f->dl.cap * 8;
     return f;
 }
 
 void np_fab_free(np_fab_t *f) {
     if (!f) return;
+    fab_pend_t *p = f->pend.p;
+    for (uint64_t i = 0; i < f->pend.n; i++) np_in_free(p[i].data, p[i].len);
     for (int i = 0; i < f->n_node; i++) {
         fab_node_t *n = f->node[i];
         np_set_tx_hook(n->m, NULL, NULL);
@@ -101,8 +112,6 @@ void np_fab_free(np_fab_t *f) {
         free(n);
     }
     free(f->node); free(f->link); free(f->timers); free(f->rc); free(f->nstaged);
-    fab_pend_t *p = f->pend.p;
-    for (uint64_t i = 0; i < f->pend.n; i++) free(p[i].data);
     np_vec_free(&f->pend);
     np_vec_free(&f->dl);
     free(f);
@@ -112,8 +121,8 @@ const char *np_fab_error(np_fab_t *f) { return f->err; }
 uint64_t *np_fab_timers(np_fab_t *f) { return f->timers; }
 int32_t *np_fab_rc(np_fab_t *f) { return f->rc; }
 uint32_t *np_fab_nstaged(np_fab_t *f) { return f->nstaged; }
-uint32_t *np_fab_ndeliver(np_fab_t *f) { return &f->n_deliver; }
-np_fab_dl_t *np_fab_deliveries(np_fab_t *f) { return f->dl.p; }
+uint64_t *np_fab_state(np_fab_t *f) { return f->state; }
+char *np_fab_deliveries(np_fab_t *f) { return f->dl.p; }
 
 static np_fab_rec_t *stage(fab_node_t *n, const np_tx_rec_t *r, const uint8_t *frame, int kind, int link, int dir) {
     np_fab_rec_t *s = np_vec_push(&n->st_recs, 1);
@@ -136,9 +145,9 @@ static int mtu_lost(const fab_link_t *L, const uint8_t *frame, uint32_t len) {
 }
 
 static int pend(np_fab_t *f, int node, int port, uint64_t cycle, const uint8_t *frame, uint32_t len) {
-    uint8_t *data = malloc(len ? len : 1);
+    uint8_t *data = np_in_alloc(len);
     fab_pend_t *p = data ? np_vec_push(&f->pend, 1) : NULL;
-    if (!p) { free(data); return ffail(f, "out of memory"); }
+    if (!p) { np_in_free(data, len); return ffail(f, "out of memory"); }
     p->node = node; p->port = port; p->cycle = cycle; p->len = len; p->data = data;
     memcpy(data, frame, len);
     return 0;
@@ -168,14 +177,23 @@ static void tx_hook(void *ctx, np_t *m, const np_tx_rec_t *r, const uint8_t *fra
     double t_first = (double)r->t_start * n->ns_per_cycle + L->delay_ns;
     int to = L->node[1 - d];
     if (to < 0) {                               /* an external end: the caller delivers it */
-        np_fab_dl_t *s = r->len <= sizeof s->data ? np_vec_push(&f->dl, 1) : NULL;
-        if (!s) { f->failed = 1; ffail(f, "could not stage a %u-byte frame (out of memory?)", r->len); return; }
+        uint64_t padded = ((uint64_t)r->len + 7) / 8;
+        void *p0 = f->dl.p;
+        np_fab_dl_t *s = np_vec_push(&f->dl, sizeof *s / 8 + padded);
+        if (!s) { f->failed = 1; ffail(f, "could not stage a %u-byte frame (out of memory)", r->len); return; }
+        if (f->dl.p != p0) { f->state[2]++; f->state[3] = f->dl.cap * 8; }
         s->t_first = t_first;
         s->t_last = (double)r->t_end * n->ns_per_cycle + L->delay_ns;
-        s->len = r->len; s->port = (uint16_t)L->port[1 - d]; s->pad = 0;
-        s->ext = -1 - to; s->link = li; s->dir = d;
-        memcpy(s->data, frame, r->len);
-        f->n_deliver++;
+        s->port = (uint16_t)L->port[1 - d]; s->pad = 0;
+        s->ext = -1 - to;
+        s->seq = L->base[d] + L->sent[d];
+        s->start = (uint64_t)((char *)(s + 1) - (char *)f->dl.p);
+        s->end = s->start + r->len;
+        s->next = f->dl.n * 8;
+        if (padded) ((uint64_t *)(s + 1))[padded - 1] = 0;
+        memcpy(s + 1, frame, r->len);
+        f->state[0]++;
+        f->state[1] = f->dl.n * 8;
         return;
     }
     if (pend(f, to, L->port[1 - d], ns_cycles(t_first, f->node[to]->f_hz), frame, r->len) < 0) f->failed = 1;
@@ -250,14 +268,14 @@ int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int3
     return f->n_link++;
 }
 
-/* offer a frame to machine n: it takes `data` (malloc'd) */
+/* offer a frame to machine n: it takes `data` (np_in_alloc'd) */
 static int feed_owned(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, uint8_t *data, uint32_t len) {
     if (np_feed_owned(n->m, cycle, (uint8_t)port, len, data) < 0) return ffail(f, "node %d: %s", n->idx, n->m->err);
     return 0;
 }
 
 static int feed_one(np_fab_t *f, fab_node_t *n, int port, uint64_t cycle, const uint8_t *frame, uint32_t len) {
-    uint8_t *data = malloc(len ? len : 1);
+    uint8_t *data = np_in_alloc(len);
     if (!data) return ffail(f, "out of memory");
     memcpy(data, frame, len);
     return feed_owned(f, n, port, cycle, data, len);
@@ -271,7 +289,7 @@ int np_fab_carry(np_fab_t *f) {
         if (rc == 0) {
             rc = feed_owned(f, to, p[i].port, p[i].cycle, p[i].data, p[i].len);
             if (rc == 0) to->fed++;
-        } else free(p[i].data);
+        } else np_in_free(p[i].data, p[i].len);
     }
     f->pend.n = 0;
     return rc;
@@ -285,7 +303,7 @@ int np_fab_run(np_fab_t *f, double until_ns) {
         f->nstaged[i] = 0;
     }
     f->dl.n = 0;
-    f->n_deliver = 0;
+    f->state[0] = f->state[1] = 0;
     for (int i = 0; i < f->n_node; i++) {
         fab_node_t *n = f->node[i];
         np_t *m = n->m;
@@ -301,6 +319,7 @@ int np_fab_run(np_fab_t *f, double until_ns) {
         } else f->rc[i] = -1;
     }
     if (np_fab_carry(f) < 0) return -1;
+    f->state[4] = (uint64_t)attention;
     return attention;
 }
 
@@ -318,6 +337,36 @@ int np_fab_send(np_fab_t *f, int link, int dir, double t_start_ns, const uint8_t
     return 0;
 }
 
+int np_fab_send_box(np_fab_t *f, const uint8_t *data, uint64_t nbytes) {
+    uint64_t off = 0;
+    int lost = 0;
+    while (off < nbytes) {
+        int32_t link, dir;
+        double t_start;
+        uint32_t len;
+        if (nbytes - off < 28) return ffail(f, "a send record is cut short at byte %llu of %llu",
+                                           (unsigned long long)off, (unsigned long long)nbytes);
+        memcpy(&link, data + off, 4); memcpy(&dir, data + off + 4, 4);
+        memcpy(&t_start, data + off + 8, 8); memcpy(&len, data + off + 24, 4);
+        off += 28;
+        if (len > nbytes - off) return ffail(f, "a %u-byte frame is cut short at byte %llu of %llu", len,
+                                             (unsigned long long)off, (unsigned long long)nbytes);
+        int rc = np_fab_send(f, link, dir, t_start, data + off, len);
+        if (rc < 0) return -1;
+        lost += rc;
+        off += len;
+    }
+    return lost;
+}
+
+int np_fab_step(np_fab_t *f, const uint8_t *data, uint64_t nbytes, double until_ns) {
+    if (nbytes && np_fab_send_box(f, data, nbytes) < 0) return -1;
+    int att = np_fab_run(f, until_ns);
+    if (att < 0) return -1;
+    if (att > 0 || f->state[2] != f->gen_told) { f->gen_told = f->state[2]; return -2; }
+    return f->state[0] > INT32_MAX ? -2 : (int)f->state[0];
+}
+
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len) {
     if (node < 0 || node >= f->n_node) return ffail(f, "no node %d", node);
     fab_node_t *n = f->node[node];
@@ -329,6 +378,12 @@ int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data) {
     fab_node_t *n = f->node[node];
     *recs = n->st_recs.p; *data = n->st_data.p;
     return (int)n->st_recs.n;
+}
+
+int np_fab_link_base(np_fab_t *f, int link, int dir, uint64_t base) {
+    if (link < 0 || link >= f->n_link || dir < 0 || dir > 1) return ffail(f, "no link %d direction %d", link, dir);
+    f->link[link].base[dir] = base;
+    return 0;
 }
 
 void np_fab_node_counts(np_fab_t *f, int node, uint64_t *fed, uint64_t *sent) {

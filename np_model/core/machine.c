@@ -7,6 +7,7 @@
  * reference engine).
  */
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -125,7 +126,7 @@ void np_free(np_t *m) {
     for (int i = 0; i < m->n_ring; i++) { free(m->ring[i].buf); wq_free(&m->ring[i].getw); wq_free(&m->ring[i].putw); }
     for (int p = 0; p < m->n_port; p++) {
         np_port_t *pt = &m->port[p];
-        for (uint32_t k = 0; k < pt->inq_n; k++) free(pt->inq[(pt->inq_head + k) % pt->inq_cap].data);
+        for (uint32_t k = 0; k < pt->inq_n; k++) free(pt->inq[(pt->inq_head + k) % pt->inq_cap].data);  /* pooled or not */
         free(pt->inq);
         wq_free(&pt->txwait);
     }
@@ -551,7 +552,7 @@ void np_buf_returned(np_t *m, uint32_t h) {
 static int feed_one(np_t *m, int i, uint64_t t, uint8_t port, uint32_t len, uint32_t meta, uint64_t id,
                     uint8_t *data) {
     const char *why = NULL;
-    if (port >= m->n_port) { free(data); return fail(m, "frame %d: port %d does not exist (ports 0..%d)", i, port, m->n_port - 1); }
+    if (port >= m->n_port) { np_in_free(data, len); return fail(m, "frame %d: port %d does not exist (ports 0..%d)", i, port, m->n_port - 1); }
     /* A frame whose first bit arrived in the past may still be offered while its
      * reception is not over (first bit + wire time >= now): a receiver that
      * learns of a frame only when its sender finished it (conservative network
@@ -559,15 +560,15 @@ static int feed_one(np_t *m, int i, uint64_t t, uint8_t port, uint32_t len, uint
      * (np_port_set_bus) is received whole at its cycle: never in the past. */
     uint64_t w = m->port[port].rx_bus ? 0 : np_fx_wire_sub(m, port, len);
     if (t < m->now && (t * NP_SUB + w + NP_SUB - 1) / NP_SUB < m->now) {
-        free(data);
+        np_in_free(data, len);
         return fail(m, "frame %d: arrival cycle %llu is before the current cycle %llu and its reception "
                     "would have ended already", i, (unsigned long long)t, (unsigned long long)m->now);
     }
-    if (len > 16384) { free(data); return fail(m, "frame %d: %u bytes is longer than any Ethernet frame", i, len); }
+    if (len > 16384) { np_in_free(data, len); return fail(m, "frame %d: %u bytes is longer than any Ethernet frame", i, len); }
     np_port_t *p = &m->port[port];
     if (p->inq_n) {
         np_inframe_t *last = &p->inq[(p->inq_head + p->inq_n - 1) % p->inq_cap];
-        if (t < last->t) { free(data); return fail(m, "frame %d: port %d times must not decrease", i, port); }
+        if (t < last->t) { np_in_free(data, len); return fail(m, "frame %d: port %d times must not decrease", i, port); }
     }
     if (p->inq_n == p->inq_cap) {
         np_inframe_t *nq = calloc(p->inq_cap * 2, sizeof *nq);
@@ -577,7 +578,7 @@ static int feed_one(np_t *m, int i, uint64_t t, uint8_t port, uint32_t len, uint
             free(p->inq); p->inq = nq; p->inq_head = 0; p->inq_cap *= 2;
         }
     }
-    if (why) { free(data); return fail(m, "%s", why); }
+    if (why) { np_in_free(data, len); return fail(m, "%s", why); }
     np_inframe_t *f = &p->inq[(p->inq_head + p->inq_n) % p->inq_cap];
     f->t = t; f->len = len; f->meta = meta; f->id = id; f->data = data;
     p->inq_n++;
@@ -590,12 +591,43 @@ int np_feed(np_t *m, int n, const uint64_t *t, const uint8_t *ports, const uint3
     /* NP_NO_PKT: number the frames from the machine's own count (np_next_id) */
     uint64_t first = first_id == NP_NO_PKT ? m->next_id : first_id;
     for (int i = 0; i < n; i++) {
-        uint8_t *d = malloc(lens[i] ? lens[i] : 1);
+        uint8_t *d = np_in_alloc(lens[i]);
         if (!d) return fail(m, "out of memory");
         if (lens[i] <= 16384) memcpy(d, data + offs[i], lens[i]);
         if (feed_one(m, i, t[i], ports[i], lens[i], meta ? meta[i] : 0, first + (uint64_t)i, d) < 0) return -1;
     }
     return 0;
+}
+
+/* The spare buffers: one stack per thread (a thread runs its machines one at a time), most recently
+ * released first -- a frame's bytes are copied into memory the cache still holds. Freed at the
+ * thread's exit (pool_key's destructor). */
+static __thread struct { uint8_t *buf[NP_IN_POOL]; uint32_t n; } *in_pool;
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static void pool_free(void *p) {
+    __typeof__(in_pool) q = p;
+    for (uint32_t k = 0; k < q->n; k++) free(q->buf[k]);
+    free(q);
+}
+static void pool_key_make(void) { pthread_key_create(&pool_key, pool_free); }
+
+uint8_t *np_in_alloc(uint32_t len) {
+    if (len > NP_BUF_SIZE) return malloc(len);
+    if (in_pool && in_pool->n) return in_pool->buf[--in_pool->n];
+    return malloc(NP_BUF_SIZE);
+}
+
+void np_in_free(uint8_t *data, uint32_t len) {
+    if (!data) return;
+    if (len > NP_BUF_SIZE) { free(data); return; }
+    if (!in_pool) {
+        pthread_once(&pool_once, pool_key_make);
+        if (!(in_pool = calloc(1, sizeof *in_pool))) { free(data); return; }
+        pthread_setspecific(pool_key, in_pool);
+    }
+    if (in_pool->n < NP_IN_POOL) in_pool->buf[in_pool->n++] = data;
+    else free(data);
 }
 
 int np_feed_owned(np_t *m, uint64_t t, uint8_t port, uint32_t len, uint8_t *data) {
@@ -757,7 +789,7 @@ int np_fx_rx_accept(np_t *m, int port, uint64_t t_end, uint32_t *entry) {
         p->st.rx_drops++;
         m->now = t_end;
         np_count_drop(m, reason, f.id, port, NP_INST_MSF);
-        free(f.data);
+        np_in_free(f.data, f.len);
         return -1;
     }
     uint32_t slot = 0;
@@ -774,7 +806,7 @@ int np_fx_rx_accept(np_t *m, int port, uint64_t t_end, uint32_t *entry) {
 void np_fx_rbuf_release(np_t *m, uint32_t slot) {
     np_rbuf_slot_t *s = &m->rbuf[slot];
     if (!s->used) return;
-    free(s->data); s->data = NULL;
+    np_in_free(s->data, s->len); s->data = NULL;
     m->rbuf_free_elems += s->elems;
     s->used = 0;
     m->rbuf_released = 1;

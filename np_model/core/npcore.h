@@ -471,7 +471,13 @@ static inline uint64_t np_ticks(void) {
     return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 #endif
-/* np_feed of one frame numbered np_next_id, taking `data` (malloc'd; freed on error). */
+/* A buffer for a frame of len bytes offered to m's ports, and its release: a frame of at most
+ * NP_BUF_SIZE bytes gets a buffer of NP_BUF_SIZE bytes, kept for the next when released (up to
+ * NP_IN_POOL of them per thread), a longer one its own malloc'd buffer. */
+#define NP_IN_POOL 512
+uint8_t *np_in_alloc(uint32_t len);
+void np_in_free(uint8_t *data, uint32_t len);
+/* np_feed of one frame numbered np_next_id, taking `data` (from np_in_alloc(len); released on error). */
 int np_feed_owned(np_t *m, uint64_t t, uint8_t port, uint32_t len, uint8_t *data);
 /* Call fn(ctx, m, record, bytes) for every frame transmitted from now on (NULL: stop). */
 void np_set_tx_hook(np_t *m, np_tx_hook_fn fn, void *ctx);

@@ -326,6 +326,7 @@ uint64_t np_outputs_pending(np_t *m);   /* records of any kind not yet cleared *
  * np_fab_carry. */
 #define NP_FAB_DRAIN_RECS 65536
 #define NP_FAB_DRAIN_BYTES 4194304
+#define NP_FAB_DL_ARENA 262144      /* bytes first set aside for the frames of a window to external ends */
 typedef struct np_fab np_fab_t;
 typedef struct np_fab_rec {
     uint64_t t_start, t_end;   /* the sending machine's cycles: first bit, last bit out */
@@ -336,14 +337,17 @@ typedef struct np_fab_rec {
     uint8_t lost;              /* kind 1: 1 if the link lost it to its MTU */
     int32_t link, dir;         /* kind 1: the fabric link and its direction (0: from end a) */
 } np_fab_rec_t;
-typedef struct np_fab_dl {     /* a frame for an external end (kind 2) */
-    double t_first, t_last;    /* first and last bit at the far end, ns */
-    uint32_t len;
+typedef struct np_fab_dl {     /* a frame for an external end (kind 2): this header, then its len bytes,
+                                  padded to a multiple of 8 (the next header follows) */
+    double t_last;             /* last bit at the far end, ns */
+    uint64_t seq;              /* its number among the frames that arrived on that port: the link
+                                  direction's base (np_fab_link_base) + frames it passed so far */
+    double t_first;            /* first bit at the far end, ns */
+    uint64_t start, end;       /* the frame's bytes in the arena: [start, end) */
+    uint64_t next;             /* where the next record starts */
     uint16_t port;             /* the far end's port */
     uint16_t pad;
     int32_t ext;               /* the external end */
-    int32_t link, dir;
-    char data[2048];           /* NP_BUF_SIZE: a transmitted frame fits one buffer */
 } np_fab_dl_t;
 np_fab_t *np_fab_new(void);
 void np_fab_free(np_fab_t *f);           /* also stops every machine's transmit hook */
@@ -353,12 +357,25 @@ int np_fab_link(np_fab_t *f, int a, int pa, int b, int pb, double delay_ns, int3
 uint64_t *np_fab_timers(np_fab_t *f);    /* per node: cycle of its next host timer, UINT64_MAX none */
 int32_t *np_fab_rc(np_fab_t *f);         /* per node, after np_fab_run: -1 done, else the np_run code */
 uint32_t *np_fab_nstaged(np_fab_t *f);   /* per node: staged records (kinds 0, 1) since np_fab_run */
-uint32_t *np_fab_ndeliver(np_fab_t *f);  /* frames for external ends (kind 2) since np_fab_run */
-np_fab_dl_t *np_fab_deliveries(np_fab_t *f);   /* those frames, in the order sent (valid until the next run) */
+uint64_t *np_fab_state(np_fab_t *f);     /* [0] frames for external ends (kind 2) since np_fab_run,
+                                            [1] their records' bytes, [2] the arena's generation (it
+                                            changes when the arena moves), [3] the arena's capacity,
+                                            [4] machines the last run stopped early (its result) */
+char *np_fab_deliveries(np_fab_t *f);    /* those frames, in the order sent: np_fab_dl_t records one after
+                                            another (the arena: valid while the generation stays) */
+int np_fab_link_base(np_fab_t *f, int link, int dir, uint64_t base);  /* np_fab_dl_t.seq's base */
 int np_fab_run(np_fab_t *f, double until_ns);            /* nodes the caller must finish, or -1 */
 int np_fab_carry(np_fab_t *f);
 /* a frame the external end of `link` (direction dir) sent: 0 passed on, 1 lost to the MTU, -1 error */
 int np_fab_send(np_fab_t *f, int link, int dir, double t_start_ns, const uint8_t *data, uint32_t len);
+/* np_fab_send for several frames, in order: records of int32 link, int32 dir, double t_start_ns,
+ * double t_end_ns (not used here), uint32 len (little-endian, unaligned: 28 bytes), each followed by
+ * its len bytes. Returns the frames the links lost to their MTU, or -1. */
+int np_fab_send_box(np_fab_t *f, const uint8_t *data, uint64_t nbytes);
+/* np_fab_send_box (nbytes 0: nothing), then np_fab_run; returns the frames for external ends (state[0])
+ * when no machine stopped early and the arena did not move since the last step, else -2 (read state),
+ * or -1 (an error). */
+int np_fab_step(np_fab_t *f, const uint8_t *data, uint64_t nbytes, double until_ns);
 int np_fab_feed(np_fab_t *f, int node, int port, double t_first_ns, const uint8_t *data, uint32_t len);
 /* node's staged frames (kinds 0, 1), in the order sent */
 int np_fab_staged(np_fab_t *f, int node, np_fab_rec_t **recs, char **data);

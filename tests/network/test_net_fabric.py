@@ -163,3 +163,71 @@ def test_router_work_is_its_engine_time(tmp_path):
     assert r1.busy_s - w0 == pytest.approx(r1.npr.sim_wall_s - e0)
     assert 0 < sum(n.busy_s for n in net.nodes.values()) < net.wall_s
     assert 0 < net.sync_overhead() < 1
+
+
+# h1 -- r1 -- s1 -- r2 -- h2, h3 on s1 too: every link has a fabric router at an end, no captures,
+# so the hosts and the switch hand their frames to the fabric as records, once per window
+UNCAPTURED = """
+network: {seed: 5, capture: false}
+routers:
+  r1:
+    router:
+      ports:
+        - {address: 10.0.1.1/24, mac: "02:00:00:01:00:01"}
+        - {address: 10.1.12.1/24, mac: "02:00:00:01:00:02"}
+      routes:
+        - {prefix: 10.0.2.0/24, port: 1, next_hop: 10.1.12.2}
+      slow_path: {arp_retry_ms: 1}
+  r2:
+    router:
+      ports:
+        - {address: 10.1.12.2/24, mac: "02:00:00:02:00:01"}
+        - {address: 10.0.2.1/24, mac: "02:00:00:02:00:02"}
+      routes:
+        - {prefix: 10.0.1.0/24, port: 0, next_hop: 10.1.12.1}
+      slow_path: {arp_retry_ms: 1}
+hosts:
+  h1: {address: 10.0.1.2/24, mac: "02:00:00:00:01:02", gateway: 10.0.1.1}
+  h2: {address: 10.0.2.2/24, mac: "02:00:00:00:02:02", gateway: 10.0.2.1}
+switches:
+  s1: {ports: 2}
+links:
+  - {name: h1-r1, endpoints: [h1, "r1:0"], rate: 1G, delay_us: 3}
+  - {name: r1-s1, endpoints: ["r1:1", "s1:0"], rate: 1G, delay_us: 4}
+  - {name: s1-r2, endpoints: ["s1:1", "r2:0"], rate: 1G, delay_us: 5, mtu: 900}
+  - {name: r2-h2, endpoints: ["r2:1", h2], rate: 1G, delay_us: 2}
+tools:
+  - {tool: ping, host: h1, dst: h2, at_ms: 0.1, count: 3, interval_ms: 0.4}
+  - {tool: traceroute, host: h1, dst: h2, at_ms: 1.5, max_ttl: 5, probes: 2, timeout_ms: 1}
+  - {tool: udp, host: h1, dst: h2, dport: 5001, at_ms: 2.5, rate: 400M, size: 700, duration_ms: 2}
+  - {tool: udp, host: h2, dst: h1, dport: 5002, at_ms: 2.6, rate: 100M, size: 1000, duration_ms: 1}
+events:
+  - {at_ms: 2.0, node: r1, control: add_route, args: {prefix: 10.8.0.0/16, port: 1, next_hop: 10.1.12.2}}
+"""
+
+
+@pytest.mark.parametrize("window_ns", [None, 900.0])
+def test_compiled_fabric_equals_the_python_loop_without_captures(tmp_path, window_ns):
+    """With no link captured, every link has a fabric router at an end: the hosts
+    and the switch hand what they send to the fabric as records, one call per
+    window, and take what it delivers straight into their event queues. Tool
+    results, every node's statistics and ledger and the links' counts are those
+    of the Python-driven run; 1000-byte datagrams exceed the s1-r2 MTU of 900
+    (RFC 791: DF set, so they are lost on the link, counted)."""
+    a = _run(parse_topology(UNCAPTURED, source="u.yaml"), tmp_path / "c", 5, window_ns, compiled=True)
+    b = _run(parse_topology(UNCAPTURED, source="u.yaml"), tmp_path / "p", 5, None, compiled=False)
+    s_a, caps_a, nodes_a, net_a = a
+    s_b, caps_b, nodes_b, net_b = b
+    assert net_a.compiled_last == {"nodes": ["r1", "r2"], "links": ["h1-r1", "r1-s1", "s1-r2", "r2-h2"]}
+    assert caps_a == caps_b == {}
+    for s in (s_a, s_b):
+        s.pop("windows"), s.pop("window_ns")
+    assert s_a == s_b
+    assert nodes_a == nodes_b
+    assert s_a["ok"], s_a["conservation"]["unbalanced"]
+    flows = {r.get("dport"): r for r in s_a["results"] if r["tool"] == "udp"}
+    assert flows[5001]["received"] == flows[5001]["sent"] > 100
+    assert flows[5002]["received"] == 0 and s_a["links"]["s1-r2"]["directions"]["link s1-r2 s1:1->r2:0"]["sent"] > 0
+    assert s_a["conservation"]["drops"].get("link s1-r2 r2:0->s1:1: mtu_exceeded", 0) == flows[5002]["sent"]
+    assert [h["addr"] for h in next(r for r in s_a["results"] if r["tool"] == "traceroute")["hops"]] == \
+        ["10.0.1.1", "10.1.12.2", "10.0.2.2"]
