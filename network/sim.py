@@ -238,6 +238,7 @@ class Network:
         self._compiled_seen: tuple[set, set] = (set(), set())
         t0 = time.perf_counter()
         pending = b""                            # the last box group's records, for the fabric's next run
+        fab = None
         k = done = 0
         start = now = self.now
         try:
@@ -246,7 +247,7 @@ class Network:
             self._fabric_stale = True
             while now < end:
                 if self._fabric_stale:                # (re)build the fabric: a down schedule changed
-                    if pending:
+                    if pending and fab is not None:
                         fab.send_box(pending)
                         pending = b""
                     self._fabric_close()
