@@ -56,7 +56,7 @@ import os
 from typing import Any, Callable
 
 from host.config import _kl, _show, _V, parse_rate
-from host.spp.gpe import load_slowpath_class
+from host.spp.slowpaths import load_slowpath_class
 from host.spp.srm import AccessError, SppError
 
 from .host import Host

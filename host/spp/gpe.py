@@ -35,11 +35,9 @@ Accounting: every packet a slow path receives ends ``consumed`` by its hook
 """
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import os
 import struct
-import sys
 import traceback
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -49,7 +47,7 @@ from ..packet import ipv4_header
 from .srm import AccessError, Endpoint, SppError, endpoint_tuple
 
 __all__ = ["SlowPath", "SlowPacket", "SliceContext", "GPEServer", "DEFAULT_COST_US", "DEFAULT_PER_BYTE_NS",
-           "load_slowpath_class", "udp_datagram"]
+           "udp_datagram"]
 
 #: per-packet slow-path cost on one core, µs (estimate: a user-space socket
 #: round trip through a vServer; the SPP sources give no figure)
@@ -308,31 +306,3 @@ class GPEServer:
                            "slowpath_counters": dict(sorted(h.ctx.counters.items())), "faults": h.faults,
                            "latency_us": ({"p50": lat[len(lat) // 2] / 1e3, "max": lat[-1] / 1e3} if lat else None)}
         return {"cores": self.cores, "cost_us": self.cost_us, "per_byte_ns": self.per_byte_ns, "slices": out}
-
-
-def load_slowpath_class(spec: str, base_dir: str = ".") -> type[SlowPath]:
-    """A SlowPath subclass from ``file.py:ClassName`` (relative to ``base_dir``)
-    or the name of a shipped one (host.spp.slowpaths: ``ipv4``, ``i3``, ``sink``)."""
-    from . import slowpaths
-    if spec in slowpaths.SHIPPED:
-        return slowpaths.SHIPPED[spec]
-    file, _, cls = spec.rpartition(":")
-    if not file or not cls:
-        raise SppError(f"slow path {spec!r}: give file.py:ClassName or a shipped one "
-                       f"({', '.join(slowpaths.SHIPPED)})")
-    full = file if os.path.isabs(file) else os.path.join(base_dir, file)
-    if not os.path.isfile(full):
-        raise SppError(f"slow path file {full} does not exist")
-    name = f"_slowpath_{abs(hash(full))}"
-    try:
-        mspec = importlib.util.spec_from_file_location(name, full)
-        mod = importlib.util.module_from_spec(mspec)         # type: ignore[arg-type]
-        sys.modules[name] = mod
-        mspec.loader.exec_module(mod)                        # type: ignore[union-attr]
-    except Exception as ex:                                  # noqa: BLE001 -- the user's file
-        raise SppError(f"slow path file {full} failed to load: {type(ex).__name__}: {ex}") from None
-    c = getattr(mod, cls, None)
-    if not (isinstance(c, type) and issubclass(c, SlowPath)):
-        found = [k for k, x in vars(mod).items() if isinstance(x, type) and issubclass(x, SlowPath) and x is not SlowPath]
-        raise SppError(f"{full} has no SlowPath subclass {cls!r}; it has: {', '.join(found) or 'none'}")
-    return c

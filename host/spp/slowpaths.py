@@ -15,13 +15,16 @@
 """
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
+import os
+import sys
 from typing import Any
 
 from .gpe import SlowPacket, SlowPath
 from .srm import SppError, endpoint_tuple
 
-__all__ = ["IPv4SlowPath", "SinkSlowPath", "SHIPPED", "ipv4_forward"]
+__all__ = ["IPv4SlowPath", "SinkSlowPath", "SHIPPED", "ipv4_forward", "load_slowpath_class"]
 
 
 def _csum(h: bytes) -> int:
@@ -230,3 +233,30 @@ def _i3_prefix(x: Any) -> bytes:
 
 
 SHIPPED["i3"] = I3SlowPath
+
+
+def load_slowpath_class(spec: str, base_dir: str = ".") -> type[SlowPath]:
+    """A SlowPath subclass from ``file.py:ClassName`` (relative to ``base_dir``)
+    or the name of a shipped one (``ipv4``, ``i3``, ``sink``)."""
+    if spec in SHIPPED:
+        return SHIPPED[spec]
+    file, _, cls = spec.rpartition(":")
+    if not file or not cls:
+        raise SppError(f"slow path {spec!r}: give file.py:ClassName or a shipped one "
+                       f"({', '.join(SHIPPED)})")
+    full = file if os.path.isabs(file) else os.path.join(base_dir, file)
+    if not os.path.isfile(full):
+        raise SppError(f"slow path file {full} does not exist")
+    name = f"_slowpath_{abs(hash(full))}"
+    try:
+        mspec = importlib.util.spec_from_file_location(name, full)
+        mod = importlib.util.module_from_spec(mspec)         # type: ignore[arg-type]
+        sys.modules[name] = mod
+        mspec.loader.exec_module(mod)                        # type: ignore[union-attr]
+    except Exception as ex:                                  # noqa: BLE001 -- the user's file
+        raise SppError(f"slow path file {full} failed to load: {type(ex).__name__}: {ex}") from None
+    c = getattr(mod, cls, None)
+    if not (isinstance(c, type) and issubclass(c, SlowPath)):
+        found = [k for k, x in vars(mod).items() if isinstance(x, type) and issubclass(x, SlowPath) and x is not SlowPath]
+        raise SppError(f"{full} has no SlowPath subclass {cls!r}; it has: {', '.join(found) or 'none'}")
+    return c
